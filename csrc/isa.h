@@ -1,0 +1,37 @@
+/* CPU-feature dispatch: every hot loop that benefits from AVX2/FMA is built
+ * twice (files named *_simd.c), once per ISA, and called through fe_isa. */
+#ifndef FE_ISA_H
+#define FE_ISA_H
+
+#include <stdint.h>
+#include "optim.h"
+
+#if defined(FE_ISA_AVX2)
+#define FE_ISA_FN(name) name##_avx2
+#else
+#define FE_ISA_FN(name) name##_baseline
+#endif
+
+typedef struct {
+    const char *name;
+    /* y[n] += x[n] */
+    void (*add_row)(float *y, const float *x, int64_t n);
+    /* One optimizer step on a row of n parameters: w[n], slots[k][n], g[n]. */
+    void (*update_row)(const fe_optimizer *opt, float *w, float *const *slots,
+                       const float *g, int64_t n);
+} fe_isa_table;
+
+extern const fe_isa_table *fe_isa;
+
+/* Select "avx2" or "baseline"; NULL or "" selects the best the CPU supports.
+ * Returns 0 on success, -1 for an unknown name, -2 if the CPU lacks it. */
+int fe_isa_select(const char *name);
+
+#define FE_ISA_DECLARE(suffix)                                                 \
+    void fe_add_row_##suffix(float *y, const float *x, int64_t n);             \
+    void fe_update_row_##suffix(const fe_optimizer *opt, float *w,             \
+                                float *const *slots, const float *g, int64_t n);
+FE_ISA_DECLARE(baseline)
+FE_ISA_DECLARE(avx2)
+
+#endif

@@ -1,0 +1,9 @@
+"""The one compiled module: a thin, validating, nogil boundary over csrc/.
+
+Each kernel family lives in its own .pxi, included here so that all of them
+share one copy of the C state (the ISA dispatch table).
+"""
+include "runtime.pxi"
+include "indices.pxi"
+include "embedding.pxi"
+include "optim.pxi"

@@ -1,0 +1,60 @@
+"""Extension build: one Cython module over the C kernels in csrc/.
+
+Files named csrc/*_simd.c hold the hot element-wise loops; they are compiled
+twice, as a portable baseline and (on x86-64) with AVX2/FMA, into separate
+objects; csrc/isa.c picks one set at import from the CPU's features.
+"""
+import os
+import platform
+from pathlib import Path
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+CSRC = Path("csrc")
+SIMD_SOURCES = sorted(str(p) for p in CSRC.glob("*_simd.c"))
+CORE_SOURCES = sorted(str(p) for p in CSRC.glob("*.c") if not p.name.endswith("_simd.c"))
+HAVE_AVX2 = platform.machine().lower() in ("x86_64", "amd64")
+
+COMMON_FLAGS = ["-O3", "-fopenmp", "-fno-math-errno"]
+ISA_VARIANTS = {"baseline": []}
+if HAVE_AVX2:
+    ISA_VARIANTS["avx2"] = ["-mavx2", "-mfma", "-DFE_ISA_AVX2"]
+
+
+class BuildWithIsaVariants(build_ext):
+    """Compile each *_simd.c once per ISA into its own object directory."""
+
+    def build_extension(self, ext):
+        objects = []
+        for isa, flags in ISA_VARIANTS.items():
+            objects += self.compiler.compile(
+                SIMD_SOURCES,
+                output_dir=os.path.join(self.build_temp, "isa_" + isa),
+                include_dirs=[str(CSRC)],
+                extra_postargs=COMMON_FLAGS + flags,
+                depends=[str(p) for p in CSRC.glob("*.h")],
+            )
+        ext.extra_objects = objects
+        super().build_extension(ext)
+
+
+core = Extension(
+    "fastembed._kernels._core",
+    sources=["fastembed/_kernels/_core.pyx"] + CORE_SOURCES,
+    include_dirs=[str(CSRC), numpy.get_include()],
+    define_macros=[("FE_HAVE_AVX2", "1")] if HAVE_AVX2 else [],
+    extra_compile_args=COMMON_FLAGS,
+    extra_link_args=["-fopenmp"],
+    depends=[str(p) for p in CSRC.glob("*.h")] + [str(p) for p in Path("fastembed/_kernels").glob("*.pxi")],
+)
+
+setup(
+    ext_modules=cythonize(
+        [core],
+        compiler_directives={"language_level": "3"},
+    ),
+    cmdclass={"build_ext": BuildWithIsaVariants},
+)
