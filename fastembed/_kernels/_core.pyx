@@ -4,6 +4,7 @@ Each kernel family lives in its own .pxi, included here so that all of them
 share one copy of the C state (the ISA dispatch table).
 """
 include "runtime.pxi"
+include "blas.pxi"
 include "indices.pxi"
 include "embedding.pxi"
 include "optim.pxi"
