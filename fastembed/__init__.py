@@ -1,4 +1,6 @@
 """fastembed: Keras-compatible embedding models on fast CPU kernels."""
-from fastembed._kernels import get_num_threads, set_num_threads
+from fastembed import layers  # noqa: F401
+from fastembed._kernels import get_num_threads, set_num_threads  # noqa: F401
+from fastembed.models import Sequential, load_model  # noqa: F401
 
 __version__ = "0.1.0"

@@ -1,0 +1,80 @@
+"""Dense: activation(inputs @ kernel + bias) on the last axis."""
+import numpy as np
+
+from fastembed import activations as activations_module
+from fastembed import initializers as initializers_module
+from fastembed.layers.layer import Layer
+
+
+class Dense(Layer):
+    supports_masking = True
+
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"`units` must be a positive integer. Received: units={units!r}")
+        for argument, value in (("kernel_regularizer", kernel_regularizer),
+                                ("bias_regularizer", bias_regularizer),
+                                ("activity_regularizer", activity_regularizer),
+                                ("kernel_constraint", kernel_constraint),
+                                ("bias_constraint", bias_constraint)):
+            if value is not None:
+                raise NotImplementedError(f"Dense does not support {argument} yet; got "
+                                          f"{argument}={value!r}")
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.activation = activations_module.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers_module.get(kernel_initializer)
+        self.bias_initializer = initializers_module.get(bias_initializer)
+
+    def build(self, input_shape):
+        in_features = input_shape[-1]
+        if in_features is None:
+            raise ValueError(f"Dense needs a known last input dimension, got input shape "
+                             f"{input_shape}")
+        self.kernel = self.add_weight("kernel", (in_features, self.units), self.kernel_initializer)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer) \
+            if self.use_bias else None
+        self.built = True
+
+    def call(self, inputs, training=False, mask=None):
+        in_features = self.kernel.value.shape[0]
+        if inputs.ndim < 2 or inputs.shape[-1] != in_features:
+            raise ValueError(f"Input of layer {self.name!r} must have shape (batch, ..., "
+                             f"{in_features}), got {inputs.shape}")
+        self._x = np.asarray(inputs, dtype=np.float32).reshape(-1, in_features)
+        z = self._x @ self.kernel.value
+        if self.use_bias:
+            z += self.bias.value
+        self._z = z
+        self._y = self.activation.forward(z)
+        return self._y.reshape(inputs.shape[:-1] + (self.units,))
+
+    def backward(self, grad_output, input_grad=True):
+        dz = self.activation.backward(self._z, self._y, grad_output.reshape(self._z.shape))
+        dz = np.asarray(dz, dtype=np.float32)
+        if self.trainable:
+            if self.kernel.trainable:
+                self.kernel.grad = self._x.T @ dz
+            if self.use_bias and self.bias.trainable:
+                self.bias.grad = dz.sum(axis=0)
+        if not input_grad:
+            return None
+        return (dz @ self.kernel.value.T).reshape(grad_output.shape[:-1] + (self._x.shape[1],))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units,
+            "activation": activations_module.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers_module.serialize(self.kernel_initializer),
+            "bias_initializer": initializers_module.serialize(self.bias_initializer),
+        })
+        return config

@@ -1,0 +1,104 @@
+"""Embedding: turns integer ids into dense vectors (a trainable lookup table)."""
+import numpy as np
+
+from fastembed import _kernels
+from fastembed import initializers as initializers_module
+from fastembed.layers.layer import Layer, RowGrad
+
+
+def _positive_int(value, argument):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"`{argument}` must be a positive integer. Received: "
+                         f"{argument}={value!r}")
+    return int(value)
+
+
+class Embedding(Layer):
+    """Keras's Embedding: (batch, ...) integer ids -> (batch, ..., output_dim).
+
+    Keras 2 spellings are accepted: `input_length=` declares the sequence
+    length, `weights=[matrix]` sets the initial table (Keras 3 also takes the
+    matrix itself), `trainable=False` freezes it. `sparse=True` updates only
+    the rows a batch touched (lazy optimizer state), the fast path for large
+    tables; the default keeps Keras's dense-update numbers.
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None,
+                 mask_zero=False, weights=None, sparse=False, input_length=None,
+                 **kwargs):
+        self.input_dim = _positive_int(input_dim, "input_dim")
+        self.output_dim = _positive_int(output_dim, "output_dim")
+        for argument, value in (("embeddings_regularizer", embeddings_regularizer),
+                                ("embeddings_constraint", embeddings_constraint)):
+            if value is not None:
+                raise NotImplementedError(f"Embedding does not support {argument} yet; "
+                                          f"got {argument}={value!r}")
+        if input_length is not None:
+            input_length = _positive_int(input_length, "input_length")
+            kwargs.setdefault("batch_input_shape", (None, input_length))
+        super().__init__(**kwargs)
+        self.input_length = input_length
+        self.embeddings_initializer = initializers_module.get(embeddings_initializer)
+        self.mask_zero = bool(mask_zero)
+        self.sparse = bool(sparse)
+        self.supports_masking = self.mask_zero
+        self._initial_weights = self._check_initial_weights(weights)
+        self._indices = None
+
+    def _check_initial_weights(self, weights):
+        if weights is None:
+            return None
+        if isinstance(weights, (list, tuple)):
+            if len(weights) != 1:
+                raise ValueError(f"Embedding `weights` must be [matrix], got a list of "
+                                 f"{len(weights)} arrays")
+            weights = weights[0]
+        matrix = np.asarray(weights)
+        expected = (self.input_dim, self.output_dim)
+        if matrix.shape != expected:
+            raise ValueError(f"Embedding `weights` must have shape {expected} "
+                             f"(input_dim, output_dim), got {matrix.shape}")
+        if not np.issubdtype(matrix.dtype, np.number) or not np.isfinite(matrix).all():
+            raise ValueError("Embedding `weights` must hold finite numbers")
+        return matrix
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
+                                          self.embeddings_initializer, lazy=self.sparse)
+        if self._initial_weights is not None:
+            self.embeddings.assign(self._initial_weights)
+            self._initial_weights = None
+        self.built = True
+
+    def call(self, inputs, training=False, mask=None):
+        self._indices = _kernels.as_indices(inputs, self.input_dim, name="indices")
+        return _kernels.gather(self.embeddings.value, self._indices)
+
+    def backward(self, grad_output, input_grad=True):
+        if self.trainable and self.embeddings.trainable:
+            rows, values = _kernels.embedding_grad(grad_output, self._indices, self.input_dim)
+            self.embeddings.grad = RowGrad(rows, values)
+        return None
+
+    def compute_mask(self, inputs, mask=None):
+        if not self.mask_zero:
+            return None
+        return np.asarray(inputs) != 0
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": initializers_module.serialize(self.embeddings_initializer),
+            "mask_zero": self.mask_zero,
+            "sparse": self.sparse,
+        })
+        if self.input_length is not None:
+            config["input_length"] = self.input_length
+            config.pop("batch_input_shape", None)
+        return config

@@ -1,0 +1,25 @@
+"""Flatten: (batch, d1, d2, ...) -> (batch, d1 * d2 * ...)."""
+import numpy as np
+
+from fastembed.layers.layer import Layer
+
+
+class Flatten(Layer):
+    def __init__(self, data_format=None, **kwargs):
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"Flatten supports data_format='channels_last' only, got "
+                             f"{data_format!r}")
+        super().__init__(**kwargs)
+        self._input_shape = None
+
+    def call(self, inputs, training=False, mask=None):
+        self._input_shape = inputs.shape
+        return inputs.reshape(inputs.shape[0], -1)
+
+    def backward(self, grad_output, input_grad=True):
+        return grad_output.reshape(self._input_shape) if input_grad else None
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        size = None if any(d is None for d in rest) else int(np.prod(rest, dtype=np.int64))
+        return (input_shape[0], size)

@@ -1,0 +1,229 @@
+"""Losses with Keras 3's formulas (jax backend), each with its gradient.
+
+A loss maps (y_true, y_pred) to per-sample values; the training loss is their
+mean over the batch ("sum_over_batch_size"), and gradient() returns
+d(mean loss)/d(y_pred).
+"""
+import numpy as np
+from scipy import special
+
+EPSILON = np.float32(1e-7)  # keras.config.epsilon()
+
+
+def _same_rank(y_true, y_pred):
+    """Keras's squeeze_or_expand_to_same_rank for a trailing axis of size 1."""
+    if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
+        y_true = y_true[..., None]
+    elif y_pred.ndim == y_true.ndim - 1 and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred must have compatible shapes, got "
+                         f"{y_true.shape} and {y_pred.shape}")
+    return y_true
+
+
+def _reduce_axis(values):
+    return values.reshape(values.shape[0], -1).mean(axis=1) if values.ndim > 1 else values
+
+
+class Loss:
+    name = "loss"
+
+    def __init__(self, name=None, reduction="sum_over_batch_size"):
+        if reduction != "sum_over_batch_size":
+            raise NotImplementedError(f"reduction={reduction!r}: only "
+                                      "'sum_over_batch_size' is supported")
+        if name is not None:
+            self.name = name
+
+    def __call__(self, y_true, y_pred):
+        return float(np.mean(self.per_sample(np.asarray(y_true), np.asarray(y_pred, np.float32))))
+
+    def per_sample(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def gradient(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"name": self.name}
+
+
+class BinaryCrossentropy(Loss):
+    name = "binary_crossentropy"
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+
+    def _targets(self, y_true, y_pred):
+        y = _same_rank(y_true, y_pred).astype(np.float32)
+        if self.label_smoothing:
+            y = y * np.float32(1.0 - self.label_smoothing) + np.float32(0.5 * self.label_smoothing)
+        return y
+
+    def per_sample(self, y_true, y_pred):
+        y = self._targets(y_true, y_pred)
+        if self.from_logits:
+            values = -y * special.log_expit(y_pred) - (1 - y) * special.log_expit(-y_pred)
+        else:
+            p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+            values = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+        return _reduce_axis(values)
+
+    def gradient(self, y_true, y_pred):
+        y = self._targets(y_true, y_pred)
+        scale = np.float32(1.0 / y_pred.size)
+        if self.from_logits:
+            return ((special.expit(y_pred) - y) * scale).astype(np.float32)
+        inside = (y_pred > EPSILON) & (y_pred < 1 - EPSILON)
+        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+        return ((-y / p + (1 - y) / (1 - p)) * inside * scale).astype(np.float32)
+
+    def get_config(self):
+        return {"name": self.name, "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing}
+
+
+class CategoricalCrossentropy(Loss):
+    """Over the last axis; y_true one-hot (or a distribution)."""
+
+    name = "categorical_crossentropy"
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+
+    def _targets(self, y_true, y_pred):
+        if y_true.shape != y_pred.shape:
+            raise ValueError(f"categorical_crossentropy needs one-hot y_true of shape "
+                             f"{y_pred.shape}, got {y_true.shape}")
+        y = y_true.astype(np.float32)
+        if self.label_smoothing:
+            classes = np.float32(y_pred.shape[-1])
+            y = y * np.float32(1.0 - self.label_smoothing) + np.float32(self.label_smoothing) / classes
+        return y
+
+    def _log_prob(self, y_pred):
+        if self.from_logits:
+            return special.log_softmax(y_pred, axis=-1)
+        q = y_pred / y_pred.sum(axis=-1, keepdims=True)
+        return np.log(np.clip(q, EPSILON, 1 - EPSILON))
+
+    def per_sample(self, y_true, y_pred):
+        values = -(self._targets(y_true, y_pred) * self._log_prob(y_pred)).sum(axis=-1)
+        return _reduce_axis(values)
+
+    def gradient(self, y_true, y_pred):
+        y = self._targets(y_true, y_pred)
+        scale = np.float32(y_pred.shape[-1] / y_pred.size)  # 1 / number of distributions
+        if self.from_logits:
+            grad = special.softmax(y_pred, axis=-1) * y.sum(axis=-1, keepdims=True) - y
+        else:
+            total = y_pred.sum(axis=-1, keepdims=True)
+            q = y_pred / total
+            inside = (q > EPSILON) & (q < 1 - EPSILON)
+            d_q = -y / np.clip(q, EPSILON, 1 - EPSILON) * inside
+            grad = (d_q - (d_q * q).sum(axis=-1, keepdims=True)) / total
+        return (grad * scale).astype(np.float32)
+
+    def get_config(self):
+        return {"name": self.name, "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing}
+
+
+class SparseCategoricalCrossentropy(CategoricalCrossentropy):
+    """Categorical cross-entropy with integer class ids as y_true."""
+
+    name = "sparse_categorical_crossentropy"
+
+    def __init__(self, from_logits=False, **kwargs):
+        super().__init__(from_logits=from_logits, **kwargs)
+
+    def _targets(self, y_true, y_pred):
+        classes = y_pred.shape[-1]
+        if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+            y_true = y_true[..., 0]
+        if y_true.shape != y_pred.shape[:-1]:
+            raise ValueError(f"sparse_categorical_crossentropy needs y_true of shape "
+                             f"{y_pred.shape[:-1]}, got {y_true.shape}")
+        ids = np.asarray(y_true)
+        if not np.array_equal(ids, np.round(ids)) or ids.size and (ids.min() < 0 or ids.max() >= classes):
+            raise ValueError(f"sparse_categorical_crossentropy needs integer y_true in "
+                             f"[0, {classes}), got values in [{ids.min()}, {ids.max()}]")
+        return np.eye(classes, dtype=np.float32)[ids.astype(np.int64)]
+
+    def get_config(self):
+        return {"name": self.name, "from_logits": self.from_logits}
+
+
+class MeanSquaredError(Loss):
+    name = "mean_squared_error"
+
+    def per_sample(self, y_true, y_pred):
+        return _reduce_axis((_same_rank(y_true, y_pred) - y_pred) ** 2)
+
+    def gradient(self, y_true, y_pred):
+        diff = y_pred - _same_rank(y_true, y_pred).astype(np.float32)
+        return (diff * np.float32(2.0 / y_pred.size)).astype(np.float32)
+
+
+class MeanAbsoluteError(Loss):
+    name = "mean_absolute_error"
+
+    def per_sample(self, y_true, y_pred):
+        return _reduce_axis(np.abs(_same_rank(y_true, y_pred) - y_pred))
+
+    def gradient(self, y_true, y_pred):
+        diff = y_pred - _same_rank(y_true, y_pred).astype(np.float32)
+        return (np.sign(diff) * np.float32(1.0 / y_pred.size)).astype(np.float32)
+
+
+_BY_NAME = {
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+}
+_CLASSES = {cls.__name__: cls for cls in set(_BY_NAME.values())}
+
+
+def _loss_function(cls):
+    def per_sample_loss(y_true, y_pred):
+        return cls().per_sample(np.asarray(y_true), np.asarray(y_pred, np.float32))
+    per_sample_loss.__name__ = cls.name
+    per_sample_loss.loss_class = cls
+    return per_sample_loss
+
+
+binary_crossentropy = _loss_function(BinaryCrossentropy)
+categorical_crossentropy = _loss_function(CategoricalCrossentropy)
+sparse_categorical_crossentropy = _loss_function(SparseCategoricalCrossentropy)
+mean_squared_error = mse = _loss_function(MeanSquaredError)
+mean_absolute_error = mae = _loss_function(MeanAbsoluteError)
+
+
+def get(identifier):
+    """A Loss from its Keras name, class name, config dict, instance or the
+    loss function of this module (keras.losses.binary_crossentropy style)."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if callable(identifier) and hasattr(identifier, "loss_class"):
+        return identifier.loss_class()
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
+        if cls is None:
+            raise ValueError(f"Unknown loss: {identifier!r}; expected one of {sorted(_BY_NAME)}")
+        return cls()
+    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
+        return _CLASSES[identifier["class_name"]](**identifier.get("config", {}))
+    raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
+
+
+def serialize(loss):
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+
+

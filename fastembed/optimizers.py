@@ -1,0 +1,228 @@
+"""Optimizers with Keras 3's formulas, defaults and arguments.
+
+The update itself runs in C (csrc/optim*.c) on each weight: dense gradients
+as one row, an Embedding's RowGrad either lazily (only its rows, for
+Embedding(sparse=True)) or with Keras's dense semantics in one streaming pass.
+"""
+import numpy as np
+
+from fastembed import _kernels
+from fastembed.layers.layer import RowGrad
+
+
+class Optimizer:
+    _kind = None
+
+    def __init__(self, learning_rate=0.001, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name=None, **kwargs):
+        if "lr" in kwargs:  # Keras 2 spelling
+            learning_rate = kwargs.pop("lr")
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments passed to "
+                            f"{type(self).__name__}: {kwargs}")
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can "
+                             f"be set. Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                             f"global_clipnorm={global_clipnorm}")
+        self.learning_rate = learning_rate
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.name = name or type(self).__name__.lower()
+        self.iterations = 0
+        self._rule = _kernels.UpdateRule(self._kind, **self._rule_arguments())
+        self._slots = {}
+        self._zeros = {}
+
+    @property
+    def learning_rate(self):
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if not callable(value) and (isinstance(value, bool) or not isinstance(value, (int, float, np.floating))
+                                    or not np.isfinite(value) or value < 0):
+            raise ValueError(f"learning_rate must be a non-negative number or a schedule, "
+                             f"got {value!r}")
+        self._learning_rate = value
+
+    def _current_learning_rate(self):
+        lr = self._learning_rate
+        return float(lr(self.iterations)) if callable(lr) else float(lr)
+
+    def _rule_arguments(self):
+        return {}
+
+    def _step_rate(self, learning_rate):
+        """The rate handed to the C update this step (Adam folds in bias correction)."""
+        return learning_rate
+
+    def _initial_slot_value(self):
+        return 0.0
+
+    def slots_for(self, variable):
+        slots = self._slots.get(variable)
+        if slots is None:
+            slots = tuple(np.full(variable.value.shape, self._initial_slot_value(), np.float32)
+                          for _ in range(self._rule.num_slots))
+            self._slots[variable] = slots
+        return slots
+
+    def _clip(self, grads):
+        if self.clipvalue:
+            v = np.float32(self.clipvalue)
+            return [g._replace(values=np.clip(g.values, -v, v)) if isinstance(g, RowGrad)
+                    else np.clip(g, -v, v) for g in grads]
+        norms = [np.sqrt(np.sum(np.square(g.values if isinstance(g, RowGrad) else g), dtype=np.float32))
+                 for g in grads]
+        if self.clipnorm:
+            scales = [np.float32(self.clipnorm) / max(n, np.float32(self.clipnorm)) for n in norms]
+        elif self.global_clipnorm:
+            total = np.sqrt(np.sum(np.square(norms)))
+            scales = [np.float32(self.global_clipnorm) / max(total, np.float32(self.global_clipnorm))] * len(grads)
+        else:
+            return grads
+        return [g._replace(values=(g.values * s).astype(np.float32)) if isinstance(g, RowGrad)
+                else (g * s).astype(np.float32) for g, s in zip(grads, scales)]
+
+    def apply_gradients(self, variables):
+        """One step on every variable that has a gradient; grads are consumed."""
+        variables = [v for v in variables if v.grad is not None]
+        grads = self._clip([v.grad for v in variables])
+        self._rule.lr = self._step_rate(np.float32(self._current_learning_rate()))
+        for variable, grad in zip(variables, grads):
+            slots = self.slots_for(variable)
+            if isinstance(grad, RowGrad):
+                if variable.lazy:
+                    self._rule.apply_rows(variable.value, slots, grad.rows, grad.values)
+                else:
+                    zeros = self._zeros.get(variable.value.shape[1])
+                    if zeros is None:
+                        zeros = self._zeros[variable.value.shape[1]] = np.zeros(
+                            variable.value.shape[1], np.float32)
+                    self._rule.apply_all_rows(variable.value, slots, grad.rows, grad.values, zeros)
+            else:
+                self._rule.apply_dense(variable.value, slots, np.ascontiguousarray(grad, np.float32))
+            variable.grad = None
+        self.iterations += 1
+
+    def variables_state(self, variables):
+        """Slot arrays of the given variables, in order (for saving)."""
+        return [s for v in variables for s in self.slots_for(v)]
+
+    def load_variables_state(self, variables, arrays, iterations):
+        arrays = list(arrays)
+        expected = sum(self._rule.num_slots for _ in variables)
+        if len(arrays) != expected:
+            raise ValueError(f"optimizer state holds {len(arrays)} arrays, expected {expected}")
+        for variable in variables:
+            slots = self.slots_for(variable)
+            for slot in slots:
+                value = arrays.pop(0)
+                if value.shape != slot.shape:
+                    raise ValueError(f"optimizer state of {variable.name} has shape "
+                                     f"{value.shape}, expected {slot.shape}")
+                slot[...] = value
+        self.iterations = int(iterations)
+
+    def get_config(self):
+        lr = self._learning_rate
+        return {"name": self.name, "learning_rate": None if callable(lr) else float(lr),
+                "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
+                "global_clipnorm": self.global_clipnorm}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class SGD(Optimizer):
+    _kind = "sgd"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"`momentum` must be in [0, 1]. Received: momentum={momentum}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        super().__init__(learning_rate, **kwargs)
+
+    def _rule_arguments(self):
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adagrad(Optimizer):
+    _kind = "adagrad"
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
+        self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), float(epsilon)
+        super().__init__(learning_rate, **kwargs)
+
+    def _rule_arguments(self):
+        return {"epsilon": self.epsilon}
+
+    def _initial_slot_value(self):
+        return self.initial_accumulator_value
+
+    def get_config(self):
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+class RMSprop(Optimizer):
+    _kind = "rmsprop"
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
+                 centered=False, **kwargs):
+        self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
+        self.centered = bool(centered)
+        super().__init__(learning_rate, **kwargs)
+
+    def _rule_arguments(self):
+        return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
+
+    def get_config(self):
+        return {**super().get_config(), **self._rule_arguments()}
+
+
+class Adam(Optimizer):
+    _kind = "adam"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, **kwargs):
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.amsgrad = bool(amsgrad)
+        super().__init__(learning_rate, **kwargs)
+
+    def _rule_arguments(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "amsgrad": self.amsgrad}
+
+    def _step_rate(self, learning_rate):
+        # Keras: alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), in float32.
+        step = np.float32(self.iterations + 1)
+        beta_1_power = np.float32(self.beta_1) ** step
+        beta_2_power = np.float32(self.beta_2) ** step
+        return learning_rate * np.sqrt(np.float32(1) - beta_2_power) / (np.float32(1) - beta_1_power)
+
+    def get_config(self):
+        return {**super().get_config(), **self._rule_arguments()}
+
+
+_BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad}
+
+
+def get(identifier):
+    """An Optimizer from its Keras name ('adam', ...), a config dict or an instance."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        return _BY_NAME[identifier.lower()]()
+    if isinstance(identifier, dict) and identifier.get("class_name", "").lower() in _BY_NAME:
+        return _BY_NAME[identifier["class_name"].lower()].from_config(identifier.get("config", {}))
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}; expected "
+                     f"one of {sorted(_BY_NAME)} or an Optimizer")
+
+
+def serialize(optimizer):
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}

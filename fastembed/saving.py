@@ -1,0 +1,58 @@
+"""Weight and model files: .npz archives (zip), never pickled, written
+atomically so that a failed save leaves the old file intact."""
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+FORMAT_KEY = "__fastembed_format__"
+WEIGHTS_FORMAT = "fastembed-weights-1"
+MODEL_FORMAT = "fastembed-model-1"
+
+
+def _encode_text(text):
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def _decode_text(array):
+    return array.tobytes().decode("utf-8")
+
+
+def write_archive(path, file_format, arrays, metadata=None):
+    """Write arrays (name -> ndarray) and a JSON metadata dict to path, atomically."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    entries = {FORMAT_KEY: _encode_text(file_format)}
+    if metadata is not None:
+        entries["__metadata__"] = _encode_text(json.dumps(metadata))
+    entries.update(arrays)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **entries)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def read_archive(path, file_format):
+    """(arrays, metadata) of a file written by write_archive with file_format."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such file: {path!r}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            entries = {name: archive[name] for name in archive.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        raise ValueError(f"{path!r} is not a readable fastembed file ({error})") from None
+    found = _decode_text(entries.pop(FORMAT_KEY)) if FORMAT_KEY in entries else None
+    if found != file_format:
+        raise ValueError(f"{path!r} is not a {file_format} file (found format {found!r})")
+    metadata = json.loads(_decode_text(entries.pop("__metadata__"))) if "__metadata__" in entries else None
+    return entries, metadata
