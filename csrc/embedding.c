@@ -4,8 +4,6 @@
 
 #define RADIX_BITS 11
 #define RADIX_SIZE (1 << RADIX_BITS)
-/* Below this many floats per call a thread team costs more than it saves. */
-#define FE_PARALLEL_MIN_WORK 32768
 
 int64_t fe_embedding_backward_work_size(int64_t n) {
     return 5 * n + 1 + RADIX_SIZE;

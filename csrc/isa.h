@@ -6,6 +6,10 @@
 #include <stdint.h>
 #include "optim.h"
 
+/* Below this many floats per call an OpenMP team costs more than it saves
+ * (and on a busy machine, waiting for a descheduled thread costs milliseconds). */
+#define FE_PARALLEL_MIN_WORK (1 << 18)
+
 #if defined(FE_ISA_AVX2)
 #define FE_ISA_FN(name) name##_avx2
 #else

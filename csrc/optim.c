@@ -2,8 +2,6 @@
 #include "isa.h"
 
 #define FE_MAX_SLOTS 3
-/* Below this many floats per call a thread team costs more than it saves. */
-#define FE_PARALLEL_MIN_WORK 32768
 
 int fe_optimizer_num_slots(const fe_optimizer *opt) {
     switch (opt->kind) {

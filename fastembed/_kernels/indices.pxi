@@ -1,43 +1,34 @@
 # Index arrays: dtype checks, float-to-int conversion and range validation.
 import numpy as np
+cimport numpy as cnp
 from libc.stdint cimport int32_t, int64_t
 
-ctypedef fused index_t:
-    int32_t
-    int64_t
+cnp.import_array()
 
 cdef extern from "embedding.h":
     int64_t fe_embedding_find_invalid_i32(const int32_t *idx, int64_t n, int64_t vocab) nogil
     int64_t fe_embedding_find_invalid_i64(const int64_t *idx, int64_t n, int64_t vocab) nogil
 
 
-cdef int64_t find_invalid(const index_t[::1] flat, int64_t vocab):
-    cdef int64_t bad
-    with nogil:
-        if index_t is int32_t:
-            bad = fe_embedding_find_invalid_i32(&flat[0], flat.shape[0], vocab)
-        else:
-            bad = fe_embedding_find_invalid_i64(&flat[0], flat.shape[0], vocab)
-    return bad
+cdef inline bint is_index_array(object x):
+    """A C-contiguous, aligned int32/int64 ndarray: usable by the kernels as is."""
+    if type(x) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef int type_num = cnp.PyArray_TYPE(a)
+    return ((type_num == cnp.NPY_INT32 or type_num == cnp.NPY_INT64)
+            and cnp.PyArray_ISCARRAY_RO(a) and cnp.PyArray_ISNOTSWAPPED(a))
 
 
 def _position(shape, flat_position):
     return ",".join(str(int(i)) for i in np.unravel_index(flat_position, shape))
 
 
-def as_indices(x, int64_t input_dim, name="indices"):
-    """x as a C-contiguous int32/int64 array with every value in [0, input_dim).
-
-    Integer arrays keep their width when it is 32 or 64 bits; floats must hold
-    whole numbers (Keras casts them); anything else is a TypeError.
-    """
-    if input_dim <= 0:
-        raise ValueError(f"input_dim must be positive, got {input_dim}")
+cdef cnp.ndarray _converted_indices(x, str name):
     a = np.asarray(x)
     kind = a.dtype.kind
     if kind in "iu":
-        if a.dtype != np.int32 and a.dtype != np.int64:
-            a = a.astype(np.int64)
+        a = a.astype(np.int32 if a.dtype.itemsize <= 4 and kind == "i" else np.int64)
     elif kind == "f":
         finite = np.isfinite(a)
         whole = finite & (a == np.floor(np.where(finite, a, 0)))
@@ -49,15 +40,26 @@ def as_indices(x, int64_t input_dim, name="indices"):
         a = a.astype(np.int64)
     else:
         raise TypeError(f"{name} must be an integer array, got dtype {a.dtype}")
-    a = np.ascontiguousarray(a)
-    if a.size == 0:
-        return a
-    cdef int64_t bad
-    if a.dtype == np.int32:
-        bad = find_invalid[int32_t](a.reshape(-1), input_dim)
-    else:
-        bad = find_invalid[int64_t](a.reshape(-1), input_dim)
+    return np.ascontiguousarray(a)
+
+
+cpdef cnp.ndarray as_indices(x, int64_t input_dim, str name="indices"):
+    """x as a C-contiguous int32/int64 array with every value in [0, input_dim).
+
+    Integer arrays keep their width when it is 32 or 64 bits; floats must hold
+    whole numbers (Keras casts them); anything else is a TypeError.
+    """
+    if input_dim <= 0:
+        raise ValueError(f"input_dim must be positive, got {input_dim}")
+    cdef cnp.ndarray a = <cnp.ndarray>x if is_index_array(x) else _converted_indices(x, name)
+    cdef int64_t n = cnp.PyArray_SIZE(a), bad
+    cdef void *data = cnp.PyArray_DATA(a)
+    with nogil:
+        if cnp.PyArray_TYPE(a) == cnp.NPY_INT32:
+            bad = fe_embedding_find_invalid_i32(<const int32_t *>data, n, input_dim)
+        else:
+            bad = fe_embedding_find_invalid_i64(<const int64_t *>data, n, input_dim)
     if bad >= 0:
         raise IndexError(
-            f"{name}[{_position(a.shape, bad)}] = {a.ravel()[bad]} is not in [0, {input_dim})")
+            f"{name}[{_position((<object>a).shape, bad)}] = {a.ravel()[bad]} is not in [0, {input_dim})")
     return a

@@ -1,0 +1,153 @@
+"""Embedding kernels against numpy and PyTorch, same data, same run.
+
+Groups: gather-<shape> (lookup alone) and train-<shape> (lookup + gradient +
+optimizer update). Ratios: python bench/report.py <json>.
+"""
+import numpy as np
+import pytest
+
+from fastembed import _kernels
+
+SHAPES = {
+    "seed-1k": (1_000, 64, (32, 10)),
+    "large-1m": (1_000_000, 64, (256, 20)),
+}
+
+
+@pytest.fixture(scope="module", params=list(SHAPES))
+def case(request):
+    vocab, dim, batch = SHAPES[request.param]
+    rng = np.random.default_rng(0)
+    return {
+        "name": request.param,
+        "table": rng.uniform(-0.05, 0.05, (vocab, dim)).astype(np.float32),
+        "indices": rng.integers(0, vocab, batch),
+        "d_out": rng.standard_normal(batch + (dim,)).astype(np.float32),
+    }
+
+
+def _torch():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(_kernels.get_num_threads())
+    return torch
+
+
+# ---- gather ---------------------------------------------------------------
+def test_gather_fastembed(benchmark, case):
+    benchmark.group = f"gather-{case['name']}"
+    out = benchmark(_kernels.gather, case["table"], case["indices"])
+    np.testing.assert_array_equal(out, case["table"][case["indices"]])
+
+
+def test_gather_numpy_take(benchmark, case):
+    benchmark.group = f"gather-{case['name']}"
+    benchmark(np.take, case["table"], case["indices"], axis=0)
+
+
+def test_gather_torch(benchmark, case):
+    torch = _torch()
+    benchmark.group = f"gather-{case['name']}"
+    table, indices = torch.from_numpy(case["table"]), torch.from_numpy(case["indices"])
+    with torch.no_grad():
+        benchmark(torch.nn.functional.embedding, indices, table)
+
+
+# ---- lookup + gradient + optimizer update -----------------------------------
+def test_train_fastembed_lazy_adam(benchmark, case):
+    """Sparse gradient (sort + reduce) and lazy Adam on the touched rows."""
+    benchmark.group = f"train-{case['name']}"
+    table = case["table"].copy()
+    rule = _kernels.UpdateRule("adam")
+    rule.lr = 1e-3
+    slots = (np.zeros_like(table), np.zeros_like(table))
+    indices, d_out = case["indices"], case["d_out"]
+
+    def step():
+        _kernels.gather(table, indices)
+        rows, grads = _kernels.embedding_grad(d_out, indices, table.shape[0])
+        rule.apply_rows(table, slots, rows, grads)
+
+    benchmark(step)
+
+
+def test_train_fastembed_dense_adam(benchmark, case):
+    """Keras's semantics: every row's Adam moments decay, one streaming pass."""
+    benchmark.group = f"train-{case['name']}"
+    table = case["table"].copy()
+    rule = _kernels.UpdateRule("adam")
+    rule.lr = 1e-3
+    slots = (np.zeros_like(table), np.zeros_like(table))
+    zeros = np.zeros(table.shape[1], np.float32)
+    indices, d_out = case["indices"], case["d_out"]
+
+    def step():
+        _kernels.gather(table, indices)
+        rows, grads = _kernels.embedding_grad(d_out, indices, table.shape[0])
+        rule.apply_all_rows(table, slots, rows, grads, zeros)
+
+    benchmark(step)
+
+
+def test_train_torch_sparse_adam(benchmark, case):
+    torch = _torch()
+    benchmark.group = f"train-{case['name']}"
+    embedding = torch.nn.Embedding(*case["table"].shape, sparse=True)
+    with torch.no_grad():
+        embedding.weight.copy_(torch.from_numpy(case["table"]))
+    optimizer = torch.optim.SparseAdam(embedding.parameters(), lr=1e-3)
+    indices, d_out = torch.from_numpy(case["indices"]), torch.from_numpy(case["d_out"])
+
+    def step():
+        embedding(indices).backward(d_out)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    benchmark(step)
+
+
+def test_train_torch_dense_adam(benchmark, case):
+    torch = _torch()
+    benchmark.group = f"train-{case['name']}"
+    embedding = torch.nn.Embedding(*case["table"].shape)
+    optimizer = torch.optim.Adam(embedding.parameters(), lr=1e-3, eps=1e-7)
+    indices, d_out = torch.from_numpy(case["indices"]), torch.from_numpy(case["d_out"])
+
+    def step():
+        embedding(indices).backward(d_out)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    benchmark(step)
+
+
+# ---- gradient alone ----------------------------------------------------------
+def test_grad_fastembed(benchmark, case):
+    benchmark.group = f"grad-{case['name']}"
+    benchmark(_kernels.embedding_grad, case["d_out"], case["indices"], case["table"].shape[0])
+
+
+def test_grad_numpy_add_at(benchmark, case):
+    """The dense gradient np.add.at builds (zeroed each step, as a backward must)."""
+    benchmark.group = f"grad-{case['name']}"
+    dense = np.zeros_like(case["table"])
+    dim = dense.shape[1]
+    flat_indices, flat_d_out = case["indices"].reshape(-1), case["d_out"].reshape(-1, dim)
+
+    def step():
+        dense.fill(0)
+        np.add.at(dense, flat_indices, flat_d_out)
+
+    benchmark(step)
+
+
+def test_grad_torch(benchmark, case):
+    torch = _torch()
+    benchmark.group = f"grad-{case['name']}"
+    weight = torch.from_numpy(case["table"]).requires_grad_()
+    indices, d_out = torch.from_numpy(case["indices"]), torch.from_numpy(case["d_out"])
+
+    def step():
+        torch.nn.functional.embedding(indices, weight, sparse=True).backward(d_out)
+        weight.grad = None
+
+    benchmark(step)
