@@ -27,6 +27,9 @@ def _reduce_axis(values):
 
 
 class Loss:
+    """Subclasses implement compute(y_true, y_pred, gradient) -> (per-sample
+    losses, d(mean loss)/d(y_pred) or None when gradient is False)."""
+
     name = "loss"
 
     def __init__(self, name=None, reduction="sum_over_batch_size"):
@@ -37,12 +40,21 @@ class Loss:
             self.name = name
 
     def __call__(self, y_true, y_pred):
-        return float(np.mean(self.per_sample(np.asarray(y_true), np.asarray(y_pred, np.float32))))
+        values = self.per_sample(y_true, y_pred)
+        return float(values.sum()) / values.size
 
     def per_sample(self, y_true, y_pred):
-        raise NotImplementedError
+        return self.compute(np.asarray(y_true), np.asarray(y_pred, np.float32), False)[0]
 
     def gradient(self, y_true, y_pred):
+        return self.compute(np.asarray(y_true), np.asarray(y_pred, np.float32), True)[1]
+
+    def value_and_gradient(self, y_true, y_pred):
+        """(mean loss, its gradient) in one pass: the training step's call."""
+        values, grad = self.compute(y_true, y_pred, True)
+        return float(values.sum()) / values.size, grad
+
+    def compute(self, y_true, y_pred, gradient):
         raise NotImplementedError
 
     def get_config(self):
@@ -63,23 +75,20 @@ class BinaryCrossentropy(Loss):
             y = y * np.float32(1.0 - self.label_smoothing) + np.float32(0.5 * self.label_smoothing)
         return y
 
-    def per_sample(self, y_true, y_pred):
-        y = self._targets(y_true, y_pred)
-        if self.from_logits:
-            values = -y * special.log_expit(y_pred) - (1 - y) * special.log_expit(-y_pred)
-        else:
-            p = np.clip(y_pred, EPSILON, 1 - EPSILON)
-            values = -(y * np.log(p) + (1 - y) * np.log(1 - p))
-        return _reduce_axis(values)
-
-    def gradient(self, y_true, y_pred):
+    def compute(self, y_true, y_pred, gradient):
         y = self._targets(y_true, y_pred)
         scale = np.float32(1.0 / y_pred.size)
         if self.from_logits:
-            return ((special.expit(y_pred) - y) * scale).astype(np.float32)
-        inside = (y_pred > EPSILON) & (y_pred < 1 - EPSILON)
-        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
-        return ((-y / p + (1 - y) / (1 - p)) * inside * scale).astype(np.float32)
+            values = -y * special.log_expit(y_pred) - (1 - y) * special.log_expit(-y_pred)
+            grad = (special.expit(y_pred) - y) * scale if gradient else None
+        else:
+            p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+            values = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+            grad = None
+            if gradient:  # zero where Keras's clip is active
+                inside = (y_pred > EPSILON) & (y_pred < 1 - EPSILON)
+                grad = (-y / p + (1 - y) / (1 - p)) * inside * scale
+        return _reduce_axis(values), grad
 
     def get_config(self):
         return {"name": self.name, "from_logits": self.from_logits,
@@ -112,22 +121,21 @@ class CategoricalCrossentropy(Loss):
         q = y_pred / y_pred.sum(axis=-1, keepdims=True)
         return np.log(np.clip(q, EPSILON, 1 - EPSILON))
 
-    def per_sample(self, y_true, y_pred):
-        values = -(self._targets(y_true, y_pred) * self._log_prob(y_pred)).sum(axis=-1)
-        return _reduce_axis(values)
-
-    def gradient(self, y_true, y_pred):
+    def compute(self, y_true, y_pred, gradient):
         y = self._targets(y_true, y_pred)
+        values = _reduce_axis(-(y * self._log_prob(y_pred)).sum(axis=-1))
+        if not gradient:
+            return values, None
         scale = np.float32(y_pred.shape[-1] / y_pred.size)  # 1 / number of distributions
         if self.from_logits:
             grad = special.softmax(y_pred, axis=-1) * y.sum(axis=-1, keepdims=True) - y
-        else:
+        else:  # through Keras's normalisation and clip
             total = y_pred.sum(axis=-1, keepdims=True)
             q = y_pred / total
             inside = (q > EPSILON) & (q < 1 - EPSILON)
             d_q = -y / np.clip(q, EPSILON, 1 - EPSILON) * inside
             grad = (d_q - (d_q * q).sum(axis=-1, keepdims=True)) / total
-        return (grad * scale).astype(np.float32)
+        return values, grad * scale
 
     def get_config(self):
         return {"name": self.name, "from_logits": self.from_logits,
@@ -162,23 +170,17 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 class MeanSquaredError(Loss):
     name = "mean_squared_error"
 
-    def per_sample(self, y_true, y_pred):
-        return _reduce_axis((_same_rank(y_true, y_pred) - y_pred) ** 2)
-
-    def gradient(self, y_true, y_pred):
+    def compute(self, y_true, y_pred, gradient):
         diff = y_pred - _same_rank(y_true, y_pred).astype(np.float32)
-        return (diff * np.float32(2.0 / y_pred.size)).astype(np.float32)
+        return _reduce_axis(diff * diff), diff * np.float32(2.0 / y_pred.size) if gradient else None
 
 
 class MeanAbsoluteError(Loss):
     name = "mean_absolute_error"
 
-    def per_sample(self, y_true, y_pred):
-        return _reduce_axis(np.abs(_same_rank(y_true, y_pred) - y_pred))
-
-    def gradient(self, y_true, y_pred):
+    def compute(self, y_true, y_pred, gradient):
         diff = y_pred - _same_rank(y_true, y_pred).astype(np.float32)
-        return (np.sign(diff) * np.float32(1.0 / y_pred.size)).astype(np.float32)
+        return _reduce_axis(np.abs(diff)), np.sign(diff) * np.float32(1.0 / y_pred.size) if gradient else None
 
 
 _BY_NAME = {

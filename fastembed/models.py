@@ -21,8 +21,11 @@ DEFAULT_BATCH_SIZE = 32
 def _as_array(data, argument):
     if data is None:
         raise ValueError(f"`{argument}` must be given")
-    array = np.asarray(data)
-    if array.dtype == object:
+    try:
+        array = np.asarray(data)
+    except ValueError:  # numpy >= 1.24 refuses ragged nested lists
+        array = None
+    if array is None or array.dtype == object:
         raise TypeError(f"`{argument}` must be a numeric array, got ragged or object data "
                         f"(pad sequences first with fastembed.utils.pad_sequences)")
     if array.ndim == 0:
@@ -212,10 +215,11 @@ class Sequential:
 
     def _train_step(self, x, y, loss_tracker, metric_objects):
         y_pred = self._forward(x, training=True)
-        loss_tracker.update_state(self.loss(y, y_pred), len(x))
+        loss_value, grad = self.loss.value_and_gradient(y, y_pred)
+        loss_tracker.update_state(loss_value, len(x))
         for metric in metric_objects:
             metric.update_state(y, y_pred)
-        self._backward(self.loss.gradient(y, y_pred))
+        self._backward(np.asarray(grad, dtype=np.float32))
         self.optimizer.apply_gradients(self._trainable_variables)
 
     def _prepare_training(self, x):
@@ -259,11 +263,14 @@ class Sequential:
         batch_callbacks = [c for c in callback_list if c.uses_batch_hooks()]
         loss_tracker = metrics_module.Mean("loss")
         self.stop_training = False
+        # Hooks get their logs positionally, as Keras's CallbackList passes them
+        # (LambdaCallback functions are written as `lambda epoch, logs: ...`).
+        training_logs = None
         for callback in callback_list:
-            callback.on_train_begin()
+            callback.on_train_begin(None)
         for epoch in range(initial_epoch, epochs):
             for callback in callback_list:
-                callback.on_epoch_begin(epoch)
+                callback.on_epoch_begin(epoch, None)
             order = generator().permutation(len(x)) if shuffle else None
             loss_tracker.reset_state()
             metric_objects = self._metric_objects(y, self._layers[-1].output_shape)
@@ -280,7 +287,7 @@ class Sequential:
                     batch = order[start:start + batch_size]
                     xb, yb = x[batch], y[batch]
                 for callback in batch_callbacks:
-                    callback.on_train_batch_begin(step)
+                    callback.on_train_batch_begin(step, None)
                 self._train_step(xb, yb, loss_tracker, metric_objects)
                 if batch_callbacks:
                     logs = self._logs(loss_tracker, metric_objects)
@@ -299,10 +306,11 @@ class Sequential:
             progbar.update(steps, logs, finalize=True)
             for callback in callback_list:
                 callback.on_epoch_end(epoch, logs)
+            training_logs = logs
             if self.stop_training:
                 break
         for callback in callback_list:
-            callback.on_train_end()
+            callback.on_train_end(training_logs)
         self.history = history
         return history
 

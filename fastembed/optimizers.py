@@ -67,6 +67,8 @@ class Optimizer:
         return slots
 
     def _clip(self, grads):
+        if not (self.clipvalue or self.clipnorm or self.global_clipnorm):
+            return grads
         if self.clipvalue:
             v = np.float32(self.clipvalue)
             return [g._replace(values=np.clip(g.values, -v, v)) if isinstance(g, RowGrad)
@@ -75,11 +77,9 @@ class Optimizer:
                  for g in grads]
         if self.clipnorm:
             scales = [np.float32(self.clipnorm) / max(n, np.float32(self.clipnorm)) for n in norms]
-        elif self.global_clipnorm:
+        else:
             total = np.sqrt(np.sum(np.square(norms)))
             scales = [np.float32(self.global_clipnorm) / max(total, np.float32(self.global_clipnorm))] * len(grads)
-        else:
-            return grads
         return [g._replace(values=(g.values * s).astype(np.float32)) if isinstance(g, RowGrad)
                 else (g * s).astype(np.float32) for g, s in zip(grads, scales)]
 

@@ -46,7 +46,7 @@ class Dense(Layer):
             raise ValueError(f"Input of layer {self.name!r} must have shape (batch, ..., "
                              f"{in_features}), got {inputs.shape}")
         self._x = np.asarray(inputs, dtype=np.float32).reshape(-1, in_features)
-        z = self._x @ self.kernel.value
+        z = np.dot(self._x, self.kernel.value)  # np.dot: BLAS even when a dimension is 1
         if self.use_bias:
             z += self.bias.value
         self._z = z
@@ -58,12 +58,12 @@ class Dense(Layer):
         dz = np.asarray(dz, dtype=np.float32)
         if self.trainable:
             if self.kernel.trainable:
-                self.kernel.grad = self._x.T @ dz
+                self.kernel.grad = np.dot(self._x.T, dz)
             if self.use_bias and self.bias.trainable:
                 self.bias.grad = dz.sum(axis=0)
         if not input_grad:
             return None
-        return (dz @ self.kernel.value.T).reshape(grad_output.shape[:-1] + (self._x.shape[1],))
+        return np.dot(dz, self.kernel.value.T).reshape(grad_output.shape[:-1] + (self._x.shape[1],))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
