@@ -377,7 +377,8 @@ class Sequential:
     # ---- description -------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
         print_fn = print_fn or print
-        widths = (33, 24, 15)
+        names = [f"{layer.name} ({type(layer).__name__})" for layer in self._layers]
+        widths = (max([33] + [len(n) + 2 for n in names]), 24, 15)
 
         def row(cells, left, middle, right):
             return left + middle.join(f" {c:<{w - 2}} " if i < 2 else f" {c:>{w - 2}} "
@@ -392,7 +393,7 @@ class Sequential:
         for i, layer in enumerate(self._layers):
             shape = str(layer.output_shape) if layer.output_shape else "?"
             params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-            lines.append(row((f"{layer.name} ({type(layer).__name__})", shape, params), "│", "│", "│"))
+            lines.append(row((names[i], shape, params), "│", "│", "│"))
             if i + 1 < len(self._layers):
                 lines.append(rule("├", "┼", "┤", "─"))
         lines.append(rule("└", "┴", "┘", "─"))

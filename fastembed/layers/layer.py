@@ -6,6 +6,7 @@ backward(grad_output, input_grad), which returns the gradient with respect
 to the input (None when input_grad is False) and leaves each trainable
 weight's gradient in variable.grad. Sequential chains call and backward.
 """
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -73,13 +74,9 @@ def _unique_name(base):
 
 
 def _snake_case(name):
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and (not name[i - 1].isupper() or
-                                   (i + 1 < len(name) and name[i + 1].islower())):
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
+    """Keras's default layer names: Conv1D -> conv1d, GlobalMaxPooling1D -> global_max_pooling1d."""
+    name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class Layer:
