@@ -1,5 +1,6 @@
 """fastembed: Keras-compatible embedding models on fast CPU kernels."""
 from fastembed import layers  # noqa: F401
+from fastembed._config import show_config  # noqa: F401
 from fastembed._kernels import get_num_threads, set_num_threads  # noqa: F401
 from fastembed.models import Sequential, load_model  # noqa: F401
 

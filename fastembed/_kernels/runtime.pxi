@@ -39,4 +39,7 @@ def isa_name():
     return fe_isa.name.decode()
 
 
-select_isa(os.environ.get("FASTEMBED_ISA") or None)
+try:
+    select_isa(os.environ.get("FASTEMBED_ISA") or None)
+except (ValueError, RuntimeError) as error:
+    raise ImportError(f"FASTEMBED_ISA={os.environ['FASTEMBED_ISA']!r}: {error}") from None

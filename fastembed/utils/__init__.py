@@ -1,2 +1,3 @@
 """Utilities under Keras's names."""
+from fastembed.utils.numerical import to_categorical  # noqa: F401
 from fastembed.utils.random import set_random_seed  # noqa: F401
