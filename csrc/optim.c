@@ -1,3 +1,4 @@
+#include <omp.h>
 #include "optim.h"
 #include "isa.h"
 
@@ -13,11 +14,12 @@ int fe_optimizer_num_slots(const fe_optimizer *opt) {
     return 0;
 }
 
-static void update_one(const fe_optimizer *opt, float *table, float *const *slots,
-                       int n_slots, int64_t row, const float *g, int64_t dim) {
-    float *slot_rows[FE_MAX_SLOTS] = {0, 0, 0};
-    for (int k = 0; k < n_slots; k++) slot_rows[k] = slots[k] + row * dim;
-    fe_isa->update_row(opt, table + row * dim, slot_rows, g, dim);
+/* Update the n parameters starting at element offset of table and slots. */
+static void update_span(const fe_optimizer *opt, float *table, float *const *slots,
+                        int n_slots, int64_t offset, const float *g, int64_t n) {
+    float *slot_span[FE_MAX_SLOTS] = {0, 0, 0};
+    for (int k = 0; k < n_slots; k++) slot_span[k] = slots[k] + offset;
+    fe_isa->update_row(opt, table + offset, slot_span, g, n);
 }
 
 void fe_update_rows(const fe_optimizer *opt, float *table, float *const *slots,
@@ -26,30 +28,42 @@ void fe_update_rows(const fe_optimizer *opt, float *table, float *const *slots,
     const int n_slots = fe_optimizer_num_slots(opt);
     #pragma omp parallel for schedule(static) if (n_rows * dim >= FE_PARALLEL_MIN_WORK)
     for (int64_t i = 0; i < n_rows; i++)
-        update_one(opt, table, slots, n_slots, rows[i], grads + i * dim, dim);
+        update_span(opt, table, slots, n_slots, rows[i] * dim, grads + i * dim, dim);
+}
+
+/* Rows [first, last) of the table with zero gradient: the run is contiguous,
+ * so it is updated in spans of up to n_zeros elements, not row by row. */
+static void update_untouched(const fe_optimizer *opt, float *table, float *const *slots,
+                             int n_slots, int64_t first, int64_t last, int64_t dim,
+                             const float *zeros, int64_t n_zeros) {
+    for (int64_t offset = first * dim; offset < last * dim; offset += n_zeros) {
+        const int64_t n = last * dim - offset < n_zeros ? last * dim - offset : n_zeros;
+        update_span(opt, table, slots, n_slots, offset, zeros, n);
+    }
 }
 
 void fe_update_all_rows(const fe_optimizer *opt, float *table,
                         float *const *slots, int64_t n_table_rows,
                         const int64_t *rows, const float *grads, int64_t n_rows,
-                        int64_t dim, const float *zeros) {
+                        int64_t dim, const float *zeros, int64_t n_zeros) {
     const int n_slots = fe_optimizer_num_slots(opt);
     #pragma omp parallel if (n_table_rows * dim >= FE_PARALLEL_MIN_WORK)
     {
-        int64_t next = -1; /* index into rows of the first listed row >= r */
-        #pragma omp for schedule(static)
-        for (int64_t r = 0; r < n_table_rows; r++) {
-            if (next < 0) { /* first row of this thread's chunk: binary search */
-                int64_t lo = 0, hi = n_rows;
-                while (lo < hi) {
-                    const int64_t mid = lo + (hi - lo) / 2;
-                    if (rows[mid] < r) lo = mid + 1; else hi = mid;
-                }
-                next = lo;
-            }
-            const float *g = zeros;
-            if (next < n_rows && rows[next] == r) g = grads + (next++) * dim;
-            update_one(opt, table, slots, n_slots, r, g, dim);
+        /* Each thread takes a contiguous block of rows (any split gives the same bits). */
+        const int64_t threads = omp_get_num_threads(), thread = omp_get_thread_num();
+        const int64_t begin = n_table_rows * thread / threads;
+        const int64_t end = n_table_rows * (thread + 1) / threads;
+        int64_t next = 0, hi = n_rows; /* next: first listed row >= begin */
+        while (next < hi) {
+            const int64_t mid = next + (hi - next) / 2;
+            if (rows[mid] < begin) next = mid + 1; else hi = mid;
         }
+        int64_t r = begin;
+        for (; next < n_rows && rows[next] < end; next++) {
+            update_untouched(opt, table, slots, n_slots, r, rows[next], dim, zeros, n_zeros);
+            update_span(opt, table, slots, n_slots, rows[next] * dim, grads + next * dim, dim);
+            r = rows[next] + 1;
+        }
+        update_untouched(opt, table, slots, n_slots, r, end, dim, zeros, n_zeros);
     }
 }

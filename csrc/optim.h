@@ -42,10 +42,10 @@ void fe_update_rows(const fe_optimizer *opt, float *table, float *const *slots,
  * slots:      num_slots pointers, each (n_table_rows, dim)
  * rows:       (n_rows) row ids, strictly increasing, in [0, n_table_rows)
  * grads:      (n_rows, dim)
- * zeros:      (dim) all zero, the gradient of untouched rows */
+ * zeros:      (n_zeros) all zero, n_zeros >= 1: the gradient of untouched rows */
 void fe_update_all_rows(const fe_optimizer *opt, float *table,
                         float *const *slots, int64_t n_table_rows,
                         const int64_t *rows, const float *grads, int64_t n_rows,
-                        int64_t dim, const float *zeros);
+                        int64_t dim, const float *zeros, int64_t n_zeros);
 
 #endif

@@ -30,7 +30,6 @@ class Optimizer:
         self.iterations = 0
         self._rule = _kernels.UpdateRule(self._kind, **self._rule_arguments())
         self._slots = {}
-        self._zeros = {}
 
     @property
     def learning_rate(self):
@@ -94,11 +93,7 @@ class Optimizer:
                 if variable.lazy:
                     self._rule.apply_rows(variable.value, slots, grad.rows, grad.values)
                 else:
-                    zeros = self._zeros.get(variable.value.shape[1])
-                    if zeros is None:
-                        zeros = self._zeros[variable.value.shape[1]] = np.zeros(
-                            variable.value.shape[1], np.float32)
-                    self._rule.apply_all_rows(variable.value, slots, grad.rows, grad.values, zeros)
+                    self._rule.apply_all_rows(variable.value, slots, grad.rows, grad.values)
             else:
                 self._rule.apply_dense(variable.value, slots, np.ascontiguousarray(grad, np.float32))
             variable.grad = None

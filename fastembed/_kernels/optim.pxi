@@ -19,9 +19,22 @@ cdef extern from "optim.h":
     void fe_update_all_rows(const fe_optimizer *opt, float *table, float **slots,
                             int64_t n_table_rows, const int64_t *rows,
                             const float *grads, int64_t n_rows, int64_t dim,
-                            const float *zeros) nogil
+                            const float *zeros, int64_t n_zeros) nogil
 
 UPDATE_KINDS = {"sgd": 0, "adagrad": 1, "rmsprop": 2, "adam": 3}
+# Untouched rows of a table are updated in spans of this many zero gradients.
+DEF ZERO_SPAN = 4096
+cdef float ZEROS[ZERO_SPAN]
+cdef int64_t ROW_ZERO = 0
+
+
+cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b):
+    if a.ndim != b.ndim:
+        return False
+    for i in range(a.ndim):
+        if a.shape[i] != b.shape[i]:
+            return False
+    return True
 
 
 cdef class UpdateRule:
@@ -55,63 +68,72 @@ cdef class UpdateRule:
     def lr(self, float value):
         self.opt.lr = value
 
-    cdef int _slot_pointers(self, float[:, ::1] table, tuple slots, float **out) except -1:
-        cdef float[:, ::1] slot
+    cdef float *_param(self, param, str name) except NULL:
+        if not is_float_carray(param) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>param):
+            raise TypeError(f"{name} must be a writeable C-contiguous float32 array")
+        return <float *>cnp.PyArray_DATA(<cnp.ndarray>param)
+
+    cdef int _slots(self, cnp.ndarray param, tuple slots, float **out) except -1:
         if len(slots) != self.num_slots:
             raise ValueError(f"expected {self.num_slots} slot arrays, got {len(slots)}")
         for k in range(self.num_slots):
-            if not isinstance(slots[k], np.ndarray) or slots[k].shape != (table.shape[0], table.shape[1]):
-                raise ValueError(f"slot {k} must have the table's shape {(table.shape[0], table.shape[1])}")
-            slot = slots[k]
-            out[k] = &slot[0, 0]
+            out[k] = self._param(slots[k], "slot")
+            if not _same_shape(<cnp.ndarray>slots[k], param):
+                raise ValueError(f"slot {k} must have the parameter's shape {(<object>param).shape}")
+        return 0
+
+    cdef int _rows(self, cnp.ndarray table, rows, grads) except -1:
+        if cnp.PyArray_NDIM(table) != 2:
+            raise ValueError("table must be 2-D")
+        if (type(rows) is not cnp.ndarray or cnp.PyArray_TYPE(<cnp.ndarray>rows) != cnp.NPY_INT64
+                or not cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>rows) or (<cnp.ndarray>rows).ndim != 1):
+            raise TypeError("rows must be a C-contiguous 1-D int64 array")
+        if (not is_float_carray(grads) or (<cnp.ndarray>grads).ndim != 2
+                or (<object>grads).shape != (len(rows), table.shape[1])):
+            raise ValueError(f"grads must be C-contiguous float32 of shape "
+                             f"({len(rows)}, {table.shape[1]}), got {np.shape(grads)}")
+        r = <cnp.ndarray>rows
+        if r.shape[0] and (r[0] < 0 or r[r.shape[0] - 1] >= table.shape[0]):
+            raise IndexError(f"rows must be in [0, {table.shape[0]})")
+        if r.shape[0] > 1 and not (r[1:] > r[:-1]).all():
+            raise ValueError("rows must be strictly increasing")
         return 0
 
     def apply_dense(self, param, tuple slots, grad):
         """param -= update(grad): param, grad and every slot of the same shape."""
-        if not isinstance(grad, np.ndarray) or grad.shape != param.shape:
-            raise ValueError(f"grad must have the parameter's shape {param.shape}, "
-                             f"got {np.shape(grad)}")
-        if param.size == 0:
-            return
-        self.apply_rows(param.reshape(1, -1), tuple(s.reshape(1, -1) for s in slots),
-                        np.zeros(1, dtype=np.int64), grad.reshape(1, -1))
+        cdef float *slot_ptrs[3]
+        cdef float *w = self._param(param, "param")
+        self._slots(<cnp.ndarray>param, slots, slot_ptrs)
+        if not is_float_carray(grad) or not _same_shape(<cnp.ndarray>grad, <cnp.ndarray>param):
+            raise ValueError(f"grad must be C-contiguous float32 of the parameter's shape "
+                             f"{(<object>param).shape}, got {np.shape(grad)}")
+        cdef const float *g = <const float *>cnp.PyArray_DATA(<cnp.ndarray>grad)
+        cdef int64_t n = cnp.PyArray_SIZE(<cnp.ndarray>param)
+        with nogil:
+            fe_update_rows(&self.opt, w, slot_ptrs, &ROW_ZERO, g, 1, n)
 
-    def apply_rows(self, float[:, ::1] table, tuple slots, const int64_t[::1] rows,
-                   const float[:, ::1] grads):
+    def apply_rows(self, table, tuple slots, rows, grads):
         """Lazy update: only table[rows] moves (rows strictly increasing)."""
         cdef float *slot_ptrs[3]
-        self._check_rows(table, rows, grads)
-        self._slot_pointers(table, slots, slot_ptrs)
-        if rows.shape[0] == 0 or table.shape[1] == 0:
-            return
+        cdef float *w = self._param(table, "table")
+        self._slots(<cnp.ndarray>table, slots, slot_ptrs)
+        self._rows(<cnp.ndarray>table, rows, grads)
+        cdef const int64_t *r = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>rows)
+        cdef const float *g = <const float *>cnp.PyArray_DATA(<cnp.ndarray>grads)
+        cdef int64_t n_rows = len(rows), dim = (<cnp.ndarray>table).shape[1]
         with nogil:
-            fe_update_rows(&self.opt, &table[0, 0], slot_ptrs, &rows[0], &grads[0, 0],
-                           rows.shape[0], table.shape[1])
+            fe_update_rows(&self.opt, w, slot_ptrs, r, g, n_rows, dim)
 
-    def apply_all_rows(self, float[:, ::1] table, tuple slots, const int64_t[::1] rows,
-                       const float[:, ::1] grads, const float[::1] zeros):
+    def apply_all_rows(self, table, tuple slots, rows, grads):
         """Dense-semantics update: every row moves, with zero gradient outside
-        rows (strictly increasing). zeros: a (dim,) float32 array of zeros."""
+        rows (strictly increasing): Keras's numbers for an Embedding."""
         cdef float *slot_ptrs[3]
-        self._check_rows(table, rows, grads)
-        self._slot_pointers(table, slots, slot_ptrs)
-        if zeros.shape[0] != table.shape[1]:
-            raise ValueError(f"zeros must have length {table.shape[1]}")
-        if table.shape[0] == 0 or table.shape[1] == 0:
-            return
-        cdef const int64_t *rows_ptr = &rows[0] if rows.shape[0] else NULL
-        cdef const float *grads_ptr = &grads[0, 0] if rows.shape[0] else NULL
+        cdef float *w = self._param(table, "table")
+        self._slots(<cnp.ndarray>table, slots, slot_ptrs)
+        self._rows(<cnp.ndarray>table, rows, grads)
+        cdef const int64_t *r = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>rows)
+        cdef const float *g = <const float *>cnp.PyArray_DATA(<cnp.ndarray>grads)
+        cdef int64_t n_rows = len(rows)
+        cdef int64_t n_table = (<cnp.ndarray>table).shape[0], dim = (<cnp.ndarray>table).shape[1]
         with nogil:
-            fe_update_all_rows(&self.opt, &table[0, 0], slot_ptrs, table.shape[0],
-                               rows_ptr, grads_ptr, rows.shape[0], table.shape[1], &zeros[0])
-
-    def _check_rows(self, float[:, ::1] table, const int64_t[::1] rows,
-                    const float[:, ::1] grads):
-        if grads.shape[0] != rows.shape[0] or grads.shape[1] != table.shape[1]:
-            raise ValueError(f"grads must have shape ({rows.shape[0]}, {table.shape[1]}), "
-                             f"got ({grads.shape[0]}, {grads.shape[1]})")
-        r = np.asarray(rows)
-        if r.size and (r.min() < 0 or r.max() >= table.shape[0]):
-            raise IndexError(f"rows must be in [0, {table.shape[0]})")
-        if r.size > 1 and not (r[1:] > r[:-1]).all():
-            raise ValueError("rows must be strictly increasing")
+            fe_update_all_rows(&self.opt, w, slot_ptrs, n_table, r, g, n_rows, dim, ZEROS, ZERO_SPAN)
