@@ -1,3 +1,4 @@
 """Utilities under Keras's names."""
 from fastembed.utils.numerical import to_categorical  # noqa: F401
 from fastembed.utils.random import set_random_seed  # noqa: F401
+from fastembed.preprocessing.sequence import pad_sequences  # noqa: F401

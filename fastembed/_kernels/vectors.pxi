@@ -1,0 +1,171 @@
+# Streaming parser for pretrained word-vector files (GloVe, word2vec, fastText).
+
+cdef extern from "vectors.h":
+    enum:
+        FE_VEC_OK
+        FE_VEC_FULL
+        FE_VEC_BAD_COUNT
+        FE_VEC_BAD_NUMBER
+        FE_VEC_EXTRA
+        FE_VEC_TRUNCATED
+    ctypedef struct fe_vocab:
+        const char *blob
+        const int64_t *offsets
+        int64_t *slots
+        int64_t mask
+    ctypedef struct fe_vec_parser:
+        int64_t dim
+        int64_t max_records
+        const fe_vocab *vocab
+        float *rows
+        int64_t rows_cap
+        int64_t *ids
+        int64_t *lines
+        char *words
+        int64_t words_cap
+        int64_t n_rows
+        int64_t words_len
+        int64_t records
+        int64_t line
+        int64_t err_count
+        int64_t err_field
+        int64_t err_pos
+        int64_t err_len
+    void fe_vocab_build(fe_vocab *vocab, int64_t n_words) nogil
+    int fe_vectors_parse_text(fe_vec_parser *p, const char *buf, int64_t len, int final,
+                              int64_t *consumed) nogil
+    int fe_vectors_parse_binary(fe_vec_parser *p, const char *buf, int64_t len, int final,
+                                int64_t *consumed) nogil
+
+VECTOR_ERRORS = {FE_VEC_BAD_COUNT: "bad_count", FE_VEC_BAD_NUMBER: "bad_number",
+                 FE_VEC_EXTRA: "extra", FE_VEC_TRUNCATED: "truncated"}
+
+
+cdef class VectorParser:
+    """Feeds chunks of a vectors file to the C parser and owns what it keeps.
+
+    dim: numbers per vector (0: from the first line; text only).
+    max_records: the count a header declares, or -1.
+    vocabulary: list of distinct str to keep, or None to keep every word.
+    line: lines already read (1 after a header line).
+    capacity: initial number of rows to allocate.
+    """
+    cdef fe_vec_parser p
+    cdef fe_vocab vocab
+    cdef readonly bint binary
+    cdef readonly object rows, ids, lines, words
+    cdef object _vocab_blob, _vocab_offsets, _vocab_slots
+    cdef int64_t _capacity
+
+    def __init__(self, int64_t dim, bint binary, int64_t max_records=-1, vocabulary=None,
+                 int64_t line=0, int64_t capacity=1024):
+        if dim < 0 or (binary and dim == 0):
+            raise ValueError(f"dim must be positive, got {dim}")
+        self.binary = binary
+        self.p.dim = dim
+        self.p.max_records = max_records
+        self.p.line = line
+        self.p.vocab = NULL
+        if vocabulary is not None:
+            self._set_vocabulary(vocabulary)
+            capacity = min(capacity, len(vocabulary))
+        self._capacity = max(capacity, 1)
+        self.rows = np.empty((0, dim), dtype=np.float32)
+        self.ids = np.empty(0, dtype=np.int64)
+        self.lines = np.empty(0, dtype=np.int64)
+        self.words = np.empty(0, dtype=np.uint8)
+        self.p.rows_cap = 0  # with dim 0, the first line returns FULL once dim is known
+        if dim > 0:
+            self._grow(self._capacity)
+
+    cdef _set_vocabulary(self, vocabulary):
+        encoded = [w.encode("utf-8") for w in vocabulary]
+        self._vocab_blob = b"".join(encoded)
+        self._vocab_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(w) for w in encoded], out=self._vocab_offsets[1:])
+        cdef int64_t n_slots = 2
+        while n_slots < 2 * len(encoded):
+            n_slots *= 2
+        self._vocab_slots = np.zeros(n_slots, dtype=np.int64)
+        cdef const int64_t[::1] offsets = self._vocab_offsets
+        cdef int64_t[::1] slots = self._vocab_slots
+        self.vocab.blob = self._vocab_blob
+        self.vocab.offsets = &offsets[0]
+        self.vocab.slots = &slots[0]
+        self.vocab.mask = n_slots - 1
+        with nogil:
+            fe_vocab_build(&self.vocab, offsets.shape[0] - 1)
+        self.p.vocab = &self.vocab
+
+    cdef _grow(self, int64_t rows_cap):
+        """Reallocate the outputs for rows_cap rows (in place when possible)."""
+        self.rows.resize((rows_cap, self.p.dim), refcheck=False)
+        self.lines.resize(rows_cap, refcheck=False)
+        self.p.rows_cap = rows_cap
+        cdef float[:, ::1] rows = self.rows
+        cdef int64_t[::1] lines = self.lines
+        cdef int64_t[::1] ids
+        cdef unsigned char[::1] words
+        self.p.rows = &rows[0, 0]
+        self.p.lines = &lines[0]
+        if self.p.vocab != NULL:
+            self.ids.resize(rows_cap, refcheck=False)
+            ids = self.ids
+            self.p.ids = &ids[0]
+        else:
+            # Room for the words at the average length seen so far (16 bytes to start).
+            self.words.resize(max(self.words.shape[0],
+                                  rows_cap * (self.p.words_len // max(self.p.n_rows, 1) + 1),
+                                  16 * rows_cap), refcheck=False)
+            words = self.words
+            self.p.words = <char *> &words[0]
+            self.p.words_cap = words.shape[0]
+
+    def feed(self, const unsigned char[::1] buf, Py_ssize_t stop, bint final):
+        """Parse buf[:stop]; returns (status, consumed), status 0 or an error
+        name of VECTOR_ERRORS. Grows the outputs as needed."""
+        cdef int64_t consumed = 0, done = 0
+        cdef int status = FE_VEC_OK
+        if stop < 0 or stop > buf.shape[0]:
+            raise ValueError(f"stop must be in [0, {buf.shape[0]}], got {stop}")
+        cdef const char *data = <const char *> &buf[0] if buf.shape[0] else NULL
+        while True:
+            with nogil:
+                if self.binary:
+                    status = fe_vectors_parse_binary(&self.p, data + done, stop - done, final, &consumed)
+                else:
+                    status = fe_vectors_parse_text(&self.p, data + done, stop - done, final, &consumed)
+            done += consumed
+            if status != FE_VEC_FULL:
+                break
+            self._grow(max(2 * self.p.rows_cap, self._capacity))
+        if status != FE_VEC_OK:
+            self.p.err_pos += done - consumed  # relative to buf, not to this call
+        return VECTOR_ERRORS.get(status, 0), done
+
+    def finish(self):
+        """Trim and return (rows (n, dim), lines (n), ids (n) or words bytes)."""
+        cdef int64_t n = self.p.n_rows
+        self.rows.resize((n, self.p.dim), refcheck=False)
+        self.lines.resize(n, refcheck=False)
+        if self.p.vocab != NULL:
+            self.ids.resize(n, refcheck=False)
+            return self.rows, self.lines, self.ids
+        return self.rows, self.lines, self.words[:self.p.words_len].tobytes()
+
+    @property
+    def dim(self):
+        return self.p.dim
+
+    @property
+    def records(self):
+        return self.p.records
+
+    @property
+    def line(self):
+        return self.p.line
+
+    @property
+    def error(self):
+        """(count, field, pos, len) of the last error; see csrc/vectors.h."""
+        return self.p.err_count, self.p.err_field, self.p.err_pos, self.p.err_len
