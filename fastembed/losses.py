@@ -22,8 +22,12 @@ def _same_rank(y_true, y_pred):
     return y_true
 
 
-def _reduce_axis(values):
-    return values.reshape(values.shape[0], -1).mean(axis=1) if values.ndim > 1 else values
+def per_sample_mean(values):
+    """Mean over every axis but the first (the batch)."""
+    if values.ndim == 1:
+        return values
+    values = values.reshape(values.shape[0], -1)
+    return values[:, 0] if values.shape[1] == 1 else values.mean(axis=1)
 
 
 class Loss:
@@ -83,12 +87,13 @@ class BinaryCrossentropy(Loss):
             grad = (special.expit(y_pred) - y) * scale if gradient else None
         else:
             p = np.clip(y_pred, EPSILON, 1 - EPSILON)
-            values = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+            one_minus_p, one_minus_y = 1 - p, 1 - y
+            values = -(y * np.log(p) + one_minus_y * np.log(one_minus_p))
             grad = None
             if gradient:  # zero where Keras's clip is active
                 inside = (y_pred > EPSILON) & (y_pred < 1 - EPSILON)
-                grad = (-y / p + (1 - y) / (1 - p)) * inside * scale
-        return _reduce_axis(values), grad
+                grad = (one_minus_y / one_minus_p - y / p) * inside * scale
+        return per_sample_mean(values), grad
 
     def get_config(self):
         return {"name": self.name, "from_logits": self.from_logits,
@@ -123,7 +128,7 @@ class CategoricalCrossentropy(Loss):
 
     def compute(self, y_true, y_pred, gradient):
         y = self._targets(y_true, y_pred)
-        values = _reduce_axis(-(y * self._log_prob(y_pred)).sum(axis=-1))
+        values = per_sample_mean(-(y * self._log_prob(y_pred)).sum(axis=-1))
         if not gradient:
             return values, None
         scale = np.float32(y_pred.shape[-1] / y_pred.size)  # 1 / number of distributions
@@ -172,7 +177,7 @@ class MeanSquaredError(Loss):
 
     def compute(self, y_true, y_pred, gradient):
         diff = y_pred - _same_rank(y_true, y_pred).astype(np.float32)
-        return _reduce_axis(diff * diff), diff * np.float32(2.0 / y_pred.size) if gradient else None
+        return per_sample_mean(diff * diff), diff * np.float32(2.0 / y_pred.size) if gradient else None
 
 
 class MeanAbsoluteError(Loss):
@@ -180,7 +185,7 @@ class MeanAbsoluteError(Loss):
 
     def compute(self, y_true, y_pred, gradient):
         diff = y_pred - _same_rank(y_true, y_pred).astype(np.float32)
-        return _reduce_axis(np.abs(diff)), np.sign(diff) * np.float32(1.0 / y_pred.size) if gradient else None
+        return per_sample_mean(np.abs(diff)), np.sign(diff) * np.float32(1.0 / y_pred.size) if gradient else None
 
 
 _BY_NAME = {

@@ -2,6 +2,8 @@
 sample seen since the last reset (weighted by batch size)."""
 import numpy as np
 
+from fastembed.losses import per_sample_mean
+
 
 class Metric:
     def __init__(self, name):
@@ -24,10 +26,6 @@ class Metric:
         raise NotImplementedError
 
 
-def _mean_last_axis(matches):
-    return matches.reshape(matches.shape[0], -1).mean(axis=1) if matches.ndim > 1 else matches
-
-
 class BinaryAccuracy(Metric):
     def __init__(self, name="binary_accuracy", threshold=0.5):
         self.threshold = threshold
@@ -36,7 +34,7 @@ class BinaryAccuracy(Metric):
     def per_sample(self, y_true, y_pred):
         if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
             y_true = y_true[..., None]
-        return _mean_last_axis((y_true == (y_pred > self.threshold)).astype(np.float32))
+        return per_sample_mean((y_true == (y_pred > self.threshold)).astype(np.float32))
 
 
 class CategoricalAccuracy(Metric):

@@ -293,7 +293,7 @@ class Sequential:
                     logs = self._logs(loss_tracker, metric_objects)
                     for callback in batch_callbacks:
                         callback.on_train_batch_end(step, logs)
-                if verbose == 1:
+                if progbar.due():
                     progbar.update(step + 1, self._logs(loss_tracker, metric_objects))
                 if self.stop_training:
                     break
@@ -406,12 +406,20 @@ class Sequential:
                 size /= 1024
 
         trainable = sum(w.value.size for w in self.trainable_weights)
-        total = sum(w.value.size for w in self.weights)
-        lines += [f" Total params: {amount(total)}", f" Trainable params: {amount(trainable)}",
-                  f" Non-trainable params: {amount(total - trainable)}"]
-        if self.optimizer is not None and self.optimizer._slots:
+        weights = sum(w.value.size for w in self.weights)
+        # As Keras (jax backend), once the optimizer is built: its variables are
+        # its slots, the iteration counter and the learning rate (unless a
+        # schedule), 4 bytes each, and they count in the total.
+        optimizer_count = 0
+        optimizer_built = self.optimizer is not None and bool(self.optimizer._slots)
+        if optimizer_built:
             slots = sum(s.size for slots in self.optimizer._slots.values() for s in slots)
-            lines.append(f" Optimizer params: {amount(slots)}")
+            optimizer_count = slots + 1 + int(not callable(self.optimizer.learning_rate))
+        lines += [f" Total params: {amount(weights + optimizer_count)}",
+                  f" Trainable params: {amount(trainable)}",
+                  f" Non-trainable params: {amount(weights - trainable)}"]
+        if optimizer_built:
+            lines.append(f" Optimizer params: {amount(optimizer_count)}")
         for line in lines:
             print_fn(line)
 

@@ -120,7 +120,10 @@ class Optimizer:
 
     def get_config(self):
         lr = self._learning_rate
-        return {"name": self.name, "learning_rate": None if callable(lr) else float(lr),
+        if callable(lr):
+            raise ValueError(f"{type(self).__name__}.learning_rate is a Python callable ({lr!r}), "
+                             "which cannot be saved; save_weights() keeps the weights")
+        return {"name": self.name, "learning_rate": float(lr),
                 "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
                 "global_clipnorm": self.global_clipnorm}
 

@@ -47,7 +47,10 @@ def read_archive(path, file_format):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such file: {path!r}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # a bare .npy array
+            raise ValueError("a single array, not an archive")
+        with archive:
             entries = {name: archive[name] for name in archive.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
         raise ValueError(f"{path!r} is not a readable fastembed file ({error})") from None

@@ -34,6 +34,11 @@ class Progbar:
         self._last_draw = 0.0
         self._dynamic = hasattr(self.stream, "isatty") and self.stream.isatty()
 
+    def due(self):
+        """Whether a redraw is due: check before building the logs to show."""
+        return self.verbose == 1 and self._dynamic and \
+            time.perf_counter() - self._last_draw >= self.interval
+
     def update(self, step, logs=None, finalize=False):
         now = time.perf_counter()
         if self.verbose != 1 or (not finalize and now - self._last_draw < self.interval):
