@@ -1,8 +1,9 @@
 """Losses with Keras 3's formulas (jax backend), each with its gradient.
 
-A loss maps (y_true, y_pred) to per-sample values; the training loss is their
-mean over the batch ("sum_over_batch_size"), and gradient() returns
-d(mean loss)/d(y_pred).
+A loss maps (y_true, y_pred) to values reduced over the last axis (shape
+y_pred.shape[:-1], as Keras's loss functions); the training loss is their
+mean ("sum_over_batch_size"), over the unmasked positions when the model's
+output carries a mask, as Keras weights it.
 """
 import numpy as np
 from scipy import special
@@ -22,17 +23,9 @@ def _same_rank(y_true, y_pred):
     return y_true
 
 
-def per_sample_mean(values):
-    """Mean over every axis but the first (the batch)."""
-    if values.ndim == 1:
-        return values
-    values = values.reshape(values.shape[0], -1)
-    return values[:, 0] if values.shape[1] == 1 else values.mean(axis=1)
-
-
 class Loss:
-    """Subclasses implement compute(y_true, y_pred, gradient) -> (per-sample
-    losses, d(mean loss)/d(y_pred) or None when gradient is False)."""
+    """Subclasses implement compute(y_true, y_pred, gradient) -> (values,
+    d sum(values) / d y_pred, or None when gradient is False)."""
 
     name = "loss"
 
@@ -44,19 +37,30 @@ class Loss:
             self.name = name
 
     def __call__(self, y_true, y_pred):
-        values = self.per_sample(y_true, y_pred)
-        return float(values.sum()) / values.size
+        return self.value(np.asarray(y_true), np.asarray(y_pred, np.float32))
 
     def per_sample(self, y_true, y_pred):
         return self.compute(np.asarray(y_true), np.asarray(y_pred, np.float32), False)[0]
 
-    def gradient(self, y_true, y_pred):
-        return self.compute(np.asarray(y_true), np.asarray(y_pred, np.float32), True)[1]
+    @staticmethod
+    def _weights(values, mask):
+        """Weight of each value in the loss: 1/n, or with a mask (shape of the
+        values) 1/valid at valid positions and 0 elsewhere (Keras's apply_mask)."""
+        if mask is None:
+            return np.float32(1.0 / values.size)
+        weights = np.asarray(mask, np.float32).reshape(values.shape)
+        valid = float(weights.sum())
+        return weights * (np.float32(1.0 / valid) if valid else np.float32(0))
 
-    def value_and_gradient(self, y_true, y_pred):
-        """(mean loss, its gradient) in one pass: the training step's call."""
+    def value(self, y_true, y_pred, mask=None):
+        values = self.compute(y_true, y_pred, False)[0]
+        return float((values * self._weights(values, mask)).sum())
+
+    def value_and_gradient(self, y_true, y_pred, mask=None):
+        """(loss, d loss / d y_pred) in one pass: the training step's call."""
         values, grad = self.compute(y_true, y_pred, True)
-        return float(values.sum()) / values.size, grad
+        weights = self._weights(values, mask)
+        return float((values * weights).sum()), grad * (weights if mask is None else weights[..., None])
 
     def compute(self, y_true, y_pred, gradient):
         raise NotImplementedError
@@ -81,7 +85,7 @@ class BinaryCrossentropy(Loss):
 
     def compute(self, y_true, y_pred, gradient):
         y = self._targets(y_true, y_pred)
-        scale = np.float32(1.0 / y_pred.size)
+        scale = np.float32(1.0 / y_pred.shape[-1])  # values are means over the last axis
         if self.from_logits:
             values = -y * special.log_expit(y_pred) - (1 - y) * special.log_expit(-y_pred)
             grad = (special.expit(y_pred) - y) * scale if gradient else None
@@ -93,7 +97,7 @@ class BinaryCrossentropy(Loss):
             if gradient:  # zero where Keras's clip is active
                 inside = (y_pred > EPSILON) & (y_pred < 1 - EPSILON)
                 grad = (one_minus_y / one_minus_p - y / p) * inside * scale
-        return per_sample_mean(values), grad
+        return values.mean(axis=-1), grad
 
     def get_config(self):
         return {"name": self.name, "from_logits": self.from_logits,
@@ -128,10 +132,9 @@ class CategoricalCrossentropy(Loss):
 
     def compute(self, y_true, y_pred, gradient):
         y = self._targets(y_true, y_pred)
-        values = per_sample_mean(-(y * self._log_prob(y_pred)).sum(axis=-1))
+        values = -(y * self._log_prob(y_pred)).sum(axis=-1)
         if not gradient:
             return values, None
-        scale = np.float32(y_pred.shape[-1] / y_pred.size)  # 1 / number of distributions
         if self.from_logits:
             grad = special.softmax(y_pred, axis=-1) * y.sum(axis=-1, keepdims=True) - y
         else:  # through Keras's normalisation and clip
@@ -140,7 +143,7 @@ class CategoricalCrossentropy(Loss):
             inside = (q > EPSILON) & (q < 1 - EPSILON)
             d_q = -y / np.clip(q, EPSILON, 1 - EPSILON) * inside
             grad = (d_q - (d_q * q).sum(axis=-1, keepdims=True)) / total
-        return values, grad * scale
+        return values, grad
 
     def get_config(self):
         return {"name": self.name, "from_logits": self.from_logits,
@@ -177,7 +180,7 @@ class MeanSquaredError(Loss):
 
     def compute(self, y_true, y_pred, gradient):
         diff = y_pred - _same_rank(y_true, y_pred).astype(np.float32)
-        return per_sample_mean(diff * diff), diff * np.float32(2.0 / y_pred.size) if gradient else None
+        return (diff * diff).mean(axis=-1), diff * np.float32(2.0 / y_pred.shape[-1]) if gradient else None
 
 
 class MeanAbsoluteError(Loss):
@@ -185,7 +188,7 @@ class MeanAbsoluteError(Loss):
 
     def compute(self, y_true, y_pred, gradient):
         diff = y_pred - _same_rank(y_true, y_pred).astype(np.float32)
-        return per_sample_mean(np.abs(diff)), np.sign(diff) * np.float32(1.0 / y_pred.size) if gradient else None
+        return np.abs(diff).mean(axis=-1), np.sign(diff) * np.float32(1.0 / y_pred.shape[-1]) if gradient else None
 
 
 _BY_NAME = {

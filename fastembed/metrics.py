@@ -1,8 +1,7 @@
-"""Metrics as Keras computes them: per-sample values averaged over every
-sample seen since the last reset (weighted by batch size)."""
+"""Metrics as Keras computes them: values per position (the last axis
+reduced) averaged over every position seen since the last reset, counting
+only unmasked positions when the model's output carries a mask."""
 import numpy as np
-
-from fastembed.losses import per_sample_mean
 
 
 class Metric:
@@ -14,10 +13,15 @@ class Metric:
         self._total = 0.0
         self._count = 0
 
-    def update_state(self, y_true, y_pred):
+    def update_state(self, y_true, y_pred, mask=None):
         values = self.per_sample(np.asarray(y_true), np.asarray(y_pred))
-        self._total += float(values.sum())
-        self._count += values.size
+        if mask is None:
+            self._total += float(values.sum())
+            self._count += values.size
+        else:
+            weights = np.asarray(mask, np.float32).reshape(values.shape)
+            self._total += float((values * weights).sum())
+            self._count += float(weights.sum())
 
     def result(self):
         return self._total / self._count if self._count else 0.0
@@ -34,7 +38,7 @@ class BinaryAccuracy(Metric):
     def per_sample(self, y_true, y_pred):
         if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
             y_true = y_true[..., None]
-        return per_sample_mean((y_true == (y_pred > self.threshold)).astype(np.float32))
+        return (y_true == (y_pred > self.threshold)).mean(axis=-1, dtype=np.float32)
 
 
 class CategoricalAccuracy(Metric):

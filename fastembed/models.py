@@ -165,12 +165,13 @@ class Sequential:
 
     # ---- computation -------------------------------------------------------
     def _forward(self, x, training):
+        """(output, the mask that reaches the output or None)."""
         mask = None
         for layer in self._layers:
             output = layer.call(x, training=training, mask=mask if layer.supports_masking else None)
             mask = layer.compute_mask(x, mask)
             x = output
-        return x
+        return x, mask
 
     def _backward(self, grad):
         trainable_before = self._trainable_before
@@ -182,7 +183,7 @@ class Sequential:
     def __call__(self, x, training=False):
         x = _as_array(x, "x")
         self._build_for_data(x)
-        return self._forward(x, training)
+        return self._forward(x, training)[0]
 
     # ---- training ----------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -214,11 +215,11 @@ class Sequential:
         return self._metrics
 
     def _train_step(self, x, y, loss_tracker, metric_objects):
-        y_pred = self._forward(x, training=True)
-        loss_value, grad = self.loss.value_and_gradient(y, y_pred)
+        y_pred, mask = self._forward(x, training=True)
+        loss_value, grad = self.loss.value_and_gradient(y, y_pred, mask)
         loss_tracker.update_state(loss_value, len(x))
         for metric in metric_objects:
-            metric.update_state(y, y_pred)
+            metric.update_state(y, y_pred, mask)
         self._backward(np.asarray(grad, dtype=np.float32))
         self.optimizer.apply_gradients(self._trainable_variables)
 
@@ -345,10 +346,10 @@ class Sequential:
                           for spec in self._metric_specs]
         for start in range(0, len(x), batch_size):
             xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            y_pred = self._forward(xb, training=False)
-            loss_tracker.update_state(self.loss(yb, y_pred), len(xb))
+            y_pred, mask = self._forward(xb, training=False)
+            loss_tracker.update_state(self.loss.value(yb, y_pred, mask), len(xb))
             for metric in metric_objects:
-                metric.update_state(yb, y_pred)
+                metric.update_state(yb, y_pred, mask)
         logs = self._logs(loss_tracker, metric_objects)
         if verbose not in (0, "auto") or verbose == "auto" and sys.stdout.isatty():
             print("evaluate -" + "".join(f" {k}: {v:.4f}" for k, v in logs.items()))
@@ -360,7 +361,7 @@ class Sequential:
         self._build_for_data(x)
         out = None
         for start in range(0, len(x), batch_size):
-            y_pred = self._forward(x[start:start + batch_size], training=False)
+            y_pred = self._forward(x[start:start + batch_size], training=False)[0]
             if out is None:
                 out = np.empty((len(x),) + y_pred.shape[1:], dtype=np.float32)
             out[start:start + len(y_pred)] = y_pred

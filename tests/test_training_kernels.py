@@ -420,7 +420,7 @@ def test_loss_value_matches_keras_formula(name):
 @pytest.mark.parametrize("name", sorted(LOSS_CASES))
 def test_loss_gradient_matches_finite_differences(name):
     y, p = loss_inputs(name, np.random.default_rng(7))
-    grad = LOSS_CASES[name]().gradient(y, p)
+    grad = LOSS_CASES[name]().value_and_gradient(y, p)[1]
     assert grad.shape == p.shape and grad.dtype == F32
     p64, h = p.astype(np.float64), 1e-6
     numeric = np.zeros_like(p64)
@@ -452,8 +452,8 @@ def test_bce_clipping_at_epsilon_like_keras():
     want = float(np.mean(keras.losses.binary_crossentropy(y[:, None], p[:, None])))
     assert 10 < want < 11  # clipped, not inf
     np.testing.assert_allclose(loss(y, p), want, rtol=1e-5)
-    assert np.isfinite(loss.gradient(y, p)).all()
-    np.testing.assert_array_equal(loss.gradient(y, p)[:2], 0.0)  # clipped: no gradient
+    assert np.isfinite(loss.value_and_gradient(y, p)[1]).all()
+    np.testing.assert_array_equal(loss.value_and_gradient(y, p)[1][:2], 0.0)  # clipped: no gradient
 
 
 def test_sparse_targets_out_of_range_are_rejected():
