@@ -53,36 +53,22 @@ def test_gather_torch(benchmark, case):
 
 
 # ---- lookup + gradient + optimizer update -----------------------------------
-def test_train_fastembed_lazy_adam(benchmark, case):
-    """Sparse gradient (sort + reduce) and lazy Adam on the touched rows."""
+@pytest.mark.parametrize("semantics", ["lazy_adam", "dense_adam"])
+def test_train_fastembed(benchmark, case, semantics):
+    """Sparse gradient (sort + reduce), then Adam on the touched rows only
+    (lazy) or, as Keras, on every row in one streaming pass (dense)."""
     benchmark.group = f"train-{case['name']}"
     table = case["table"].copy()
     rule = _kernels.UpdateRule("adam")
     rule.lr = 1e-3
     slots = (np.zeros_like(table), np.zeros_like(table))
     indices, d_out = case["indices"], case["d_out"]
+    apply = rule.apply_rows if semantics == "lazy_adam" else rule.apply_all_rows
 
     def step():
         _kernels.gather(table, indices)
         rows, grads = _kernels.embedding_grad(d_out, indices, table.shape[0])
-        rule.apply_rows(table, slots, rows, grads)
-
-    benchmark(step)
-
-
-def test_train_fastembed_dense_adam(benchmark, case):
-    """Keras's semantics: every row's Adam moments decay, one streaming pass."""
-    benchmark.group = f"train-{case['name']}"
-    table = case["table"].copy()
-    rule = _kernels.UpdateRule("adam")
-    rule.lr = 1e-3
-    slots = (np.zeros_like(table), np.zeros_like(table))
-    indices, d_out = case["indices"], case["d_out"]
-
-    def step():
-        _kernels.gather(table, indices)
-        rows, grads = _kernels.embedding_grad(d_out, indices, table.shape[0])
-        rule.apply_all_rows(table, slots, rows, grads)
+        apply(table, slots, rows, grads)
 
     benchmark(step)
 

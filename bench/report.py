@@ -18,11 +18,12 @@ def _entries(path):
         data = json.load(handle)
     groups = defaultdict(list)
     for benchmark in data["benchmarks"]:
-        label = benchmark["name"].removeprefix("test_")
-        label = re.sub(r"\[[^\]]*\]$", "", label)
-        params = benchmark.get("params") or {}
+        label = re.sub(r"\[[^\]]*\]$", "", benchmark["name"].removeprefix("test_"))
+        params = dict(benchmark.get("params") or {})
+        params.pop("case", None)  # the group already names the shape
         if "framework" in params:
-            label = params["framework"]
+            label = params.pop("framework")
+        label = "-".join([label] + [str(v) for v in params.values()])
         groups[benchmark["group"] or "ungrouped"].append((label, benchmark["stats"]["median"]))
     return groups, data.get("machine_info", {})
 
