@@ -756,3 +756,26 @@ def test_initial_epoch_counts_from_there():
     history = built_model().fit(x, y, epochs=3, initial_epoch=1, verbose=0, callbacks=[
         callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(epoch))])
     assert history.epoch == [1, 2] and seen == [1, 2]
+
+
+def test_categorical_ids_of_a_million_row_table():
+    """User / item ids of a 2,000,000-row table, lazily updated (sparse=True)."""
+    rows = 2_000_000
+    rng = np.random.default_rng(3)
+    active = rng.choice(rows, size=2000, replace=False)  # ids spread over the whole table
+    likes = rng.random(2000) < 0.5  # each id's hidden preference
+    picks = rng.integers(0, 2000, size=(4000, 2))
+    x = active[picks]  # (user id, item id) pairs
+    y = (likes[picks[:, 0]] == likes[picks[:, 1]]).astype(np.float32)
+    set_random_seed(0)
+    model = Sequential([Embedding(rows, 8, input_length=2, sparse=True), Flatten(),
+                        Dense(16, activation="relu"), Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    before = model.layers[0].get_weights()[0][:100_000].copy()
+    history = model.fit(x, y, epochs=8, batch_size=64, verbose=0)
+    assert history.history["accuracy"][-1] > 0.8
+    after = model.layers[0].get_weights()[0][:100_000]
+    untouched = np.setdiff1d(np.arange(100_000), active)
+    assert after[untouched].tobytes() == before[untouched].tobytes()
+    with pytest.raises(IndexError, match=r"is not in \[0, 2000000\)"):
+        model.predict(np.array([[5, rows]]))
