@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include "optim.h"
+#include "lstm.h"
 
 /* Below this many floats per call an OpenMP team costs more than it saves
  * (and on a busy machine, waiting for a descheduled thread costs milliseconds). */
@@ -23,6 +24,17 @@ typedef struct {
     /* One optimizer step on a row of n parameters: w[n], slots[k][n], g[n]. */
     void (*update_row)(const fe_optimizer *opt, float *w, float *const *slots,
                        const float *g, int64_t n);
+    /* LSTM fused step kernels, see lstm.h */
+    void (*lstm_step_forward)(const fe_lstm_dims *d, float *gates, const float *z_rec,
+                              const float *bias, const float *c_prev,
+                              const float *h_prev_raw, int64_t prev_ld, float *c_seq,
+                              float *act_c, float *h_seq, float *h_next,
+                              const float *rmask, const uint8_t *mask);
+    void (*lstm_step_backward)(const fe_lstm_dims *d, float *dz, float *dh_carry,
+                               float *dc_carry, const float *dh_rec,
+                               const float *dh_seq_row, const float *gates,
+                               const float *c_prev, int64_t prev_ld, const float *act_c,
+                               const float *rmask, const uint8_t *mask);
 } fe_isa_table;
 
 extern const fe_isa_table *fe_isa;

@@ -1,0 +1,194 @@
+# LSTM over whole sequences: forward and backpropagation through time.
+from libc.stdint cimport uint8_t
+
+cdef extern from "lstm.h":
+    ctypedef struct fe_lstm_dims:
+        int64_t batch, steps, input_dim, units
+        int activation, recurrent_activation
+        int reverse
+    void fe_lstm_forward(fe_sgemm_fn gemm, int blas_serial, const fe_lstm_dims *d, float *h_seq,
+                         float *c_seq, float *act_c, float *gates, float *h_prev,
+                         const float *x, const float *kernel, const float *recurrent,
+                         const float *bias, const float *h0, const float *c0,
+                         const float *rmask, const uint8_t *mask, float *work) nogil
+    void fe_lstm_backward(fe_sgemm_fn gemm, int blas_serial, const fe_lstm_dims *d, float *dx,
+                          float *dkernel, float *drecurrent, float *dbias, float *dz,
+                          float *work, const float *dh_seq, const float *dh_last,
+                          const float *dc_last, const float *x, const float *kernel,
+                          const float *recurrent, const float *c_seq, const float *act_c,
+                          const float *gates, const float *h_prev, const float *c0,
+                          const float *rmask, const uint8_t *mask) nogil
+
+ctypedef int (*blas_threads_fn)(int n_threads) noexcept nogil
+
+
+cdef blas_threads_fn _load_blas_threads():
+    """openblas_set_num_threads_local of the OpenBLAS behind scipy's sgemm, or NULL.
+
+    The LSTM splits the batch over OpenMP threads, each calling BLAS on
+    small matrices, which must then run on the calling thread alone."""
+    import ctypes
+    import glob
+    import os
+    import scipy
+    root = os.path.dirname(os.path.dirname(os.path.abspath(scipy.__file__)))
+    for path in sorted(glob.glob(os.path.join(root, "scipy.libs", "*openblas*"))
+                       + glob.glob(os.path.join(root, "scipy", ".dylibs", "*openblas*"))):
+        try:
+            function = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        return <blas_threads_fn><size_t>ctypes.cast(function, ctypes.c_void_p).value
+    return NULL
+
+
+cdef blas_threads_fn blas_threads = _load_blas_threads()
+# Calls in flight that hold BLAS to one thread, and the count to restore after
+# the last one (OpenBLAS's pthreads build makes the setting process-wide).
+# Both change only under the GIL.
+cdef int blas_serial_users = 0
+cdef int blas_saved_threads = 0
+
+
+cdef int _blas_serial_enter():
+    """Hold BLAS to one thread; returns whether it is (else BLAS threads itself)."""
+    global blas_serial_users, blas_saved_threads
+    if blas_threads == NULL:
+        return 0
+    if blas_serial_users == 0:
+        blas_saved_threads = blas_threads(1)
+    blas_serial_users += 1
+    return 1
+
+
+cdef void _blas_serial_exit():
+    global blas_serial_users
+    if blas_threads == NULL:
+        return
+    blas_serial_users -= 1
+    if blas_serial_users == 0:
+        blas_threads(blas_saved_threads)
+
+
+LSTM_ACTIVATIONS = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3, "hard_sigmoid": 4}
+# Saved by lstm_forward for lstm_backward, each (B, T, width * U).
+LSTM_SAVED = (("c_seq", 1), ("act_c", 1), ("gates", 4), ("h_prev", 1))
+
+
+cdef float *_f32_ptr(name, a, tuple shape, bint optional=False) except? NULL:
+    """Pointer to a C-contiguous float32 array of exactly `shape` (or NULL for None)."""
+    cdef const float[::1] flat
+    if a is None and optional:
+        return NULL
+    if (not isinstance(a, np.ndarray) or a.dtype != np.float32 or a.shape != shape
+            or not a.flags.c_contiguous):
+        raise ValueError(f"{name} must be a C-contiguous float32 array of shape {shape}, got "
+                         f"{getattr(a, 'dtype', type(a).__name__)} {np.shape(a)}")
+    if a.size == 0:
+        return NULL
+    flat = a.reshape(-1)
+    return <float *>&flat[0]
+
+
+cdef uint8_t *_mask_ptr(mask, tuple shape) except? NULL:
+    cdef const uint8_t[::1] flat
+    if mask is None:
+        return NULL
+    if (not isinstance(mask, np.ndarray) or mask.dtype != np.uint8 or mask.shape != shape
+            or not mask.flags.c_contiguous):
+        raise ValueError(f"mask must be a C-contiguous uint8 array of shape {shape}, got "
+                         f"{getattr(mask, 'dtype', type(mask).__name__)} {np.shape(mask)}")
+    flat = mask.reshape(-1)
+    return <uint8_t *>&flat[0]
+
+
+cdef fe_lstm_dims _lstm_dims(x, int64_t units, activation, recurrent_activation,
+                             bint reverse) except *:
+    cdef fe_lstm_dims d
+    if not isinstance(x, np.ndarray) or x.ndim != 3:
+        raise ValueError(f"x must be a 3-D array (batch, steps, features), got shape {np.shape(x)}")
+    d.batch, d.steps, d.input_dim = x.shape[0], x.shape[1], x.shape[2]
+    d.units = units
+    if d.batch < 1 or d.steps < 1 or d.input_dim < 1 or units < 1:
+        raise ValueError(f"batch, steps, features and units must be positive, got "
+                         f"x {x.shape}, units {units}")
+    if max(d.batch * d.steps * d.input_dim, d.batch * d.steps * 4 * units) >= 2**31:
+        raise ValueError(f"x {x.shape} with {units} units is too large for 32-bit BLAS")
+    for name, value in (("activation", activation), ("recurrent_activation", recurrent_activation)):
+        if value not in LSTM_ACTIVATIONS:
+            raise ValueError(f"{name} must be one of {sorted(LSTM_ACTIVATIONS)}, got {value!r}")
+    d.activation = LSTM_ACTIVATIONS[activation]
+    d.recurrent_activation = LSTM_ACTIVATIONS[recurrent_activation]
+    d.reverse = reverse
+    return d
+
+
+def lstm_forward(x, kernel, recurrent, bias, h0, c0, rmask, mask, h_seq, saved, work,
+                 activation="tanh", recurrent_activation="sigmoid", bint reverse=False):
+    """Run the LSTM over x (B, T, I) from state (h0, c0) (B, U) or None (zeros).
+
+    Writes h_seq (B, T, U), h after each step in processing order, and the
+    dict `saved` of arrays named in LSTM_SAVED that lstm_backward reads.
+    bias (4U) or None; rmask (B, U) recurrent-dropout multipliers or None;
+    mask (B, T) uint8, 0 = carry the state over, or None; work (B, 4U) scratch."""
+    cdef int64_t U = recurrent.shape[0] if isinstance(recurrent, np.ndarray) and recurrent.ndim == 2 else 0
+    cdef fe_lstm_dims d = _lstm_dims(x, U, activation, recurrent_activation, reverse)
+    cdef int64_t B = d.batch, T = d.steps
+    cdef tuple state = (B, U)
+    cdef const float *px = _f32_ptr("x", x, (B, T, d.input_dim))
+    cdef const float *pk = _f32_ptr("kernel", kernel, (d.input_dim, 4 * U))
+    cdef const float *pr = _f32_ptr("recurrent_kernel", recurrent, (U, 4 * U))
+    cdef const float *pb = _f32_ptr("bias", bias, (4 * U,), True)
+    cdef const float *ph0 = _f32_ptr("h0", h0, state, True)
+    cdef const float *pc0 = _f32_ptr("c0", c0, state, True)
+    cdef const float *prm = _f32_ptr("rmask", rmask, state, True)
+    cdef const uint8_t *pm = _mask_ptr(mask, (B, T))
+    cdef float *ph = _f32_ptr("h_seq", h_seq, (B, T, U))
+    cdef float *pc = _f32_ptr("c_seq", saved["c_seq"], (B, T, U))
+    cdef float *pac = _f32_ptr("act_c", saved["act_c"], (B, T, U))
+    cdef float *pg = _f32_ptr("gates", saved["gates"], (B, T, 4 * U))
+    cdef float *php = _f32_ptr("h_prev", saved["h_prev"], (B, T, U))
+    cdef float *pw = _f32_ptr("work", work, (B, 4 * U))
+    cdef int serial = _blas_serial_enter()
+    with nogil:
+        fe_lstm_forward(sgemm, serial, &d, ph, pc, pac, pg, php, px, pk, pr, pb, ph0, pc0, prm,
+                        pm, pw)
+    _blas_serial_exit()
+
+
+def lstm_backward(x, kernel, recurrent, c0, rmask, mask, saved, dh_seq, dh_last, dc_last,
+                  dx, dkernel, drecurrent, dbias, dz, work,
+                  activation="tanh", recurrent_activation="sigmoid", bint reverse=False):
+    """Gradients of the lstm_forward call that filled `saved` (same arguments).
+
+    dh_seq (B, T, U), dh_last and dc_last (B, U): gradients of h_seq and of
+    the final h and c, each may be None. Writes dkernel, drecurrent, dbias
+    (or None) and dx (or None); dz (B, T, 4U) and work (3, B, U) are scratch."""
+    cdef int64_t U = recurrent.shape[0] if isinstance(recurrent, np.ndarray) and recurrent.ndim == 2 else 0
+    cdef fe_lstm_dims d = _lstm_dims(x, U, activation, recurrent_activation, reverse)
+    cdef int64_t B = d.batch, T = d.steps
+    cdef tuple state = (B, U)
+    cdef const float *px = _f32_ptr("x", x, (B, T, d.input_dim))
+    cdef const float *pk = _f32_ptr("kernel", kernel, (d.input_dim, 4 * U))
+    cdef const float *pr = _f32_ptr("recurrent_kernel", recurrent, (U, 4 * U))
+    cdef const float *pc0 = _f32_ptr("c0", c0, state, True)
+    cdef const float *prm = _f32_ptr("rmask", rmask, state, True)
+    cdef const uint8_t *pm = _mask_ptr(mask, (B, T))
+    cdef const float *pc = _f32_ptr("c_seq", saved["c_seq"], (B, T, U))
+    cdef const float *pac = _f32_ptr("act_c", saved["act_c"], (B, T, U))
+    cdef const float *pg = _f32_ptr("gates", saved["gates"], (B, T, 4 * U))
+    cdef const float *php = _f32_ptr("h_prev", saved["h_prev"], (B, T, U))
+    cdef const float *pdy = _f32_ptr("dh_seq", dh_seq, (B, T, U), True)
+    cdef const float *pdh = _f32_ptr("dh_last", dh_last, state, True)
+    cdef const float *pdc = _f32_ptr("dc_last", dc_last, state, True)
+    cdef float *pdx = _f32_ptr("dx", dx, (B, T, d.input_dim), True)
+    cdef float *pdk = _f32_ptr("dkernel", dkernel, (d.input_dim, 4 * U))
+    cdef float *pdr = _f32_ptr("drecurrent", drecurrent, (U, 4 * U))
+    cdef float *pdb = _f32_ptr("dbias", dbias, (4 * U,), True)
+    cdef float *pdz = _f32_ptr("dz", dz, (B, T, 4 * U))
+    cdef float *pw = _f32_ptr("work", work, (3, B, U))
+    cdef int serial = _blas_serial_enter()
+    with nogil:
+        fe_lstm_backward(sgemm, serial, &d, pdx, pdk, pdr, pdb, pdz, pw, pdy, pdh, pdc, px, pk, pr,
+                         pc, pac, pg, php, pc0, prm, pm)
+    _blas_serial_exit()
