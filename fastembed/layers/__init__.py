@@ -6,4 +6,13 @@ from fastembed.layers.flatten import Flatten  # noqa: F401
 from fastembed.layers.dense import Dense  # noqa: F401
 from fastembed.layers.dropout import Dropout  # noqa: F401
 from fastembed.layers.lstm import LSTM  # noqa: F401
+from fastembed.layers.conv1d import Conv1D, Conv1D as Convolution1D  # noqa: F401
+from fastembed.layers.max_pooling1d import MaxPooling1D, MaxPooling1D as MaxPool1D  # noqa: F401
+from fastembed.layers.average_pooling1d import (AveragePooling1D,  # noqa: F401
+                                                AveragePooling1D as AvgPool1D)
+from fastembed.layers.global_max_pooling1d import (GlobalMaxPooling1D,  # noqa: F401
+                                                   GlobalMaxPooling1D as GlobalMaxPool1D)
+from fastembed.layers.global_average_pooling1d import (  # noqa: F401
+    GlobalAveragePooling1D, GlobalAveragePooling1D as GlobalAvgPool1D)
+from fastembed.layers.spatial_dropout1d import SpatialDropout1D  # noqa: F401
 from fastembed.layers.bidirectional import Bidirectional  # noqa: F401

@@ -1,0 +1,86 @@
+"""Conv1D: the layer alone (forward + backward) vs torch.nn.Conv1d, and a
+training epoch of the seed's CNN model and an IMDB-sized one vs Keras (jax
+backend) and PyTorch eager, in the same run. samples/s is in extra_info.
+"""
+import numpy as np
+import pytest
+
+from peers import BUILDERS, SPECS, make_data
+
+# The IMDB-sized layer: batch 64, 400 steps, 128 channels, 250 filters, kernel 3.
+BATCH, STEPS, CHANNELS, FILTERS, KERNEL = 64, 400, 128, 250, 3
+
+
+def _torch():
+    torch = pytest.importorskip("torch")
+    from fastembed import get_num_threads
+    torch.set_num_threads(get_num_threads())
+    return torch
+
+
+def _layer_data():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((BATCH, STEPS, CHANNELS)).astype(np.float32)
+    dy = rng.standard_normal((BATCH, STEPS - KERNEL + 1, FILTERS)).astype(np.float32)
+    return x, dy
+
+
+def _record(benchmark, samples):
+    benchmark.extra_info["samples"] = samples
+    benchmark.extra_info["samples_per_s"] = samples / benchmark.stats.stats.median
+
+
+def test_conv1d_layer_fastembed(benchmark):
+    from fastembed.layers import Conv1D
+    x, dy = _layer_data()
+    layer = Conv1D(FILTERS, KERNEL)
+
+    def step():
+        layer(x, training=True)
+        return layer.backward(dy)
+
+    step()
+    benchmark.group = "conv1d-layer-fwd-bwd"
+    benchmark.pedantic(step, rounds=10, iterations=1, warmup_rounds=1)
+    _record(benchmark, BATCH)
+
+
+def test_conv1d_layer_torch(benchmark):
+    torch = _torch()
+    x, dy = _layer_data()
+    conv = torch.nn.Conv1d(CHANNELS, FILTERS, KERNEL)
+    # torch's native layout (batch, channels, steps): no transposes timed.
+    xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1))).requires_grad_()
+    dyt = torch.from_numpy(np.ascontiguousarray(dy.transpose(0, 2, 1)))
+
+    def step():
+        xt.grad = None
+        conv.zero_grad(set_to_none=True)
+        conv(xt).backward(dyt)
+        return xt.grad
+
+    step()
+    benchmark.group = "conv1d-layer-fwd-bwd"
+    benchmark.pedantic(step, rounds=10, iterations=1, warmup_rounds=1)
+    _record(benchmark, BATCH)
+
+
+@pytest.fixture(scope="module", params=["seed-cnn", "imdb-cnn"])
+def spec_and_data(request):
+    spec = SPECS[request.param]
+    return request.param, spec, make_data(spec)
+
+
+@pytest.mark.parametrize("framework", list(BUILDERS))
+def test_cnn_train_epoch(benchmark, spec_and_data, framework):
+    name, spec, (x, y) = spec_and_data
+    if framework == "torch":
+        _torch()
+    elif framework == "keras":
+        pytest.importorskip("keras")
+    model = BUILDERS[framework](spec)
+    model.train_epoch(x[: spec["batch"] * 4], y[: spec["batch"] * 4])  # build / jit outside timing
+    benchmark.group = f"conv1d-epoch-{name}"
+    benchmark.pedantic(model.train_epoch, args=(x, y), rounds=3 if name == "seed-cnn" else 2,
+                       iterations=1)
+    _record(benchmark, len(x))

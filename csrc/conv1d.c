@@ -1,0 +1,196 @@
+#include <string.h>
+#include "conv1d.h"
+
+/* Below this many floats a loop runs on one thread (waking a team costs more). */
+#define FE_PARALLEL_MIN_WORK (1 << 18)
+/* Filters per task of the dz / bias-gradient pass. */
+#define FE_FILTER_BLOCK 64
+/* Cost model: one float copied costs about as much as this many GEMM flops. */
+#define FE_FLOPS_PER_COPIED_FLOAT 16
+/* Strided GEMMs are `channels` deep; below this im2col is used. */
+#define FE_MIN_TAP_DEPTH 64
+
+static int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+void fe_conv1d_make_plan(fe_conv1d_plan *p, int64_t batch, int64_t steps,
+                         int64_t channels, int64_t filters, int64_t kernel_size,
+                         int64_t stride, int64_t dilation, int64_t pad_left,
+                         int64_t out_steps, int strategy) {
+    p->batch = batch; p->steps = steps; p->channels = channels; p->filters = filters;
+    p->kernel_size = kernel_size; p->stride = stride; p->dilation = dilation;
+    p->pad_left = pad_left; p->out_steps = out_steps;
+    const int64_t width = kernel_size * channels;
+    const int64_t span = (out_steps - 1) * stride + (kernel_size - 1) * dilation + 1;
+    p->padded_steps = round_up(span > pad_left + steps ? span : pad_left + steps, stride);
+    const int64_t strided_rows = (batch - 1) * (p->padded_steps / stride) + out_steps;
+    const int zero_copy = pad_left == 0 && p->padded_steps == steps;
+    if (strategy < 0) {
+        /* Strided wastes the GEMM rows that straddle two samples, rereads the
+         * output once per extra tap and may copy a padded input; im2col copies
+         * every window. Taps only `channels` deep make GEMMs inefficient. */
+        const double wasted_flops =
+            2.0 * (double)(strided_rows - batch * out_steps) * width * filters;
+        const double strided_copy = (zero_copy ? 0.0 : (double)batch * p->padded_steps * channels) +
+                                    2.0 * (double)(kernel_size - 1) * strided_rows * filters;
+        const double im2col_copy = (double)batch * out_steps * width;
+        strategy = channels < FE_MIN_TAP_DEPTH ||
+                   wasted_flops + FE_FLOPS_PER_COPIED_FLOAT * strided_copy >
+                       FE_FLOPS_PER_COPIED_FLOAT * im2col_copy;
+    }
+    p->im2col = strategy;
+    if (p->im2col) {
+        p->row_stride = out_steps;
+        p->rows = batch * out_steps;
+        p->operand_size = p->rows * width;
+        p->zrows_size = 0;
+    } else {
+        p->row_stride = p->padded_steps / stride;
+        p->rows = strided_rows;
+        p->operand_size = zero_copy ? 0 : batch * p->padded_steps * channels;
+        p->zrows_size = p->row_stride == out_steps ? 0 : p->rows * filters;
+    }
+}
+
+/* dst[row, k*channels + c] = x[b, t*stride + k*dilation - pad_left, c] for
+ * rows [r0, r1), row = b*rows_per_sample + t, zero outside [0, steps):
+ * im2col rows, or (taps = 1, stride = 1) rows of a padded copy.
+ * dst: (batch * rows_per_sample, taps * channels); x: (batch, steps, channels) */
+static void gather_windows(float *dst, const float *x, int64_t r0, int64_t r1,
+                           int64_t steps, int64_t channels, int64_t rows_per_sample,
+                           int64_t taps, int64_t stride, int64_t dilation, int64_t pad_left) {
+    for (int64_t row = r0; row < r1; row++) {
+        const int64_t b = row / rows_per_sample, t = row % rows_per_sample;
+        for (int64_t k = 0; k < taps; k++) {
+            const int64_t step = t * stride + k * dilation - pad_left;
+            float *out = dst + (row * taps + k) * channels;
+            if (step >= 0 && step < steps)
+                memcpy(out, x + (b * steps + step) * channels, (size_t)channels * sizeof(float));
+            else
+                memset(out, 0, (size_t)channels * sizeof(float));
+        }
+    }
+}
+
+/* The GEMMs over the operand: `groups` GEMMs each `depth` deep, the g-th on
+ * operand columns starting at g * offset and kernel rows g * depth. Strided
+ * rows overlap (lda = stride * channels), which BLAS allows only for GEMMs
+ * at most lda deep: one GEMM per kernel tap. */
+typedef struct { int64_t groups, depth, lda, offset; } tap_layout;
+
+static tap_layout taps_of(const fe_conv1d_plan *p) {
+    tap_layout l;
+    if (p->im2col) {
+        l.groups = 1; l.depth = p->kernel_size * p->channels; l.lda = l.depth; l.offset = 0;
+    } else {
+        l.groups = p->kernel_size; l.depth = p->channels;
+        l.lda = p->stride * p->channels; l.offset = p->dilation * p->channels;
+    }
+    return l;
+}
+
+void fe_conv1d_forward(fe_sgemm_fn sgemm, const fe_conv1d_plan *p, float *y, const float *x,
+                       const float *w, const float *b, int act, float *operand, float *zrows) {
+    const int64_t F = p->filters, T = p->out_steps, rs = p->row_stride;
+    const float *a = p->operand_size ? operand : x;
+    float *z = p->zrows_size ? zrows : y;
+    const tap_layout l = taps_of(p);
+    if (p->operand_size) {
+        const int64_t n = p->im2col ? p->rows : p->batch * p->padded_steps;
+        #pragma omp parallel for schedule(static) if (p->operand_size >= FE_PARALLEL_MIN_WORK)
+        for (int64_t r = 0; r < n; r++) {
+            if (p->im2col)
+                gather_windows(operand, x, r, r + 1, p->steps, p->channels, T, p->kernel_size,
+                               p->stride, p->dilation, p->pad_left);
+            else
+                gather_windows(operand, x, r, r + 1, p->steps, p->channels, p->padded_steps, 1,
+                               1, 1, p->pad_left);
+        }
+    }
+    for (int64_t g = 0; g < l.groups; g++)
+        fe_gemm(sgemm, 0, 0, (int)p->rows, (int)F, (int)l.depth, 1.0f, a + g * l.offset,
+                (int)l.lda, w + g * l.depth * F, (int)F, g ? 1.0f : 0.0f, z, (int)F);
+    /* Epilogue: keep each sample's first out_steps rows, add bias, activate
+     * (in place when z is y: then row r is output row r). */
+    const int relu = act == FE_CONV1D_RELU;
+    #pragma omp parallel for schedule(static) if (p->rows * F >= FE_PARALLEL_MIN_WORK)
+    for (int64_t r = 0; r < p->rows; r++) {
+        if (r % rs >= T) continue;
+        const float *zr = z + r * F;
+        float *yr = y + ((r / rs) * T + r % rs) * F;
+        for (int64_t f = 0; f < F; f++) {
+            const float v = zr[f] + (b ? b[f] : 0.0f);
+            yr[f] = relu & !(v > 0.0f) ? 0.0f : v;  /* `&`, not `&&`: a select, no branch */
+        }
+    }
+}
+
+/* Columns [f0, f1) (at most FE_FILTER_BLOCK) of: dz[b*row_stride + t] =
+ * dy[b, t] * act'(y[b, t]) for t < out_steps, zero on the discarded rows;
+ * db = column sums of dz in row order.
+ * dz: (rows, F); dy, y: (batch, out_steps, F); db: (F) or NULL */
+static void activation_backward(const fe_conv1d_plan *p, int64_t f0, int64_t f1, float *dz,
+                                float *db, const float *dy, const float *y, int act) {
+    const int64_t F = p->filters, T = p->out_steps, rs = p->row_stride, nf = f1 - f0;
+    const int relu = act == FE_CONV1D_RELU;
+    float sum[FE_FILTER_BLOCK] = {0};
+    for (int64_t r = 0; r < p->rows; r++) {
+        float *dzr = dz + r * F + f0;
+        const int64_t t = r % rs;
+        if (t >= T) {
+            memset(dzr, 0, (size_t)nf * sizeof(float));
+            continue;
+        }
+        const int64_t o = ((r / rs) * T + t) * F + f0;
+        for (int64_t f = 0; f < nf; f++) {
+            const float d = dy[o + f], v = y[o + f];  /* both loaded: a select, no branch */
+            const float g = relu & !(v > 0.0f) ? 0.0f : d;
+            dzr[f] = g;
+            sum[f] += g;
+        }
+    }
+    if (db) memcpy(db + f0, sum, (size_t)nf * sizeof(float));
+}
+
+/* Rows [s0, s1) of dx (as rows of (batch * steps, channels)): dx[b, s] = sum
+ * over taps k, with t = (s + pad_left - k*dilation) / stride a whole output
+ * step, of dcols[b*row_stride + t, k*channels : (k+1)*channels].
+ * dcols: (rows, kernel_size * channels) */
+static void scatter_windows(const fe_conv1d_plan *p, int64_t s0, int64_t s1, float *dx,
+                            const float *dcols) {
+    const int64_t C = p->channels, K = p->kernel_size;
+    for (int64_t row = s0; row < s1; row++) {
+        const int64_t b = row / p->steps, s = row % p->steps;
+        float *out = dx + row * C;
+        memset(out, 0, (size_t)C * sizeof(float));
+        for (int64_t k = 0; k < K; k++) {
+            const int64_t q = s + p->pad_left - k * p->dilation;
+            if (q < 0 || q % p->stride) continue;
+            const int64_t t = q / p->stride;
+            if (t >= p->out_steps) continue;
+            const float *in = dcols + ((b * p->row_stride + t) * K + k) * C;
+            for (int64_t c = 0; c < C; c++) out[c] += in[c];
+        }
+    }
+}
+
+void fe_conv1d_backward(fe_sgemm_fn sgemm, const fe_conv1d_plan *p, float *dx, float *dw,
+                        float *db, const float *dy, const float *y, int act, const float *x,
+                        const float *w, const float *operand, float *dz, float *dcols) {
+    const int64_t F = p->filters, width = p->kernel_size * p->channels;
+    const float *a = p->operand_size ? operand : x;
+    const tap_layout l = taps_of(p);
+    /* By blocks of filters: each column sum of db runs over rows in one order. */
+    #pragma omp parallel for schedule(static) if (p->rows * F >= FE_PARALLEL_MIN_WORK)
+    for (int64_t f0 = 0; f0 < F; f0 += FE_FILTER_BLOCK)
+        activation_backward(p, f0, f0 + FE_FILTER_BLOCK < F ? f0 + FE_FILTER_BLOCK : F, dz, db,
+                            dy, y, act);
+    for (int64_t g = 0; g < l.groups; g++)
+        fe_gemm(sgemm, 1, 0, (int)l.depth, (int)F, (int)p->rows, 1.0f, a + g * l.offset,
+                (int)l.lda, dz, (int)F, 0.0f, dw + g * l.depth * F, (int)F);
+    if (!dx) return;
+    fe_gemm(sgemm, 0, 1, (int)p->rows, (int)width, (int)F, 1.0f, dz, (int)F, w, (int)F, 0.0f,
+            dcols, (int)width);
+    const int64_t n = p->batch * p->steps;
+    #pragma omp parallel for schedule(static) if (n * width >= FE_PARALLEL_MIN_WORK)
+    for (int64_t r = 0; r < n; r++) scatter_windows(p, r, r + 1, dx, dcols);
+}

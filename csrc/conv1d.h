@@ -1,0 +1,72 @@
+/* 1-D convolution (Keras Conv1D), channels last, as GEMMs over rows of
+ * input windows.
+ *
+ * Output step t of sample b reads input steps t*stride + k*dilation - pad_left
+ * (k < kernel_size; steps outside [0, steps) are zeros). The GEMM operand A
+ * has one row per output step, holding that window's kernel_size*channels
+ * inputs, and is built one of two ways:
+ *   im2col:  an explicit copy, row_stride = out_steps rows per sample;
+ *   strided: no copy: overlapping rows of the input itself (or of a padded
+ *            copy when padding or the stride needs one), lda = stride*channels,
+ *            run over the whole batch as one long sequence; each sample then
+ *            owns row_stride = padded_steps/stride rows, of which the last
+ *            row_stride - out_steps straddle two samples and are discarded.
+ * The strided path runs one GEMM per kernel tap (BLAS needs lda >= depth).
+ * fe_conv1d_make_plan picks the cheaper of the two for a shape.
+ *
+ * Threads: each GEMM is one BLAS call, threaded by BLAS (OpenBLAS serialises
+ * concurrent calls, so splitting one over OpenMP threads gains nothing); the
+ * copies and element-wise passes around them are OpenMP loops over rows, or
+ * over filters where a sum over rows must keep one order, so results are
+ * the same for any number of OpenMP threads. */
+#ifndef FE_CONV1D_H
+#define FE_CONV1D_H
+
+#include <stdint.h>
+#include "blas.h"
+
+typedef enum { FE_CONV1D_LINEAR = 0, FE_CONV1D_RELU = 1 } fe_conv1d_activation;
+
+typedef struct {
+    int64_t batch, steps, channels, filters, kernel_size, stride, dilation;
+    int64_t pad_left, out_steps;
+    int im2col;            /* 1: explicit im2col rows; 0: strided rows */
+    int64_t padded_steps;  /* strided: steps per sample in the operand */
+    int64_t row_stride;    /* GEMM rows per sample */
+    int64_t rows;          /* GEMM rows M = (batch - 1) * row_stride + out_steps */
+    int64_t operand_size;  /* floats of the operand buffer; 0: x itself is the operand */
+    int64_t zrows_size;    /* floats of the (rows, filters) buffer; 0 in forward: y is it */
+} fe_conv1d_plan;
+
+/* Fill plan for the given sizes; out_steps must be >= 1 (the caller checks).
+ * strategy: 1 im2col, 0 strided, -1 the cheaper one by a cost model. */
+void fe_conv1d_make_plan(fe_conv1d_plan *plan, int64_t batch, int64_t steps,
+                         int64_t channels, int64_t filters, int64_t kernel_size,
+                         int64_t stride, int64_t dilation, int64_t pad_left,
+                         int64_t out_steps, int strategy);
+
+/* y = act(conv(x, w) + b).
+ * y:       (batch, out_steps, filters) out
+ * x:       (batch, steps, channels)
+ * w:       (kernel_size, channels, filters)
+ * b:       (filters) or NULL
+ * operand: (plan->operand_size) out, kept for backward; unused if size 0
+ * zrows:   (plan->zrows_size) scratch; unused if size 0 */
+void fe_conv1d_forward(fe_sgemm_fn sgemm, const fe_conv1d_plan *plan, float *y,
+                       const float *x, const float *w, const float *b, int act,
+                       float *operand, float *zrows);
+
+/* Gradients of fe_conv1d_forward given dy = dL/dy.
+ * dx:      (batch, steps, channels) out, or NULL to skip
+ * dw:      (kernel_size, channels, filters) out
+ * db:      (filters) out, or NULL
+ * dy, y:   (batch, out_steps, filters)
+ * x, w, operand: as passed to / filled by the forward pass
+ * dz:      (plan->rows, filters) scratch
+ * dcols:   (plan->rows, kernel_size * channels) scratch, if dx */
+void fe_conv1d_backward(fe_sgemm_fn sgemm, const fe_conv1d_plan *plan, float *dx,
+                        float *dw, float *db, const float *dy, const float *y,
+                        int act, const float *x, const float *w,
+                        const float *operand, float *dz, float *dcols);
+
+#endif

@@ -1,0 +1,143 @@
+# 1-D convolution over csrc/conv1d.c: a plan per input shape, forward, backward.
+
+cdef extern from "conv1d.h":
+    ctypedef struct fe_conv1d_plan:
+        int64_t batch, steps, channels, filters, kernel_size, stride, dilation
+        int64_t pad_left, out_steps
+        int im2col
+        int64_t padded_steps, row_stride, rows, operand_size, zrows_size
+    void fe_conv1d_make_plan(fe_conv1d_plan *plan, int64_t batch, int64_t steps,
+                             int64_t channels, int64_t filters, int64_t kernel_size,
+                             int64_t stride, int64_t dilation, int64_t pad_left,
+                             int64_t out_steps, int strategy) nogil
+    void fe_conv1d_forward(fe_sgemm_fn gemm, const fe_conv1d_plan *plan, float *y,
+                           const float *x, const float *w, const float *b, int act,
+                           float *operand, float *zrows) nogil
+    void fe_conv1d_backward(fe_sgemm_fn gemm, const fe_conv1d_plan *plan, float *dx,
+                            float *dw, float *db, const float *dy, const float *y,
+                            int act, const float *x, const float *w,
+                            const float *operand, float *dz, float *dcols) nogil
+
+# Activations fused into the kernels; others run in Python on the linear output.
+CONV1D_FUSED_ACTIVATIONS = {"linear": 0, "relu": 1}
+_CONV1D_STRATEGIES = {"auto": -1, "strided": 0, "im2col": 1}
+
+
+cdef float *_scratch(object array):
+    cdef float[::1] view = array
+    return &view[0] if view.shape[0] else NULL
+
+
+cdef class Conv1DPlan:
+    """How one input shape is convolved (im2col or strided, see conv1d.h), and
+    the scratch buffers for it, reused by every call on that shape."""
+    cdef fe_conv1d_plan plan
+    cdef object operand, zrows, dz, dcols
+
+    def __init__(self, int64_t batch, int64_t steps, int64_t channels, int64_t filters,
+                 int64_t kernel_size, int64_t stride, int64_t dilation, int64_t pad_left,
+                 int64_t out_steps, strategy="auto"):
+        if strategy not in _CONV1D_STRATEGIES:
+            raise ValueError(f"strategy must be one of {sorted(_CONV1D_STRATEGIES)}, "
+                             f"got {strategy!r}")
+        for name, value in (("batch", batch), ("steps", steps), ("channels", channels),
+                            ("filters", filters), ("kernel_size", kernel_size), ("stride", stride),
+                            ("dilation", dilation), ("out_steps", out_steps)):
+            if value < 1:
+                raise ValueError(f"{name} must be positive, got {value}")
+        if pad_left < 0 or (out_steps - 1) * stride - pad_left >= steps:
+            raise ValueError(f"pad_left={pad_left} and out_steps={out_steps} do not fit "
+                             f"{steps} steps with stride {stride}")
+        if batch * (steps + kernel_size * dilation) * max(kernel_size * channels, filters) \
+                >= 2 ** 31:
+            raise ValueError(f"batch={batch} x steps={steps} is too large for 32-bit BLAS indices")
+        fe_conv1d_make_plan(&self.plan, batch, steps, channels, filters, kernel_size,
+                            stride, dilation, pad_left, out_steps, _CONV1D_STRATEGIES[strategy])
+        self.operand = np.empty(self.plan.operand_size, dtype=np.float32)
+        self.zrows = np.empty(self.plan.zrows_size, dtype=np.float32)
+        self.dz = None
+        self.dcols = None
+
+    @property
+    def strategy(self):
+        return "im2col" if self.plan.im2col else "strided"
+
+    @property
+    def input_shape(self):
+        return (self.plan.batch, self.plan.steps, self.plan.channels)
+
+    @property
+    def output_shape(self):
+        return (self.plan.batch, self.plan.out_steps, self.plan.filters)
+
+    @property
+    def kernel_shape(self):
+        return (self.plan.kernel_size, self.plan.channels, self.plan.filters)
+
+    def _check(self, name, array, shape):
+        if not isinstance(array, np.ndarray) or array.dtype != np.float32 or \
+                array.shape != shape or not array.flags.c_contiguous:
+            raise ValueError(f"{name} must be a C-contiguous float32 array of shape {shape}, got "
+                             f"{getattr(array, 'dtype', type(array).__name__)} {np.shape(array)}")
+
+    def _check_weights(self, kernel, bias):
+        self._check("kernel", kernel, self.kernel_shape)
+        if bias is not None:
+            self._check("bias", bias, (self.plan.filters,))
+
+    def forward(self, x, kernel, bias, int act, out):
+        """out = act(conv1d(x, kernel) + bias); act is a CONV1D_FUSED_ACTIVATIONS value."""
+        self._check("x", x, self.input_shape)
+        self._check_weights(kernel, bias)
+        self._check("out", out, self.output_shape)
+        cdef const float[:, :, ::1] xv = x
+        cdef const float[:, :, ::1] wv = kernel
+        cdef float[:, :, ::1] yv = out
+        cdef const float *b = NULL
+        cdef const float[::1] bv
+        if bias is not None:
+            bv = bias
+            b = &bv[0]
+        cdef float *operand = _scratch(self.operand)
+        cdef float *zrows = _scratch(self.zrows)
+        with nogil:
+            fe_conv1d_forward(sgemm, &self.plan, &yv[0, 0, 0], &xv[0, 0, 0], &wv[0, 0, 0], b,
+                              act, operand, zrows)
+        return out
+
+    def backward(self, dy, y, int act, x, kernel, dkernel, dbias, dx):
+        """Fill dkernel, dbias (or None) and dx (or None) from dy = dL/d(out),
+        after forward(x, kernel, ..., out=y) on this plan."""
+        self._check("dy", dy, self.output_shape)
+        self._check("y", y, self.output_shape)
+        self._check("x", x, self.input_shape)
+        self._check_weights(kernel, dbias)
+        self._check("dkernel", dkernel, self.kernel_shape)
+        cdef int64_t width = self.plan.kernel_size * self.plan.channels
+        if self.dz is None:
+            self.dz = np.empty(self.plan.rows * self.plan.filters, dtype=np.float32)
+        if dx is not None:
+            self._check("dx", dx, self.input_shape)
+            if self.dcols is None:
+                self.dcols = np.empty(self.plan.rows * width, dtype=np.float32)
+        cdef const float[:, :, ::1] dyv = dy
+        cdef const float[:, :, ::1] yv = y
+        cdef const float[:, :, ::1] xv = x
+        cdef const float[:, :, ::1] wv = kernel
+        cdef float[:, :, ::1] dwv = dkernel
+        cdef float[::1] dbv
+        cdef float[:, :, ::1] dxv
+        cdef float *db = NULL
+        cdef float *dxp = NULL
+        if dbias is not None:
+            dbv = dbias
+            db = &dbv[0]
+        if dx is not None:
+            dxv = dx
+            dxp = &dxv[0, 0, 0]
+        cdef float *operand = _scratch(self.operand)
+        cdef float *dz = _scratch(self.dz)
+        cdef float *dcols = _scratch(self.dcols) if dx is not None else NULL
+        with nogil:
+            fe_conv1d_backward(sgemm, &self.plan, dxp, &dwv[0, 0, 0], db, &dyv[0, 0, 0],
+                               &yv[0, 0, 0], act, &xv[0, 0, 0], &wv[0, 0, 0], operand, dz, dcols)

@@ -1,0 +1,154 @@
+"""Conv1D: activation(conv1d(inputs, kernel) + bias), channels last.
+
+Kernel layout (kernel_size, in_channels, filters) as Keras. Linear and relu
+are fused into the C kernels; other activations run on the linear output.
+Keras 3's Conv1D does not consume a mask: an incoming mask is dropped.
+"""
+import numpy as np
+
+from fastembed import activations as activations_module
+from fastembed import initializers as initializers_module
+from fastembed._kernels._core import CONV1D_FUSED_ACTIVATIONS, Conv1DPlan
+from fastembed.layers.conv_utils import (as_3d_float32, check_data_format, normalize_int,
+                                         normalize_padding, padding_1d)
+from fastembed.layers.layer import Layer
+
+_MAX_PLANS = 4  # input shapes kept (a fit typically sees two: full and last batch)
+
+
+def _grad_buffer(variable):
+    """variable.grad, (re)allocated unless it is already a dense array to overwrite."""
+    grad = variable.grad
+    if not isinstance(grad, np.ndarray) or grad.shape != variable.shape:
+        grad = variable.grad = np.empty_like(variable.value)
+    return grad
+
+
+class Conv1D(Layer):
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        for argument, value in (("kernel_regularizer", kernel_regularizer),
+                                ("bias_regularizer", bias_regularizer),
+                                ("activity_regularizer", activity_regularizer),
+                                ("kernel_constraint", kernel_constraint),
+                                ("bias_constraint", bias_constraint)):
+            if value is not None:
+                raise NotImplementedError(f"Conv1D does not support {argument} yet; got "
+                                          f"{argument}={value!r}")
+        if groups != 1:
+            raise NotImplementedError(f"Conv1D supports groups=1 only, got groups={groups!r}")
+        super().__init__(**kwargs)
+        self.filters = normalize_int(filters, "filters")
+        self.kernel_size = normalize_int(kernel_size, "kernel_size")
+        self.strides = normalize_int(strides, "strides")
+        self.dilation_rate = normalize_int(dilation_rate, "dilation_rate")
+        if self.strides > 1 and self.dilation_rate > 1:
+            raise ValueError(f"`strides > 1` not supported in conjunction with `dilation_rate > "
+                             f"1`. Received: strides={strides} and dilation_rate={dilation_rate}")
+        self.padding = normalize_padding(padding, ("valid", "same", "causal"))
+        self.data_format = check_data_format(data_format, "Conv1D")
+        self.groups = 1
+        self.activation = activations_module.get(activation)
+        fused = self.activation.name in CONV1D_FUSED_ACTIVATIONS
+        self._act_code = CONV1D_FUSED_ACTIVATIONS[self.activation.name] if fused else 0
+        self._python_activation = None if fused else self.activation
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers_module.get(kernel_initializer)
+        self.bias_initializer = initializers_module.get(bias_initializer)
+        self._plans = {}
+        self._saved = None
+
+    @property
+    def _span(self):
+        return (self.kernel_size - 1) * self.dilation_rate + 1
+
+    def _out_steps(self, steps):
+        pad_left, out_steps = padding_1d(steps, self._span, self.strides, self.padding)
+        if out_steps is not None and out_steps < 1:
+            raise ValueError(
+                f"Conv1D {self.name!r}: kernel_size={self.kernel_size} with "
+                f"dilation_rate={self.dilation_rate} spans {self._span} steps, more than the "
+                f"{steps} input steps; use padding='same' or 'causal' or a shorter kernel")
+        return pad_left, out_steps
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"Conv1D {self.name!r} needs 3-D input (batch, steps, channels), "
+                             f"got input shape {input_shape}")
+        channels = input_shape[-1]
+        if channels is None:
+            raise ValueError(f"Conv1D {self.name!r} needs a known channel dimension, got input "
+                             f"shape {input_shape}")
+        self._out_steps(input_shape[1])
+        self.kernel = self.add_weight("kernel", (self.kernel_size, channels, self.filters),
+                                      self.kernel_initializer)
+        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer) \
+            if self.use_bias else None
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self._out_steps(input_shape[1])[1], self.filters)
+
+    def _plan(self, shape):
+        plan = self._plans.get(shape)
+        if plan is None:
+            if len(self._plans) >= _MAX_PLANS:
+                self._plans.clear()
+            pad_left, out_steps = self._out_steps(shape[1])
+            plan = self._plans[shape] = Conv1DPlan(
+                shape[0], shape[1], shape[2], self.filters, self.kernel_size, self.strides,
+                self.dilation_rate, pad_left, out_steps)
+        return plan
+
+    def call(self, inputs, training=False, mask=None):
+        x = as_3d_float32(inputs, self, self.kernel.value.shape[1])
+        if x.size == 0:
+            raise ValueError(f"Conv1D {self.name!r} got an empty input of shape {x.shape}")
+        plan = self._plan(x.shape)
+        bias = self.bias.value if self.use_bias else None
+        y = np.empty(plan.output_shape, dtype=np.float32)
+        plan.forward(x, self.kernel.value, bias, self._act_code, y)
+        z = None
+        if self._python_activation is not None:
+            z, y = y, np.asarray(self._python_activation.forward(y), dtype=np.float32)
+        self._saved = (plan, x, y, z)
+        return y
+
+    def backward(self, grad_output, input_grad=True):
+        if self._saved is None:
+            raise RuntimeError(f"Conv1D {self.name!r}: backward called before call")
+        plan, x, y, z = self._saved
+        dy = np.ascontiguousarray(grad_output, dtype=np.float32)
+        if z is not None:
+            dy = np.ascontiguousarray(self._python_activation.backward(z, y, dy),
+                                      dtype=np.float32)
+        dkernel = _grad_buffer(self.kernel)
+        dbias = _grad_buffer(self.bias) if self.use_bias else None
+        dx = np.empty(x.shape, dtype=np.float32) if input_grad else None
+        plan.backward(dy, y, self._act_code, x, self.kernel.value, dkernel, dbias, dx)
+        return dx
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "filters": self.filters,
+            "kernel_size": (self.kernel_size,),
+            "strides": (self.strides,),
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": (self.dilation_rate,),
+            "groups": self.groups,
+            "activation": activations_module.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers_module.serialize(self.kernel_initializer),
+            "bias_initializer": initializers_module.serialize(self.bias_initializer),
+            "kernel_regularizer": None,
+            "bias_regularizer": None,
+            "activity_regularizer": None,
+            "kernel_constraint": None,
+            "bias_constraint": None,
+        })
+        return config
