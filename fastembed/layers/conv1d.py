@@ -11,7 +11,7 @@ from fastembed import initializers as initializers_module
 from fastembed._kernels._core import CONV1D_FUSED_ACTIVATIONS, Conv1DPlan
 from fastembed.layers.conv_utils import (as_3d_float32, check_data_format, normalize_int,
                                          normalize_padding, padding_1d)
-from fastembed.layers.layer import Layer
+from fastembed.layers.layer import Layer, reject_unsupported
 
 _MAX_PLANS = 4  # input shapes kept (a fit typically sees two: full and last batch)
 
@@ -30,14 +30,10 @@ class Conv1D(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        for argument, value in (("kernel_regularizer", kernel_regularizer),
-                                ("bias_regularizer", bias_regularizer),
-                                ("activity_regularizer", activity_regularizer),
-                                ("kernel_constraint", kernel_constraint),
-                                ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise NotImplementedError(f"Conv1D does not support {argument} yet; got "
-                                          f"{argument}={value!r}")
+        reject_unsupported("Conv1D", kernel_regularizer=kernel_regularizer,
+                           bias_regularizer=bias_regularizer,
+                           activity_regularizer=activity_regularizer,
+                           kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         if groups != 1:
             raise NotImplementedError(f"Conv1D supports groups=1 only, got groups={groups!r}")
         super().__init__(**kwargs)

@@ -3,7 +3,7 @@ import numpy as np
 
 from fastembed import activations as activations_module
 from fastembed import initializers as initializers_module
-from fastembed.layers.layer import Layer
+from fastembed.layers.layer import Layer, reject_unsupported
 
 
 class Dense(Layer):
@@ -15,14 +15,10 @@ class Dense(Layer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"`units` must be a positive integer. Received: units={units!r}")
-        for argument, value in (("kernel_regularizer", kernel_regularizer),
-                                ("bias_regularizer", bias_regularizer),
-                                ("activity_regularizer", activity_regularizer),
-                                ("kernel_constraint", kernel_constraint),
-                                ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise NotImplementedError(f"Dense does not support {argument} yet; got "
-                                          f"{argument}={value!r}")
+        reject_unsupported("Dense", kernel_regularizer=kernel_regularizer,
+                           bias_regularizer=bias_regularizer,
+                           activity_regularizer=activity_regularizer,
+                           kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         super().__init__(**kwargs)
         self.units = int(units)
         self.activation = activations_module.get(activation)

@@ -3,7 +3,7 @@ import numpy as np
 
 from fastembed import _kernels
 from fastembed import initializers as initializers_module
-from fastembed.layers.layer import Layer, RowGrad
+from fastembed.layers.layer import Layer, RowGrad, reject_unsupported
 
 
 def _positive_int(value, argument):
@@ -29,11 +29,8 @@ class Embedding(Layer):
                  **kwargs):
         self.input_dim = _positive_int(input_dim, "input_dim")
         self.output_dim = _positive_int(output_dim, "output_dim")
-        for argument, value in (("embeddings_regularizer", embeddings_regularizer),
-                                ("embeddings_constraint", embeddings_constraint)):
-            if value is not None:
-                raise NotImplementedError(f"Embedding does not support {argument} yet; "
-                                          f"got {argument}={value!r}")
+        reject_unsupported("Embedding", embeddings_regularizer=embeddings_regularizer,
+                           embeddings_constraint=embeddings_constraint)
         if input_length is not None:
             input_length = _positive_int(input_length, "input_length")
             kwargs.setdefault("batch_input_shape", (None, input_length))

@@ -57,6 +57,15 @@ class Variable:
         return f"<Variable {self.name} shape={self.value.shape}>"
 
 
+def reject_unsupported(layer_class, **arguments):
+    """NotImplementedError for the first Keras argument given that fastembed
+    does not implement yet (regularizers, constraints)."""
+    for argument, value in arguments.items():
+        if value is not None:
+            raise NotImplementedError(f"{layer_class} does not support {argument} yet; "
+                                      f"got {argument}={value!r}")
+
+
 def _shape_tuple(shape, argument):
     try:
         return tuple(None if d is None else int(d) for d in shape)

@@ -14,7 +14,7 @@ import numpy as np
 from fastembed import activations as activations_module
 from fastembed import initializers as initializers_module
 from fastembed._kernels._core import LSTM_ACTIVATIONS, LSTM_SAVED, lstm_backward, lstm_forward
-from fastembed.layers.layer import Layer
+from fastembed.layers.layer import Layer, reject_unsupported
 from fastembed.utils.random import generator
 
 
@@ -43,16 +43,13 @@ class LSTM(Layer):
                  zero_output_for_mask=False, use_cudnn="auto", implementation=2, **kwargs):
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"`units` must be a positive integer. Received: units={units!r}")
-        for argument, value in (("kernel_regularizer", kernel_regularizer),
-                                ("recurrent_regularizer", recurrent_regularizer),
-                                ("bias_regularizer", bias_regularizer),
-                                ("activity_regularizer", activity_regularizer),
-                                ("kernel_constraint", kernel_constraint),
-                                ("recurrent_constraint", recurrent_constraint),
-                                ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise NotImplementedError(f"LSTM does not support {argument} yet; got "
-                                          f"{argument}={value!r}")
+        reject_unsupported("LSTM", kernel_regularizer=kernel_regularizer,
+                           recurrent_regularizer=recurrent_regularizer,
+                           bias_regularizer=bias_regularizer,
+                           activity_regularizer=activity_regularizer,
+                           kernel_constraint=kernel_constraint,
+                           recurrent_constraint=recurrent_constraint,
+                           bias_constraint=bias_constraint)
         if use_cudnn not in ("auto", True, False):
             raise ValueError(f"use_cudnn must be 'auto', True or False, got {use_cudnn!r}")
         # Keras 2: LSTM(units, input_dim=..., input_length=...) declares (steps, features).
