@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from fastembed._kernels import _core
 from fastembed.layers import LSTM, Bidirectional
 from fastembed.layers.lstm import _dropout_mask
-from tests.gradcheck import check_layer_gradients
+from gradcheck import check_layer_gradients
 
 
 def _sigmoid(x):
