@@ -73,28 +73,17 @@ def test_train_fastembed(benchmark, case, semantics):
     benchmark(step)
 
 
-def test_train_torch_sparse_adam(benchmark, case):
+@pytest.mark.parametrize("semantics", ["sparse_adam", "dense_adam"])
+def test_train_torch(benchmark, case, semantics):
+    """nn.Embedding(sparse=True) + SparseAdam, or dense Embedding + Adam."""
     torch = _torch()
     benchmark.group = f"train-{case['name']}"
-    embedding = torch.nn.Embedding(*case["table"].shape, sparse=True)
+    sparse = semantics == "sparse_adam"
+    embedding = torch.nn.Embedding(*case["table"].shape, sparse=sparse)
     with torch.no_grad():
         embedding.weight.copy_(torch.from_numpy(case["table"]))
-    optimizer = torch.optim.SparseAdam(embedding.parameters(), lr=1e-3)
-    indices, d_out = torch.from_numpy(case["indices"]), torch.from_numpy(case["d_out"])
-
-    def step():
-        embedding(indices).backward(d_out)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-
-    benchmark(step)
-
-
-def test_train_torch_dense_adam(benchmark, case):
-    torch = _torch()
-    benchmark.group = f"train-{case['name']}"
-    embedding = torch.nn.Embedding(*case["table"].shape)
-    optimizer = torch.optim.Adam(embedding.parameters(), lr=1e-3, eps=1e-7)
+    optimizer = (torch.optim.SparseAdam(embedding.parameters(), lr=1e-3, eps=1e-7) if sparse
+                 else torch.optim.Adam(embedding.parameters(), lr=1e-3, eps=1e-7))
     indices, d_out = torch.from_numpy(case["indices"]), torch.from_numpy(case["d_out"])
 
     def step():

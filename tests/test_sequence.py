@@ -1,12 +1,11 @@
 """pad_sequences against keras.utils.pad_sequences, the function it copies."""
+import keras
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastembed.preprocessing.sequence import pad_sequences
-
-keras = pytest.importorskip("keras")
 
 SEQUENCES = st.lists(st.lists(st.integers(-1000, 1000), max_size=9), min_size=1, max_size=8)
 
