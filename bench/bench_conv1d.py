@@ -1,11 +1,9 @@
-"""Conv1D: the layer alone (forward + backward) vs torch.nn.Conv1d, and a
-training epoch of the seed's CNN model and an IMDB-sized one vs Keras (jax
-backend) and PyTorch eager, in the same run. samples/s is in extra_info.
+"""Conv1D: the layer alone (forward + backward) vs torch.nn.Conv1d, in the
+same run; samples/s is in extra_info. The CNN models' training epochs are in
+bench_models.py.
 """
 import numpy as np
 import pytest
-
-from peers import BUILDERS, SPECS, make_data
 
 # The IMDB-sized layer: batch 64, 400 steps, 128 channels, 250 filters, kernel 3.
 BATCH, STEPS, CHANNELS, FILTERS, KERNEL = 64, 400, 128, 250, 3
@@ -63,24 +61,3 @@ def test_conv1d_layer_torch(benchmark):
     benchmark.group = "conv1d-layer-fwd-bwd"
     benchmark.pedantic(step, rounds=10, iterations=1, warmup_rounds=1)
     _record(benchmark, BATCH)
-
-
-@pytest.fixture(scope="module", params=["seed-cnn", "imdb-cnn"])
-def spec_and_data(request):
-    spec = SPECS[request.param]
-    return request.param, spec, make_data(spec)
-
-
-@pytest.mark.parametrize("framework", list(BUILDERS))
-def test_cnn_train_epoch(benchmark, spec_and_data, framework):
-    name, spec, (x, y) = spec_and_data
-    if framework == "torch":
-        _torch()
-    elif framework == "keras":
-        pytest.importorskip("keras")
-    model = BUILDERS[framework](spec)
-    model.train_epoch(x[: spec["batch"] * 4], y[: spec["batch"] * 4])  # build / jit outside timing
-    benchmark.group = f"conv1d-epoch-{name}"
-    benchmark.pedantic(model.train_epoch, args=(x, y), rounds=3 if name == "seed-cnn" else 2,
-                       iterations=1)
-    _record(benchmark, len(x))
