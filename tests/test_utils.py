@@ -1,4 +1,8 @@
 """Utilities against Keras's own implementations."""
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -39,3 +43,15 @@ def test_show_config_reports_isa_and_threads(capsys):
     assert f"isa:            {fastembed._kernels.isa_name()}" in out
     assert f"openmp_threads: {fastembed.get_num_threads()}" in out
     assert "blas:" in out and fastembed.__version__ in out
+
+
+@pytest.mark.parametrize("user_value", [None, "0"])
+def test_import_leaves_the_environment_as_it_found_it(user_value):
+    # The OpenMP spin setting is meant for fastembed's own runtime only.
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
+    if user_value is not None:
+        env["GOMP_SPINCOUNT"] = user_value
+    seen = subprocess.run([sys.executable, "-c", "import os, fastembed; "
+                           "print(os.environ.get('GOMP_SPINCOUNT'))"],
+                          env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert seen == str(user_value)
