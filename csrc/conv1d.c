@@ -1,16 +1,27 @@
 #include <string.h>
 #include "conv1d.h"
+#include "isa.h"
 
-/* Below this many floats a loop runs on one thread (waking a team costs more). */
-#define FE_PARALLEL_MIN_WORK (1 << 18)
 /* Filters per task of the dz / bias-gradient pass. */
 #define FE_FILTER_BLOCK 64
+/* dz with at most one non-zero in FE_SPARSE_DZ (a max pooling after the
+ * convolution passes gradient to one step per filter; relu zeroes more) is
+ * multiplied by lists of its non-zeros instead of by GEMMs. These products
+ * run on the calling thread: BLAS's threads, still spinning after the
+ * forward GEMMs, hold the other cores (OpenMP threads made them 2-4x
+ * slower), and at this density one thread takes a fraction of the GEMMs. */
+#define FE_SPARSE_DZ 16
 /* Cost model: one float copied costs about as much as this many GEMM flops. */
 #define FE_FLOPS_PER_COPIED_FLOAT 16
 /* Strided GEMMs are `channels` deep; below this im2col is used. */
 #define FE_MIN_TAP_DEPTH 64
 
 static int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+/* Non-zeros of dz that the sparse products take at most. */
+static int64_t sparse_capacity(int64_t rows, int64_t filters) {
+    return rows * filters / FE_SPARSE_DZ;
+}
 
 void fe_conv1d_make_plan(fe_conv1d_plan *p, int64_t batch, int64_t steps,
                          int64_t channels, int64_t filters, int64_t kernel_size,
@@ -49,6 +60,10 @@ void fe_conv1d_make_plan(fe_conv1d_plan *p, int64_t batch, int64_t steps,
         p->operand_size = zero_copy ? 0 : batch * p->padded_steps * channels;
         p->zrows_size = p->row_stride == out_steps ? 0 : p->rows * filters;
     }
+    /* See carve(): starts, wt, then two index and two value lists. */
+    p->sparse_bytes = (filters + p->rows + 2) * (int64_t)sizeof(int64_t) +
+                      filters * width * (int64_t)sizeof(float) +
+                      2 * sparse_capacity(p->rows, filters) * (int64_t)(sizeof(int32_t) + sizeof(float));
 }
 
 /* dst[row, k*channels + c] = x[b, t*stride + k*dilation - pad_left, c] for
@@ -126,13 +141,16 @@ void fe_conv1d_forward(fe_sgemm_fn sgemm, const fe_conv1d_plan *p, float *y, con
 
 /* Columns [f0, f1) (at most FE_FILTER_BLOCK) of: dz[b*row_stride + t] =
  * dy[b, t] * act'(y[b, t]) for t < out_steps, zero on the discarded rows;
- * db = column sums of dz in row order.
- * dz: (rows, F); dy, y: (batch, out_steps, F); db: (F) or NULL */
-static void activation_backward(const fe_conv1d_plan *p, int64_t f0, int64_t f1, float *dz,
-                                float *db, const float *dy, const float *y, int act) {
+ * db = column sums of dz in row order; counts = column counts of non-zeros.
+ * Returns the number of non-zeros.
+ * dz: (rows, F); dy, y: (batch, out_steps, F); db: (F) or NULL; counts: (F) */
+static int64_t activation_backward(const fe_conv1d_plan *p, int64_t f0, int64_t f1, float *dz,
+                                   float *db, int64_t *counts, const float *dy, const float *y,
+                                   int act) {
     const int64_t F = p->filters, T = p->out_steps, rs = p->row_stride, nf = f1 - f0;
     const int relu = act == FE_CONV1D_RELU;
     float sum[FE_FILTER_BLOCK] = {0};
+    int64_t count[FE_FILTER_BLOCK] = {0};
     for (int64_t r = 0; r < p->rows; r++) {
         float *dzr = dz + r * F + f0;
         const int64_t t = r % rs;
@@ -146,9 +164,112 @@ static void activation_backward(const fe_conv1d_plan *p, int64_t f0, int64_t f1,
             const float g = relu & !(v > 0.0f) ? 0.0f : d;
             dzr[f] = g;
             sum[f] += g;
+            count[f] += g != 0.0f;
         }
     }
     if (db) memcpy(db + f0, sum, (size_t)nf * sizeof(float));
+    int64_t nonzeros = 0;
+    for (int64_t f = 0; f < nf; f++) nonzeros += counts[f0 + f] = count[f];
+    return nonzeros;
+}
+
+/* dst[c, r] = src[r, c]; dst: (cols, rows), src: (rows, cols). By tiles of
+ * FE_TILE x FE_TILE, so that reads and writes both stay within cache lines. */
+#define FE_TILE 16
+static void transpose(float *dst, const float *src, int64_t rows, int64_t cols) {
+    for (int64_t c0 = 0; c0 < cols; c0 += FE_TILE)
+        for (int64_t r0 = 0; r0 < rows; r0 += FE_TILE) {
+            const int64_t c1 = c0 + FE_TILE < cols ? c0 + FE_TILE : cols;
+            const int64_t r1 = r0 + FE_TILE < rows ? r0 + FE_TILE : rows;
+            for (int64_t c = c0; c < c1; c++)
+                for (int64_t r = r0; r < r1; r++) dst[c * rows + r] = src[r * cols + c];
+        }
+}
+
+/* The scratch of the sparse products, carved from plan->sparse_bytes. */
+typedef struct {
+    int64_t *col_starts;  /* (F + 1) */
+    int64_t *row_starts;  /* (rows + 1) */
+    float *wt;            /* (F, width): dw^T, then w^T */
+    int32_t *col_index, *row_index;  /* (cap) each */
+    float *col_value, *row_value;    /* (cap) each */
+} sparse_lists;
+
+static sparse_lists carve(const fe_conv1d_plan *p, void *scratch) {
+    const int64_t cap = sparse_capacity(p->rows, p->filters);
+    sparse_lists s;
+    s.col_starts = (int64_t *)scratch;
+    s.row_starts = s.col_starts + p->filters + 1;
+    s.wt = (float *)(s.row_starts + p->rows + 1);
+    s.col_index = (int32_t *)(s.wt + p->filters * p->kernel_size * p->channels);
+    s.row_index = s.col_index + cap;
+    s.col_value = (float *)(s.row_index + cap);
+    s.row_value = s.col_value + cap;
+    return s;
+}
+
+/* dw = A^T dz and dx (NULL: skipped) over the `nonzeros` non-zeros of dz,
+ * counted per filter in s->col_starts[1..F]. Listed by filter in row order:
+ * dwt[f, tap g] = sum over f's rows r of dz[r, f] * (row r of tap g's
+ * operand), dw = dwt^T. Listed by row in filter order: dcols[r] = sum over
+ * r's filters f of dz[r, f] * w^T[f] for the rows that have any, each added
+ * into the rows of dx its window covers (dx's other rows are zero). */
+static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int64_t nonzeros,
+                            float *dw, float *dx, float *dcols, const float *dz, const float *a,
+                            const float *w) {
+    const int64_t F = p->filters, rows = p->rows, width = p->kernel_size * p->channels;
+    const tap_layout l = taps_of(p);
+    s->col_starts[0] = 0;
+    for (int64_t f = 0; f < F; f++) s->col_starts[f + 1] += s->col_starts[f];
+    for (int64_t f0 = 0; f0 < F; f0 += FE_FILTER_BLOCK) {
+        const int64_t nf = f0 + FE_FILTER_BLOCK < F ? FE_FILTER_BLOCK : F - f0;
+        int64_t next[FE_FILTER_BLOCK];
+        memcpy(next, s->col_starts + f0, (size_t)nf * sizeof(int64_t));
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t f = 0; f < nf; f++) {
+                const float v = dz[r * F + f0 + f];
+                if (v == 0.0f) continue;
+                s->col_index[next[f]] = (int32_t)r;
+                s->col_value[next[f]++] = v;
+            }
+    }
+    for (int64_t f = 0; f < F; f++) {
+        const int64_t first = s->col_starts[f], count = s->col_starts[f + 1] - first;
+        for (int64_t g = 0; g < l.groups; g++)
+            fe_isa->weighted_row_sum(s->wt + f * width + g * l.depth, a + g * l.offset, l.lda,
+                                     s->col_index + first, s->col_value + first, count,
+                                     l.depth);
+    }
+    transpose(dw, s->wt, F, width);
+    if (!dx) return;
+    /* The same non-zeros by row: a counting sort of the filter lists. */
+    memset(s->row_starts, 0, (size_t)(rows + 1) * sizeof(int64_t));
+    for (int64_t k = 0; k < nonzeros; k++) s->row_starts[s->col_index[k] + 1]++;
+    for (int64_t r = 0; r < rows; r++) s->row_starts[r + 1] += s->row_starts[r];
+    for (int64_t f = 0; f < F; f++)
+        for (int64_t k = s->col_starts[f]; k < s->col_starts[f + 1]; k++) {
+            const int64_t at = s->row_starts[s->col_index[k]]++;
+            s->row_index[at] = (int32_t)f;
+            s->row_value[at] = s->col_value[k];
+        }
+    memmove(s->row_starts + 1, s->row_starts, (size_t)rows * sizeof(int64_t));
+    s->row_starts[0] = 0;
+    transpose(s->wt, w, width, F);
+    const int64_t C = p->channels;
+    memset(dx, 0, (size_t)(p->batch * p->steps * C) * sizeof(float));
+    for (int64_t r = 0; r < rows; r++) {
+        const int64_t first = s->row_starts[r], count = s->row_starts[r + 1] - first;
+        if (!count) continue;
+        float *cols = dcols + r * width;
+        fe_isa->weighted_row_sum(cols, s->wt, width, s->row_index + first, s->row_value + first,
+                                 count, width);
+        const int64_t b = r / p->row_stride, t = r % p->row_stride;
+        for (int64_t k = 0; k < p->kernel_size; k++) {
+            const int64_t step = t * p->stride + k * p->dilation - p->pad_left;
+            if (step >= 0 && step < p->steps)
+                fe_isa->add_row(dx + (b * p->steps + step) * C, cols + k * C, C);
+        }
+    }
 }
 
 /* Rows [s0, s1) of dx (as rows of (batch * steps, channels)): dx[b, s] = sum
@@ -175,15 +296,23 @@ static void scatter_windows(const fe_conv1d_plan *p, int64_t s0, int64_t s1, flo
 
 void fe_conv1d_backward(fe_sgemm_fn sgemm, const fe_conv1d_plan *p, float *dx, float *dw,
                         float *db, const float *dy, const float *y, int act, const float *x,
-                        const float *w, const float *operand, float *dz, float *dcols) {
-    const int64_t F = p->filters, width = p->kernel_size * p->channels;
+                        const float *w, const float *operand, float *dz, float *dcols,
+                        void *sparse_scratch) {
+    const int64_t F = p->filters, C = p->channels, width = p->kernel_size * C;
     const float *a = p->operand_size ? operand : x;
     const tap_layout l = taps_of(p);
+    const sparse_lists lists = carve(p, sparse_scratch);
+    int64_t nonzeros = 0;
     /* By blocks of filters: each column sum of db runs over rows in one order. */
-    #pragma omp parallel for schedule(static) if (p->rows * F >= FE_PARALLEL_MIN_WORK)
+    #pragma omp parallel for schedule(static) reduction(+ : nonzeros) \
+        if (p->rows * F >= FE_PARALLEL_MIN_WORK)
     for (int64_t f0 = 0; f0 < F; f0 += FE_FILTER_BLOCK)
-        activation_backward(p, f0, f0 + FE_FILTER_BLOCK < F ? f0 + FE_FILTER_BLOCK : F, dz, db,
-                            dy, y, act);
+        nonzeros += activation_backward(p, f0, f0 + FE_FILTER_BLOCK < F ? f0 + FE_FILTER_BLOCK : F,
+                                        dz, db, lists.col_starts + 1, dy, y, act);
+    if (nonzeros <= sparse_capacity(p->rows, F)) {
+        sparse_products(p, &lists, nonzeros, dw, dx, dcols, dz, a, w);
+        return;
+    }
     for (int64_t g = 0; g < l.groups; g++)
         fe_gemm(sgemm, 1, 0, (int)l.depth, (int)F, (int)p->rows, 1.0f, a + g * l.offset,
                 (int)l.lda, dz, (int)F, 0.0f, dw + g * l.depth * F, (int)F);

@@ -36,6 +36,7 @@ typedef struct {
     int64_t rows;          /* GEMM rows M = (batch - 1) * row_stride + out_steps */
     int64_t operand_size;  /* floats of the operand buffer; 0: x itself is the operand */
     int64_t zrows_size;    /* floats of the (rows, filters) buffer; 0 in forward: y is it */
+    int64_t sparse_bytes;  /* bytes of backward's sparse_scratch */
 } fe_conv1d_plan;
 
 /* Fill plan for the given sizes; out_steps must be >= 1 (the caller checks).
@@ -63,10 +64,14 @@ void fe_conv1d_forward(fe_sgemm_fn sgemm, const fe_conv1d_plan *plan, float *y,
  * dy, y:   (batch, out_steps, filters)
  * x, w, operand: as passed to / filled by the forward pass
  * dz:      (plan->rows, filters) scratch
- * dcols:   (plan->rows, kernel_size * channels) scratch, if dx */
+ * dcols:   (plan->rows, kernel_size * channels) scratch, if dx
+ * sparse_scratch: (plan->sparse_bytes) scratch, 8-byte aligned
+ * When few of dz's entries are non-zero (see conv1d.c), dw and dcols are
+ * summed over lists of those instead of computed by GEMMs. */
 void fe_conv1d_backward(fe_sgemm_fn sgemm, const fe_conv1d_plan *plan, float *dx,
                         float *dw, float *db, const float *dy, const float *y,
                         int act, const float *x, const float *w,
-                        const float *operand, float *dz, float *dcols);
+                        const float *operand, float *dz, float *dcols,
+                        void *sparse_scratch);
 
 #endif

@@ -21,6 +21,9 @@ typedef struct {
     const char *name;
     /* y[n] += x[n] */
     void (*add_row)(float *y, const float *x, int64_t n);
+    /* y[n] = sum over j < count, in order, of value[j] * base[index[j] * ld : +n] */
+    void (*weighted_row_sum)(float *y, const float *base, int64_t ld, const int32_t *index,
+                             const float *value, int64_t count, int64_t n);
     /* One optimizer step on a row of n parameters: w[n], slots[k][n], g[n]. */
     void (*update_row)(const fe_optimizer *opt, float *w, float *const *slots,
                        const float *g, int64_t n);
@@ -45,6 +48,9 @@ int fe_isa_select(const char *name);
 
 #define FE_ISA_DECLARE(suffix)                                                 \
     void fe_add_row_##suffix(float *y, const float *x, int64_t n);             \
+    void fe_weighted_row_sum_##suffix(float *y, const float *base, int64_t ld, \
+                                      const int32_t *index, const float *value, \
+                                      int64_t count, int64_t n);               \
     void fe_update_row_##suffix(const fe_optimizer *opt, float *w,             \
                                 float *const *slots, const float *g, int64_t n);
 FE_ISA_DECLARE(baseline)

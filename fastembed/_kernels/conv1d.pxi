@@ -5,7 +5,7 @@ cdef extern from "conv1d.h":
         int64_t batch, steps, channels, filters, kernel_size, stride, dilation
         int64_t pad_left, out_steps
         int im2col
-        int64_t padded_steps, row_stride, rows, operand_size, zrows_size
+        int64_t padded_steps, row_stride, rows, operand_size, zrows_size, sparse_bytes
     void fe_conv1d_make_plan(fe_conv1d_plan *plan, int64_t batch, int64_t steps,
                              int64_t channels, int64_t filters, int64_t kernel_size,
                              int64_t stride, int64_t dilation, int64_t pad_left,
@@ -16,7 +16,7 @@ cdef extern from "conv1d.h":
     void fe_conv1d_backward(fe_sgemm_fn gemm, const fe_conv1d_plan *plan, float *dx,
                             float *dw, float *db, const float *dy, const float *y,
                             int act, const float *x, const float *w,
-                            const float *operand, float *dz, float *dcols) nogil
+                            const float *operand, float *dz, float *dcols, void *sparse_scratch) nogil
 
 # Activations fused into the kernels; others run in Python on the linear output.
 CONV1D_FUSED_ACTIVATIONS = {"linear": 0, "relu": 1}
@@ -32,7 +32,7 @@ cdef class Conv1DPlan:
     """How one input shape is convolved (im2col or strided, see conv1d.h), and
     the scratch buffers for it, reused by every call on that shape."""
     cdef fe_conv1d_plan plan
-    cdef object operand, zrows, dz, dcols
+    cdef object operand, zrows, dz, dcols, sparse
 
     def __init__(self, int64_t batch, int64_t steps, int64_t channels, int64_t filters,
                  int64_t kernel_size, int64_t stride, int64_t dilation, int64_t pad_left,
@@ -57,6 +57,7 @@ cdef class Conv1DPlan:
         self.zrows = np.empty(self.plan.zrows_size, dtype=np.float32)
         self.dz = None
         self.dcols = None
+        self.sparse = None
 
     @property
     def strategy(self):
@@ -116,6 +117,7 @@ cdef class Conv1DPlan:
         cdef int64_t width = self.plan.kernel_size * self.plan.channels
         if self.dz is None:
             self.dz = np.empty(self.plan.rows * self.plan.filters, dtype=np.float32)
+            self.sparse = np.empty((self.plan.sparse_bytes + 7) // 8, dtype=np.int64)
         if dx is not None:
             self._check("dx", dx, self.input_shape)
             if self.dcols is None:
@@ -138,6 +140,8 @@ cdef class Conv1DPlan:
         cdef float *operand = _scratch(self.operand)
         cdef float *dz = _scratch(self.dz)
         cdef float *dcols = _scratch(self.dcols) if dx is not None else NULL
+        cdef int64_t[::1] sparse = self.sparse
         with nogil:
             fe_conv1d_backward(sgemm, &self.plan, dxp, &dwv[0, 0, 0], db, &dyv[0, 0, 0],
-                               &yv[0, 0, 0], act, &xv[0, 0, 0], &wv[0, 0, 0], operand, dz, dcols)
+                               &yv[0, 0, 0], act, &xv[0, 0, 0], &wv[0, 0, 0], operand, dz, dcols,
+                               &sparse[0])
