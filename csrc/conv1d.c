@@ -4,19 +4,39 @@
 
 /* Filters per task of the dz / bias-gradient pass. */
 #define FE_FILTER_BLOCK 64
+/* The GEMMs are cut into about FE_GEMM_TASKS tasks: blocks of output rows
+ * (forward, dcols) and chunks of the rows that dw sums over (partial sums,
+ * then added in chunk order). Sizes follow from the shape alone, so every
+ * BLAS call and every sum, hence every result, is the same for any number
+ * of threads. With a serial BLAS (blas_serial) OpenMP runs the tasks; else
+ * they run in turn and BLAS threads each call. */
+#define FE_GEMM_TASKS 16
+/* Each task packs the whole kernel matrix: below about this many rows that
+ * costs more than the task computes (32-row blocks: 40% slower forward at
+ * the seed model's 192 x 320 x 128). */
+#define FE_MIN_BLOCK_ROWS 96
+/* dw's GEMMs are only as deep as their chunk of rows; shallower ones fall
+ * below BLAS's speed. */
+#define FE_MIN_CHUNK_ROWS 128
 /* dz with at most one non-zero in FE_SPARSE_DZ (a max pooling after the
  * convolution passes gradient to one step per filter; relu zeroes more) is
- * multiplied by lists of its non-zeros instead of by GEMMs. These products
- * run on the calling thread: BLAS's threads, still spinning after the
- * forward GEMMs, hold the other cores (OpenMP threads made them 2-4x
- * slower), and at this density one thread takes a fraction of the GEMMs. */
-#define FE_SPARSE_DZ 16
+ * multiplied by lists of its non-zeros instead of by GEMMs (at the seed
+ * model's 1 in 6, backward took 100 us this way against 146 us by GEMMs). */
+#define FE_SPARSE_DZ 4
 /* Cost model: one float copied costs about as much as this many GEMM flops. */
 #define FE_FLOPS_PER_COPIED_FLOAT 16
 /* Strided GEMMs are `channels` deep; below this im2col is used. */
 #define FE_MIN_TAP_DEPTH 64
 
 static int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+/* Rows per GEMM task: about rows / FE_GEMM_TASKS, at least min_rows. */
+static int64_t task_rows(int64_t rows, int64_t min_rows) {
+    const int64_t n = round_up((rows + FE_GEMM_TASKS - 1) / FE_GEMM_TASKS, 8);
+    return n < min_rows ? min_rows : n;
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* Non-zeros of dz that the sparse products take at most. */
 static int64_t sparse_capacity(int64_t rows, int64_t filters) {
@@ -60,6 +80,9 @@ void fe_conv1d_make_plan(fe_conv1d_plan *p, int64_t batch, int64_t steps,
         p->operand_size = zero_copy ? 0 : batch * p->padded_steps * channels;
         p->zrows_size = p->row_stride == out_steps ? 0 : p->rows * filters;
     }
+    const int64_t chunks = (p->rows + task_rows(p->rows, FE_MIN_CHUNK_ROWS) - 1) /
+                           task_rows(p->rows, FE_MIN_CHUNK_ROWS);
+    p->partials_size = (chunks - 1) * width * filters;
     /* See carve(): starts, wt, then two index and two value lists. */
     p->sparse_bytes = (filters + p->rows + 2) * (int64_t)sizeof(int64_t) +
                       filters * width * (int64_t)sizeof(float) +
@@ -103,12 +126,34 @@ static tap_layout taps_of(const fe_conv1d_plan *p) {
     return l;
 }
 
-void fe_conv1d_forward(fe_sgemm_fn sgemm, const fe_conv1d_plan *p, float *y, const float *x,
-                       const float *w, const float *b, int act, float *operand, float *zrows) {
+/* Output rows [r0, r1): keep each sample's first out_steps rows, add bias,
+ * activate (in place when z is y: then row r is output row r). */
+static void epilogue(const fe_conv1d_plan *p, int64_t r0, int64_t r1, float *y, const float *z,
+                     const float *b, int act) {
     const int64_t F = p->filters, T = p->out_steps, rs = p->row_stride;
+    const int relu = act == FE_CONV1D_RELU;
+    for (int64_t r = r0; r < r1; r++) {
+        if (r % rs >= T) continue;
+        const float *zr = z + r * F;
+        float *yr = y + ((r / rs) * T + r % rs) * F;
+        for (int64_t f = 0; f < F; f++) {
+            const float v = zr[f] + (b ? b[f] : 0.0f);
+            yr[f] = relu & !(v > 0.0f) ? 0.0f : v;  /* `&`, not `&&`: a select, no branch */
+        }
+    }
+}
+
+void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan *p, float *y,
+                       const float *x, const float *w, const float *b, int act, float *operand,
+                       float *zrows) {
+    const int64_t F = p->filters, T = p->out_steps;
     const float *a = p->operand_size ? operand : x;
     float *z = p->zrows_size ? zrows : y;
     const tap_layout l = taps_of(p);
+    const int64_t block = task_rows(p->rows, FE_MIN_BLOCK_ROWS);
+    const int64_t blocks = (p->rows + block - 1) / block;
+    const int parallel = blas_serial && blocks > 1 &&
+                         p->rows * p->kernel_size * p->channels * F >= FE_PARALLEL_MIN_WORK;
     if (p->operand_size) {
         const int64_t n = p->im2col ? p->rows : p->batch * p->padded_steps;
         #pragma omp parallel for schedule(static) if (p->operand_size >= FE_PARALLEL_MIN_WORK)
@@ -121,21 +166,14 @@ void fe_conv1d_forward(fe_sgemm_fn sgemm, const fe_conv1d_plan *p, float *y, con
                                1, 1, p->pad_left);
         }
     }
-    for (int64_t g = 0; g < l.groups; g++)
-        fe_gemm(sgemm, 0, 0, (int)p->rows, (int)F, (int)l.depth, 1.0f, a + g * l.offset,
-                (int)l.lda, w + g * l.depth * F, (int)F, g ? 1.0f : 0.0f, z, (int)F);
-    /* Epilogue: keep each sample's first out_steps rows, add bias, activate
-     * (in place when z is y: then row r is output row r). */
-    const int relu = act == FE_CONV1D_RELU;
-    #pragma omp parallel for schedule(static) if (p->rows * F >= FE_PARALLEL_MIN_WORK)
-    for (int64_t r = 0; r < p->rows; r++) {
-        if (r % rs >= T) continue;
-        const float *zr = z + r * F;
-        float *yr = y + ((r / rs) * T + r % rs) * F;
-        for (int64_t f = 0; f < F; f++) {
-            const float v = zr[f] + (b ? b[f] : 0.0f);
-            yr[f] = relu & !(v > 0.0f) ? 0.0f : v;  /* `&`, not `&&`: a select, no branch */
-        }
+    #pragma omp parallel for schedule(dynamic, 1) if (parallel)
+    for (int64_t k = 0; k < blocks; k++) {
+        const int64_t r0 = k * block, r1 = min64(p->rows, r0 + block);
+        for (int64_t g = 0; g < l.groups; g++)
+            fe_gemm(sgemm, 0, 0, (int)(r1 - r0), (int)F, (int)l.depth, 1.0f,
+                    a + g * l.offset + r0 * l.lda, (int)l.lda, w + g * l.depth * F, (int)F,
+                    g ? 1.0f : 0.0f, z + r0 * F, (int)F);
+        epilogue(p, r0, r1, y, z, b, act);
     }
 }
 
@@ -177,6 +215,7 @@ static int64_t activation_backward(const fe_conv1d_plan *p, int64_t f0, int64_t 
  * FE_TILE x FE_TILE, so that reads and writes both stay within cache lines. */
 #define FE_TILE 16
 static void transpose(float *dst, const float *src, int64_t rows, int64_t cols) {
+    #pragma omp parallel for schedule(static) if (rows * cols >= FE_PARALLEL_MIN_WORK)
     for (int64_t c0 = 0; c0 < cols; c0 += FE_TILE)
         for (int64_t r0 = 0; r0 < rows; r0 += FE_TILE) {
             const int64_t c1 = c0 + FE_TILE < cols ? c0 + FE_TILE : cols;
@@ -219,8 +258,10 @@ static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int6
                             const float *w) {
     const int64_t F = p->filters, rows = p->rows, width = p->kernel_size * p->channels;
     const tap_layout l = taps_of(p);
+    const int parallel = nonzeros * width >= FE_PARALLEL_MIN_WORK;
     s->col_starts[0] = 0;
     for (int64_t f = 0; f < F; f++) s->col_starts[f + 1] += s->col_starts[f];
+    #pragma omp parallel for schedule(static) if (rows * F >= FE_PARALLEL_MIN_WORK)
     for (int64_t f0 = 0; f0 < F; f0 += FE_FILTER_BLOCK) {
         const int64_t nf = f0 + FE_FILTER_BLOCK < F ? FE_FILTER_BLOCK : F - f0;
         int64_t next[FE_FILTER_BLOCK];
@@ -233,6 +274,7 @@ static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int6
                 s->col_value[next[f]++] = v;
             }
     }
+    #pragma omp parallel for schedule(static) if (parallel)
     for (int64_t f = 0; f < F; f++) {
         const int64_t first = s->col_starts[f], count = s->col_starts[f + 1] - first;
         for (int64_t g = 0; g < l.groups; g++)
@@ -256,18 +298,23 @@ static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int6
     s->row_starts[0] = 0;
     transpose(s->wt, w, width, F);
     const int64_t C = p->channels;
-    memset(dx, 0, (size_t)(p->batch * p->steps * C) * sizeof(float));
-    for (int64_t r = 0; r < rows; r++) {
-        const int64_t first = s->row_starts[r], count = s->row_starts[r + 1] - first;
-        if (!count) continue;
-        float *cols = dcols + r * width;
-        fe_isa->weighted_row_sum(cols, s->wt, width, s->row_index + first, s->row_value + first,
-                                 count, width);
-        const int64_t b = r / p->row_stride, t = r % p->row_stride;
-        for (int64_t k = 0; k < p->kernel_size; k++) {
-            const int64_t step = t * p->stride + k * p->dilation - p->pad_left;
-            if (step >= 0 && step < p->steps)
-                fe_isa->add_row(dx + (b * p->steps + step) * C, cols + k * C, C);
+    /* Sample by sample: a sample's rows add only into its own rows of dx. */
+    #pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t b = 0; b < p->batch; b++) {
+        float *dxb = dx + b * p->steps * C;
+        memset(dxb, 0, (size_t)(p->steps * C) * sizeof(float));
+        for (int64_t t = 0; t < p->out_steps; t++) {
+            const int64_t r = b * p->row_stride + t;
+            const int64_t first = s->row_starts[r], count = s->row_starts[r + 1] - first;
+            if (!count) continue;
+            float *cols = dcols + r * width;
+            fe_isa->weighted_row_sum(cols, s->wt, width, s->row_index + first,
+                                     s->row_value + first, count, width);
+            for (int64_t k = 0; k < p->kernel_size; k++) {
+                const int64_t step = t * p->stride + k * p->dilation - p->pad_left;
+                if (step >= 0 && step < p->steps)
+                    fe_isa->add_row(dxb + step * C, cols + k * C, C);
+            }
         }
     }
 }
@@ -294,31 +341,49 @@ static void scatter_windows(const fe_conv1d_plan *p, int64_t s0, int64_t s1, flo
     }
 }
 
-void fe_conv1d_backward(fe_sgemm_fn sgemm, const fe_conv1d_plan *p, float *dx, float *dw,
-                        float *db, const float *dy, const float *y, int act, const float *x,
-                        const float *w, const float *operand, float *dz, float *dcols,
-                        void *sparse_scratch) {
-    const int64_t F = p->filters, C = p->channels, width = p->kernel_size * C;
+void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan *p,
+                        float *dx, float *dw, float *db, const float *dy, const float *y,
+                        int act, const float *x, const float *w, const float *operand,
+                        float *dz, float *dcols, float *partials, void *sparse_scratch) {
+    const int64_t F = p->filters, width = p->kernel_size * p->channels, rows = p->rows;
     const float *a = p->operand_size ? operand : x;
     const tap_layout l = taps_of(p);
     const sparse_lists lists = carve(p, sparse_scratch);
     int64_t nonzeros = 0;
     /* By blocks of filters: each column sum of db runs over rows in one order. */
     #pragma omp parallel for schedule(static) reduction(+ : nonzeros) \
-        if (p->rows * F >= FE_PARALLEL_MIN_WORK)
+        if (rows * F >= FE_PARALLEL_MIN_WORK)
     for (int64_t f0 = 0; f0 < F; f0 += FE_FILTER_BLOCK)
         nonzeros += activation_backward(p, f0, f0 + FE_FILTER_BLOCK < F ? f0 + FE_FILTER_BLOCK : F,
                                         dz, db, lists.col_starts + 1, dy, y, act);
-    if (nonzeros <= sparse_capacity(p->rows, F)) {
+    if (nonzeros <= sparse_capacity(rows, F)) {
         sparse_products(p, &lists, nonzeros, dw, dx, dcols, dz, a, w);
         return;
     }
-    for (int64_t g = 0; g < l.groups; g++)
-        fe_gemm(sgemm, 1, 0, (int)l.depth, (int)F, (int)p->rows, 1.0f, a + g * l.offset,
-                (int)l.lda, dz, (int)F, 0.0f, dw + g * l.depth * F, (int)F);
+    const int parallel = blas_serial && rows * width * F >= FE_PARALLEL_MIN_WORK;
+    /* dw: chunk c of the rows sums into dw (c = 0) or partials[c - 1]. */
+    const int64_t chunk = task_rows(rows, FE_MIN_CHUNK_ROWS), chunks = (rows + chunk - 1) / chunk;
+    #pragma omp parallel for schedule(dynamic, 1) if (parallel && chunks > 1)
+    for (int64_t c = 0; c < chunks; c++) {
+        const int64_t r0 = c * chunk, r1 = min64(rows, r0 + chunk);
+        float *out = c ? partials + (c - 1) * width * F : dw;
+        for (int64_t g = 0; g < l.groups; g++)
+            fe_gemm(sgemm, 1, 0, (int)l.depth, (int)F, (int)(r1 - r0), 1.0f,
+                    a + g * l.offset + r0 * l.lda, (int)l.lda, dz + r0 * F, (int)F, 0.0f,
+                    out + g * l.depth * F, (int)F);
+    }
+    #pragma omp parallel for schedule(static) if (chunks * width * F >= FE_PARALLEL_MIN_WORK)
+    for (int64_t i = 0; i < width; i++)
+        for (int64_t c = 1; c < chunks; c++)
+            fe_isa->add_row(dw + i * F, partials + ((c - 1) * width + i) * F, F);
     if (!dx) return;
-    fe_gemm(sgemm, 0, 1, (int)p->rows, (int)width, (int)F, 1.0f, dz, (int)F, w, (int)F, 0.0f,
-            dcols, (int)width);
+    const int64_t block = task_rows(rows, FE_MIN_BLOCK_ROWS), blocks = (rows + block - 1) / block;
+    #pragma omp parallel for schedule(dynamic, 1) if (parallel && blocks > 1)
+    for (int64_t k = 0; k < blocks; k++) {
+        const int64_t r0 = k * block, r1 = min64(rows, r0 + block);
+        fe_gemm(sgemm, 0, 1, (int)(r1 - r0), (int)width, (int)F, 1.0f, dz + r0 * F, (int)F, w,
+                (int)F, 0.0f, dcols + r0 * width, (int)width);
+    }
     const int64_t n = p->batch * p->steps;
     #pragma omp parallel for schedule(static) if (n * width >= FE_PARALLEL_MIN_WORK)
     for (int64_t r = 0; r < n; r++) scatter_windows(p, r, r + 1, dx, dcols);

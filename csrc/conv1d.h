@@ -14,11 +14,13 @@
  * The strided path runs one GEMM per kernel tap (BLAS needs lda >= depth).
  * fe_conv1d_make_plan picks the cheaper of the two for a shape.
  *
- * Threads: each GEMM is one BLAS call, threaded by BLAS (OpenBLAS serialises
- * concurrent calls, so splitting one over OpenMP threads gains nothing); the
- * copies and element-wise passes around them are OpenMP loops over rows, or
- * over filters where a sum over rows must keep one order, so results are
- * the same for any number of OpenMP threads. */
+ * Threads: with blas_serial (sgemm runs on its calling thread alone) the
+ * GEMMs are cut into tasks of rows that OpenMP threads share (see conv1d.c);
+ * else each GEMM is one BLAS call that BLAS threads. One team of threads for
+ * everything: BLAS's own threads keep spinning after a call and would hold
+ * the cores the OpenMP loops then need. The copies and element-wise passes
+ * are OpenMP loops over rows, or over filters where a sum over rows must
+ * keep one order: results are the same for any number of threads. */
 #ifndef FE_CONV1D_H
 #define FE_CONV1D_H
 
@@ -36,6 +38,7 @@ typedef struct {
     int64_t rows;          /* GEMM rows M = (batch - 1) * row_stride + out_steps */
     int64_t operand_size;  /* floats of the operand buffer; 0: x itself is the operand */
     int64_t zrows_size;    /* floats of the (rows, filters) buffer; 0 in forward: y is it */
+    int64_t partials_size; /* floats of backward's partials */
     int64_t sparse_bytes;  /* bytes of backward's sparse_scratch */
 } fe_conv1d_plan;
 
@@ -53,8 +56,8 @@ void fe_conv1d_make_plan(fe_conv1d_plan *plan, int64_t batch, int64_t steps,
  * b:       (filters) or NULL
  * operand: (plan->operand_size) out, kept for backward; unused if size 0
  * zrows:   (plan->zrows_size) scratch; unused if size 0 */
-void fe_conv1d_forward(fe_sgemm_fn sgemm, const fe_conv1d_plan *plan, float *y,
-                       const float *x, const float *w, const float *b, int act,
+void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan *plan,
+                       float *y, const float *x, const float *w, const float *b, int act,
                        float *operand, float *zrows);
 
 /* Gradients of fe_conv1d_forward given dy = dL/dy.
@@ -65,13 +68,13 @@ void fe_conv1d_forward(fe_sgemm_fn sgemm, const fe_conv1d_plan *plan, float *y,
  * x, w, operand: as passed to / filled by the forward pass
  * dz:      (plan->rows, filters) scratch
  * dcols:   (plan->rows, kernel_size * channels) scratch, if dx
+ * partials: (plan->partials_size) scratch
  * sparse_scratch: (plan->sparse_bytes) scratch, 8-byte aligned
  * When few of dz's entries are non-zero (see conv1d.c), dw and dcols are
  * summed over lists of those instead of computed by GEMMs. */
-void fe_conv1d_backward(fe_sgemm_fn sgemm, const fe_conv1d_plan *plan, float *dx,
-                        float *dw, float *db, const float *dy, const float *y,
-                        int act, const float *x, const float *w,
-                        const float *operand, float *dz, float *dcols,
-                        void *sparse_scratch);
+void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan *plan,
+                        float *dx, float *dw, float *db, const float *dy, const float *y,
+                        int act, const float *x, const float *w, const float *operand,
+                        float *dz, float *dcols, float *partials, void *sparse_scratch);
 
 #endif

@@ -283,14 +283,16 @@ def test_spatial_dropout_drops_whole_channels():
         layer(np.ones((4, 6), np.float32), training=True)
 
 
+@pytest.mark.parametrize("density", [1.0, 0.04])  # dense: GEMM tasks; sparse: lists
 @pytest.mark.parametrize("strategy", ["im2col", "strided"])
-def test_bitwise_same_for_any_thread_count(strategy):
+def test_bitwise_same_for_any_thread_count(strategy, density):
     from fastembed import get_num_threads, set_num_threads
     rng = np.random.default_rng(8)
-    x = rng.standard_normal((7, 41, 64)).astype(np.float32)
+    x = rng.standard_normal((16, 81, 64)).astype(np.float32)
     w = rng.standard_normal((3, 64, 70)).astype(np.float32)
     b = rng.standard_normal(70).astype(np.float32)
-    dy = rng.standard_normal((7, 41, 70)).astype(np.float32)  # 3.9M multiply-adds: a team
+    # 17M multiply-adds, 3,600 non-zeros when sparse: both split over a team
+    dy = (rng.standard_normal((16, 81, 70)) * (rng.random((16, 81, 70)) < density)).astype(np.float32)
     threads = get_num_threads()
     try:
         results = []

@@ -2,15 +2,15 @@
 import os
 
 # libgomp reads its settings once, when it is loaded with _core. A training
-# step runs its parallel loops microseconds apart, and waking a sleeping
-# thread costs tens of microseconds (43 us per loop measured with
-# OMP_WAIT_POLICY=passive), so idle threads spin briefly (3,000 spins, some
-# tens of microseconds) before they sleep; libgomp's default spins for
-# milliseconds and keeps a core from OpenBLAS's threads that long. The
-# variable is restored after the load: other OpenMP runtimes in the process
-# (torch's) keep their own defaults. The user's GOMP_SPINCOUNT wins.
+# step runs its parallel loops tens of microseconds apart, and waking a
+# sleeping thread costs about as much (43 us per loop measured with
+# OMP_WAIT_POLICY=passive), so idle threads spin through a step's gaps
+# (10,000 spins, a few hundred microseconds) before they sleep; libgomp's
+# default spins for milliseconds, holding a core from other work that long.
+# The variable is restored after the load: other OpenMP runtimes in the
+# process (torch's) keep their own defaults. The user's GOMP_SPINCOUNT wins.
 _user_spincount = os.environ.get("GOMP_SPINCOUNT")
-os.environ["GOMP_SPINCOUNT"] = _user_spincount or "3000"
+os.environ["GOMP_SPINCOUNT"] = _user_spincount or "10000"
 try:
     from fastembed._kernels._core import (  # noqa: F401
         UpdateRule,

@@ -5,18 +5,19 @@ cdef extern from "conv1d.h":
         int64_t batch, steps, channels, filters, kernel_size, stride, dilation
         int64_t pad_left, out_steps
         int im2col
-        int64_t padded_steps, row_stride, rows, operand_size, zrows_size, sparse_bytes
+        int64_t padded_steps, row_stride, rows, operand_size, zrows_size, partials_size
+        int64_t sparse_bytes
     void fe_conv1d_make_plan(fe_conv1d_plan *plan, int64_t batch, int64_t steps,
                              int64_t channels, int64_t filters, int64_t kernel_size,
                              int64_t stride, int64_t dilation, int64_t pad_left,
                              int64_t out_steps, int strategy) nogil
-    void fe_conv1d_forward(fe_sgemm_fn gemm, const fe_conv1d_plan *plan, float *y,
-                           const float *x, const float *w, const float *b, int act,
+    void fe_conv1d_forward(fe_sgemm_fn gemm, int blas_serial, const fe_conv1d_plan *plan,
+                           float *y, const float *x, const float *w, const float *b, int act,
                            float *operand, float *zrows) nogil
-    void fe_conv1d_backward(fe_sgemm_fn gemm, const fe_conv1d_plan *plan, float *dx,
-                            float *dw, float *db, const float *dy, const float *y,
-                            int act, const float *x, const float *w,
-                            const float *operand, float *dz, float *dcols, void *sparse_scratch) nogil
+    void fe_conv1d_backward(fe_sgemm_fn gemm, int blas_serial, const fe_conv1d_plan *plan,
+                            float *dx, float *dw, float *db, const float *dy, const float *y,
+                            int act, const float *x, const float *w, const float *operand,
+                            float *dz, float *dcols, float *partials, void *sparse_scratch) nogil
 
 # Activations fused into the kernels; others run in Python on the linear output.
 CONV1D_FUSED_ACTIVATIONS = {"linear": 0, "relu": 1}
@@ -32,7 +33,7 @@ cdef class Conv1DPlan:
     """How one input shape is convolved (im2col or strided, see conv1d.h), and
     the scratch buffers for it, reused by every call on that shape."""
     cdef fe_conv1d_plan plan
-    cdef object operand, zrows, dz, dcols, sparse
+    cdef object operand, zrows, dz, dcols, partials, sparse
 
     def __init__(self, int64_t batch, int64_t steps, int64_t channels, int64_t filters,
                  int64_t kernel_size, int64_t stride, int64_t dilation, int64_t pad_left,
@@ -57,6 +58,7 @@ cdef class Conv1DPlan:
         self.zrows = np.empty(self.plan.zrows_size, dtype=np.float32)
         self.dz = None
         self.dcols = None
+        self.partials = None
         self.sparse = None
 
     @property
@@ -101,9 +103,11 @@ cdef class Conv1DPlan:
             b = &bv[0]
         cdef float *operand = _scratch(self.operand)
         cdef float *zrows = _scratch(self.zrows)
+        cdef int serial = _blas_serial_enter()
         with nogil:
-            fe_conv1d_forward(sgemm, &self.plan, &yv[0, 0, 0], &xv[0, 0, 0], &wv[0, 0, 0], b,
-                              act, operand, zrows)
+            fe_conv1d_forward(sgemm, serial, &self.plan, &yv[0, 0, 0], &xv[0, 0, 0],
+                              &wv[0, 0, 0], b, act, operand, zrows)
+        _blas_serial_exit()
         return out
 
     def backward(self, dy, y, int act, x, kernel, dkernel, dbias, dx):
@@ -117,6 +121,7 @@ cdef class Conv1DPlan:
         cdef int64_t width = self.plan.kernel_size * self.plan.channels
         if self.dz is None:
             self.dz = np.empty(self.plan.rows * self.plan.filters, dtype=np.float32)
+            self.partials = np.empty(self.plan.partials_size, dtype=np.float32)
             self.sparse = np.empty((self.plan.sparse_bytes + 7) // 8, dtype=np.int64)
         if dx is not None:
             self._check("dx", dx, self.input_shape)
@@ -140,8 +145,11 @@ cdef class Conv1DPlan:
         cdef float *operand = _scratch(self.operand)
         cdef float *dz = _scratch(self.dz)
         cdef float *dcols = _scratch(self.dcols) if dx is not None else NULL
+        cdef float *partials = _scratch(self.partials)
         cdef int64_t[::1] sparse = self.sparse
+        cdef int serial = _blas_serial_enter()
         with nogil:
-            fe_conv1d_backward(sgemm, &self.plan, dxp, &dwv[0, 0, 0], db, &dyv[0, 0, 0],
-                               &yv[0, 0, 0], act, &xv[0, 0, 0], &wv[0, 0, 0], operand, dz, dcols,
-                               &sparse[0])
+            fe_conv1d_backward(sgemm, serial, &self.plan, dxp, &dwv[0, 0, 0], db, &dyv[0, 0, 0],
+                               &yv[0, 0, 0], act, &xv[0, 0, 0], &wv[0, 0, 0], operand, dz,
+                               dcols, partials, &sparse[0])
+        _blas_serial_exit()

@@ -19,57 +19,6 @@ cdef extern from "lstm.h":
                           const float *gates, const float *h_prev, const float *c0,
                           const float *rmask, const uint8_t *mask) nogil
 
-ctypedef int (*blas_threads_fn)(int n_threads) noexcept nogil
-
-
-cdef blas_threads_fn _load_blas_threads():
-    """openblas_set_num_threads_local of the OpenBLAS behind scipy's sgemm, or NULL.
-
-    The LSTM splits the batch over OpenMP threads, each calling BLAS on
-    small matrices, which must then run on the calling thread alone."""
-    import ctypes
-    import glob
-    import os
-    import scipy
-    root = os.path.dirname(os.path.dirname(os.path.abspath(scipy.__file__)))
-    for path in sorted(glob.glob(os.path.join(root, "scipy.libs", "*openblas*"))
-                       + glob.glob(os.path.join(root, "scipy", ".dylibs", "*openblas*"))):
-        try:
-            function = ctypes.CDLL(path).openblas_set_num_threads_local
-        except (OSError, AttributeError):
-            continue
-        return <blas_threads_fn><size_t>ctypes.cast(function, ctypes.c_void_p).value
-    return NULL
-
-
-cdef blas_threads_fn blas_threads = _load_blas_threads()
-# Calls in flight that hold BLAS to one thread, and the count to restore after
-# the last one (OpenBLAS's pthreads build makes the setting process-wide).
-# Both change only under the GIL.
-cdef int blas_serial_users = 0
-cdef int blas_saved_threads = 0
-
-
-cdef int _blas_serial_enter():
-    """Hold BLAS to one thread; returns whether it is (else BLAS threads itself)."""
-    global blas_serial_users, blas_saved_threads
-    if blas_threads == NULL:
-        return 0
-    if blas_serial_users == 0:
-        blas_saved_threads = blas_threads(1)
-    blas_serial_users += 1
-    return 1
-
-
-cdef void _blas_serial_exit():
-    global blas_serial_users
-    if blas_threads == NULL:
-        return
-    blas_serial_users -= 1
-    if blas_serial_users == 0:
-        blas_threads(blas_saved_threads)
-
-
 LSTM_ACTIVATIONS = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3, "hard_sigmoid": 4}
 # Saved by lstm_forward for lstm_backward, each (B, T, width * U).
 LSTM_SAVED = (("c_seq", 1), ("act_c", 1), ("gates", 4), ("h_prev", 1))
