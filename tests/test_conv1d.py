@@ -284,8 +284,9 @@ def test_spatial_dropout_drops_whole_channels():
 
 
 @pytest.mark.parametrize("density", [1.0, 0.04])  # dense: GEMM tasks; sparse: lists
+@pytest.mark.parametrize("padding", ["same", "valid"])  # strided valid: x is the operand
 @pytest.mark.parametrize("strategy", ["im2col", "strided"])
-def test_bitwise_same_for_any_thread_count(strategy, density):
+def test_bitwise_same_for_any_thread_count(strategy, padding, density):
     from fastembed import get_num_threads, set_num_threads
     rng = np.random.default_rng(8)
     x = rng.standard_normal((16, 81, 64)).astype(np.float32)
@@ -298,7 +299,8 @@ def test_bitwise_same_for_any_thread_count(strategy, density):
         results = []
         for n in (1, 2, 3):
             set_num_threads(n)
-            y, _, dx, dw, db = run_plan(x, w, b, 1, 1, "same", strategy, act=1, dy=dy)
+            y, _, dx, dw, db = run_plan(x, w, b, 1, 1, padding, strategy, act=1,
+                                        dy=dy if padding == "same" else dy[:, 2:].copy())
             results.append((y, dx, dw, db))
     finally:
         set_num_threads(threads)
