@@ -12,7 +12,7 @@
  * they run in turn and BLAS threads each call. */
 #define FE_GEMM_TASKS 16
 /* Each task packs the whole kernel matrix: below about this many rows that
- * costs more than the task computes (32-row blocks: 40% slower forward at
+ * costs more than the task computes (32-row blocks: 45% slower forward at
  * the seed model's 192 x 320 x 128). */
 #define FE_MIN_BLOCK_ROWS 96
 /* dw's GEMMs are only as deep as their chunk of rows; shallower ones fall
