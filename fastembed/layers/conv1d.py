@@ -11,7 +11,7 @@ from fastembed import initializers as initializers_module
 from fastembed._kernels._core import CONV1D_FUSED_ACTIVATIONS, Conv1DPlan
 from fastembed.layers.conv_utils import (as_3d_float32, check_data_format, normalize_int,
                                          normalize_padding, padding_1d)
-from fastembed.layers.layer import Layer, reject_unsupported
+from fastembed.layers.layer import Layer, reject_unsupported, sequence_features
 
 _MAX_PLANS = 4  # input shapes kept (a fit typically sees two: full and last batch)
 
@@ -71,13 +71,7 @@ class Conv1D(Layer):
         return pad_left, out_steps
 
     def build(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(f"Conv1D {self.name!r} needs 3-D input (batch, steps, channels), "
-                             f"got input shape {input_shape}")
-        channels = input_shape[-1]
-        if channels is None:
-            raise ValueError(f"Conv1D {self.name!r} needs a known channel dimension, got input "
-                             f"shape {input_shape}")
+        channels = sequence_features(self, input_shape)
         self._out_steps(input_shape[1])
         self.kernel = self.add_weight("kernel", (self.kernel_size, channels, self.filters),
                                       self.kernel_initializer)

@@ -66,6 +66,19 @@ def reject_unsupported(layer_class, **arguments):
                                       f"got {argument}={value!r}")
 
 
+def sequence_features(layer, input_shape):
+    """The feature (last) dimension of a 3-D (batch, steps, features) input
+    shape, which must be known: what a sequence layer's build needs."""
+    shape = tuple(input_shape)
+    if len(shape) != 3:
+        raise ValueError(f"{type(layer).__name__} {layer.name!r} expects 3-D inputs (rank 3: "
+                         f"batch, steps, features), got input shape {shape}")
+    if shape[-1] is None:
+        raise ValueError(f"{type(layer).__name__} {layer.name!r} needs a known feature "
+                         f"dimension, got input shape {shape}")
+    return shape[-1]
+
+
 def _shape_tuple(shape, argument):
     try:
         return tuple(None if d is None else int(d) for d in shape)

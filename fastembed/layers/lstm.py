@@ -14,7 +14,7 @@ import numpy as np
 from fastembed import activations as activations_module
 from fastembed import initializers as initializers_module
 from fastembed._kernels._core import LSTM_ACTIVATIONS, LSTM_SAVED, lstm_backward, lstm_forward
-from fastembed.layers.layer import Layer, reject_unsupported
+from fastembed.layers.layer import Layer, reject_unsupported, sequence_features
 from fastembed.utils.random import generator
 
 
@@ -87,13 +87,7 @@ class LSTM(Layer):
 
     # ---- weights -----------------------------------------------------------
     def build(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(f"LSTM expects inputs of rank 3 (batch, timesteps, features), got "
-                             f"input shape {tuple(input_shape)}")
-        input_dim = input_shape[-1]
-        if input_dim is None:
-            raise ValueError(f"LSTM needs a known feature dimension, got input shape "
-                             f"{tuple(input_shape)}")
+        input_dim = sequence_features(self, input_shape)
         u = self.units
         self.kernel = self.add_weight("kernel", (input_dim, 4 * u), self.kernel_initializer)
         self.recurrent_kernel = self.add_weight("recurrent_kernel", (u, 4 * u),
