@@ -32,11 +32,13 @@
 /* Strided GEMMs are `channels` deep; below this im2col is used. */
 #define FE_MIN_TAP_DEPTH 64
 
-static int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+static int64_t ceil_div(int64_t n, int64_t m) { return (n + m - 1) / m; }
+
+static int64_t round_up(int64_t n, int64_t m) { return ceil_div(n, m) * m; }
 
 /* Rows per GEMM task: about rows / FE_GEMM_TASKS, at least min_rows. */
 static int64_t task_rows(int64_t rows, int64_t min_rows) {
-    const int64_t n = round_up((rows + FE_GEMM_TASKS - 1) / FE_GEMM_TASKS, 8);
+    const int64_t n = round_up(ceil_div(rows, FE_GEMM_TASKS), 8);
     return n < min_rows ? min_rows : n;
 }
 
@@ -85,8 +87,7 @@ void fe_conv1d_make_plan(fe_conv1d_plan *p, int64_t batch, int64_t steps,
         p->operand_size = zero_copy ? 0 : batch * p->padded_steps * channels;
         p->zrows_size = p->row_stride == out_steps ? 0 : p->rows * filters;
     }
-    const int64_t chunks = (p->rows + task_rows(p->rows, FE_MIN_CHUNK_ROWS) - 1) /
-                           task_rows(p->rows, FE_MIN_CHUNK_ROWS);
+    const int64_t chunks = ceil_div(p->rows, task_rows(p->rows, FE_MIN_CHUNK_ROWS));
     p->partials_size = (chunks - 1) * width * filters;
     /* See carve(): starts, wt, then two index and two value lists. */
     p->sparse_bytes = (filters + p->rows + 2) * (int64_t)sizeof(int64_t) +
@@ -156,7 +157,7 @@ void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan 
     float *z = p->zrows_size ? zrows : y;
     const tap_layout l = taps_of(p);
     const int64_t block = task_rows(p->rows, FE_MIN_BLOCK_ROWS);
-    const int64_t blocks = (p->rows + block - 1) / block;
+    const int64_t blocks = ceil_div(p->rows, block);
     const int parallel = blas_serial && blocks > 1 &&
                          p->rows * p->kernel_size * p->channels * F >= FE_PARALLEL_MIN_WORK;
     if (p->operand_size) {
@@ -367,7 +368,7 @@ void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan
     }
     const int parallel = blas_serial && rows * width * F >= FE_PARALLEL_MIN_WORK;
     /* dw: chunk c of the rows sums into dw (c = 0) or partials[c - 1]. */
-    const int64_t chunk = task_rows(rows, FE_MIN_CHUNK_ROWS), chunks = (rows + chunk - 1) / chunk;
+    const int64_t chunk = task_rows(rows, FE_MIN_CHUNK_ROWS), chunks = ceil_div(rows, chunk);
     #pragma omp parallel for schedule(dynamic, 1) if (parallel && chunks > 1)
     for (int64_t c = 0; c < chunks; c++) {
         const int64_t r0 = c * chunk, r1 = min64(rows, r0 + chunk);
@@ -388,7 +389,7 @@ void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan
          * by block of dx's rows (tap 0 writes the rows it covers, the rest
          * are zeroed, later taps add). */
         const int64_t n = p->batch * p->steps, C = p->channels, dil = p->dilation;
-        const int64_t block = task_rows(n, FE_MIN_BLOCK_ROWS), blocks = (n + block - 1) / block;
+        const int64_t block = task_rows(n, FE_MIN_BLOCK_ROWS), blocks = ceil_div(n, block);
         #pragma omp parallel for schedule(dynamic, 1) if (parallel && blocks > 1)
         for (int64_t k = 0; k < blocks; k++) {
             const int64_t s0 = k * block, s1 = min64(n, s0 + block);
@@ -408,7 +409,7 @@ void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan
         }
         return;
     }
-    const int64_t block = task_rows(rows, FE_MIN_BLOCK_ROWS), blocks = (rows + block - 1) / block;
+    const int64_t block = task_rows(rows, FE_MIN_BLOCK_ROWS), blocks = ceil_div(rows, block);
     #pragma omp parallel for schedule(dynamic, 1) if (parallel && blocks > 1)
     for (int64_t k = 0; k < blocks; k++) {
         const int64_t r0 = k * block, r1 = min64(rows, r0 + block);
