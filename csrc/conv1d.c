@@ -1,9 +1,16 @@
+#include <omp.h>
 #include <string.h>
 #include "conv1d.h"
 #include "isa.h"
 
 /* Filters per task of the dz / bias-gradient pass. */
 #define FE_FILTER_BLOCK 64
+/* The sparse products run by slices of FE_SPARSE_SLICE columns of the
+ * operand or of w^T, whose rows then stay in L1 (L2 bandwidth bounds them
+ * on whole rows); dw^T's slice is summed FE_SPARSE_FILTERS filters at a
+ * time, then transposed into dw. */
+#define FE_SPARSE_SLICE 32
+#define FE_SPARSE_FILTERS 256
 /* The GEMMs are cut into about FE_GEMM_TASKS tasks: blocks of output rows
  * (forward, dcols) and chunks of the rows that dw sums over (partial sums,
  * then added in chunk order). Sizes follow from the shape alone, so every
@@ -21,7 +28,7 @@
 /* dz with at most one non-zero in FE_SPARSE_DZ (a max pooling after the
  * convolution passes gradient to one step per filter; relu zeroes more) is
  * multiplied by lists of its non-zeros instead of by GEMMs (at the seed
- * model's 1 in 6, backward took 100 us this way against 146 us by GEMMs). */
+ * model's 1 in 6, backward took 73 us this way against 127 us by GEMMs). */
 #define FE_SPARSE_DZ 4
 /* Cost model: one float copied costs about as much as this many GEMM flops;
  * one reread by a GEMM that adds into its output (beta = 1), this many:
@@ -89,8 +96,9 @@ void fe_conv1d_make_plan(fe_conv1d_plan *p, int64_t batch, int64_t steps,
     }
     const int64_t chunks = ceil_div(p->rows, task_rows(p->rows, FE_MIN_CHUNK_ROWS));
     p->partials_size = (chunks - 1) * width * filters;
-    /* See carve(): starts, wt, then two index and two value lists. */
-    p->sparse_bytes = (filters + p->rows + 2) * (int64_t)sizeof(int64_t) +
+    /* See carve(): row and column starts, row counts, w^T, two lists. */
+    p->sparse_bytes = (p->rows + 1 + filters + 1) * (int64_t)sizeof(int64_t) +
+                      ceil_div(filters, FE_FILTER_BLOCK) * p->rows * (int64_t)sizeof(int32_t) +
                       filters * width * (int64_t)sizeof(float) +
                       2 * sparse_capacity(p->rows, filters) * (int64_t)(sizeof(int32_t) + sizeof(float));
 }
@@ -185,141 +193,173 @@ void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan 
 
 /* Columns [f0, f1) (at most FE_FILTER_BLOCK) of: dz[b*row_stride + t] =
  * dy[b, t] * act'(y[b, t]) for t < out_steps, zero on the discarded rows;
- * db = column sums of dz in row order; counts = column counts of non-zeros.
+ * db = column sums of dz in row order; the non-zeros counted per row
+ * (row_counts[r], of columns [f0, f1)) and per column (col_counts[f]).
  * Returns the number of non-zeros.
- * dz: (rows, F); dy, y: (batch, out_steps, F); db: (F) or NULL; counts: (F) */
+ * dz: (rows, F); dy, y: (batch, out_steps, F); db: (F) or NULL;
+ * row_counts: (rows); col_counts: (F) */
 static int64_t activation_backward(const fe_conv1d_plan *p, int64_t f0, int64_t f1, float *dz,
-                                   float *db, int64_t *counts, const float *dy, const float *y,
-                                   int act) {
+                                   float *db, int32_t *row_counts, int64_t *col_counts,
+                                   const float *dy, const float *y, int act) {
     const int64_t F = p->filters, T = p->out_steps, rs = p->row_stride, nf = f1 - f0;
     const int relu = act == FE_CONV1D_RELU;
     float sum[FE_FILTER_BLOCK] = {0};
-    int64_t count[FE_FILTER_BLOCK] = {0};
+    int32_t col_count[FE_FILTER_BLOCK] = {0};
+    int64_t nonzeros = 0;
     for (int64_t r = 0; r < p->rows; r++) {
         float *dzr = dz + r * F + f0;
         const int64_t t = r % rs;
+        int32_t count = 0;
         if (t >= T) {
             memset(dzr, 0, (size_t)nf * sizeof(float));
-            continue;
+        } else {
+            const int64_t o = ((r / rs) * T + t) * F + f0;
+            for (int64_t f = 0; f < nf; f++) {
+                const float d = dy[o + f], v = y[o + f];  /* both loaded: a select, no branch */
+                const float g = relu & !(v > 0.0f) ? 0.0f : d;
+                dzr[f] = g;
+                sum[f] += g;
+                col_count[f] += g != 0.0f;
+                count += g != 0.0f;
+            }
         }
-        const int64_t o = ((r / rs) * T + t) * F + f0;
-        for (int64_t f = 0; f < nf; f++) {
-            const float d = dy[o + f], v = y[o + f];  /* both loaded: a select, no branch */
-            const float g = relu & !(v > 0.0f) ? 0.0f : d;
-            dzr[f] = g;
-            sum[f] += g;
-            count[f] += g != 0.0f;
-        }
+        row_counts[r] = count;
+        nonzeros += count;
     }
     if (db) memcpy(db + f0, sum, (size_t)nf * sizeof(float));
-    int64_t nonzeros = 0;
-    for (int64_t f = 0; f < nf; f++) nonzeros += counts[f0 + f] = count[f];
+    for (int64_t f = 0; f < nf; f++) col_counts[f0 + f] = col_count[f];
     return nonzeros;
-}
-
-/* dst[c, r] = src[r, c]; dst: (cols, rows), src: (rows, cols). By tiles of
- * FE_TILE x FE_TILE, so that reads and writes both stay within cache lines. */
-#define FE_TILE 16
-static void transpose(float *dst, const float *src, int64_t rows, int64_t cols) {
-    #pragma omp parallel for schedule(static) if (rows * cols >= FE_PARALLEL_MIN_WORK)
-    for (int64_t c0 = 0; c0 < cols; c0 += FE_TILE)
-        for (int64_t r0 = 0; r0 < rows; r0 += FE_TILE) {
-            const int64_t c1 = c0 + FE_TILE < cols ? c0 + FE_TILE : cols;
-            const int64_t r1 = r0 + FE_TILE < rows ? r0 + FE_TILE : rows;
-            for (int64_t c = c0; c < c1; c++)
-                for (int64_t r = r0; r < r1; r++) dst[c * rows + r] = src[r * cols + c];
-        }
 }
 
 /* The scratch of the sparse products, carved from plan->sparse_bytes. */
 typedef struct {
-    int64_t *col_starts;  /* (F + 1) */
     int64_t *row_starts;  /* (rows + 1) */
-    float *wt;            /* (F, width): dw^T, then w^T */
-    int32_t *col_index, *row_index;  /* (cap) each */
-    float *col_value, *row_value;    /* (cap) each */
+    int64_t *col_starts;  /* (F + 1) */
+    int32_t *row_counts;  /* (filter blocks, rows): non-zeros of each row's block */
+    float *wt;            /* (F, width): w^T */
+    int32_t *row_index, *col_index;  /* (cap) each: filters by row, rows by filter */
+    float *row_value, *col_value;    /* (cap) each */
 } sparse_lists;
 
 static sparse_lists carve(const fe_conv1d_plan *p, void *scratch) {
     const int64_t cap = sparse_capacity(p->rows, p->filters);
     sparse_lists s;
-    s.col_starts = (int64_t *)scratch;
-    s.row_starts = s.col_starts + p->filters + 1;
-    s.wt = (float *)(s.row_starts + p->rows + 1);
-    s.col_index = (int32_t *)(s.wt + p->filters * p->kernel_size * p->channels);
-    s.row_index = s.col_index + cap;
-    s.col_value = (float *)(s.row_index + cap);
-    s.row_value = s.col_value + cap;
+    s.row_starts = (int64_t *)scratch;
+    s.col_starts = s.row_starts + p->rows + 1;
+    s.row_counts = (int32_t *)(s.col_starts + p->filters + 1);
+    s.wt = (float *)(s.row_counts + ceil_div(p->filters, FE_FILTER_BLOCK) * p->rows);
+    s.row_index = (int32_t *)(s.wt + p->filters * p->kernel_size * p->channels);
+    s.col_index = s.row_index + cap;
+    s.row_value = (float *)(s.col_index + cap);
+    s.col_value = s.row_value + cap;
     return s;
 }
 
-/* dw = A^T dz and dx (NULL: skipped) over the `nonzeros` non-zeros of dz,
- * counted per filter in s->col_starts[1..F]. Listed by filter in row order:
- * dwt[f, tap g] = sum over f's rows r of dz[r, f] * (row r of tap g's
- * operand), dw = dwt^T. Listed by row in filter order: dcols[r] = sum over
- * r's filters f of dz[r, f] * w^T[f] for the rows that have any, each added
- * into the rows of dx its window covers (dx's other rows are zero). */
+/* In place: counts[0..n) -> starts[0..n], starts[i] = sum of counts before i. */
+static void exclusive_prefix(int64_t *starts, int64_t n) {
+    int64_t total = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t count = starts[i];
+        starts[i] = total;
+        total += count;
+    }
+    starts[n] = total;
+}
+
+/* dw = A^T dz and dx (NULL: skipped) over the non-zeros of dz, counted per
+ * row and filter block in s->row_counts and per filter in s->col_starts.
+ * Listed by filter in row order: dw^T[f, tap g] = sum over f's rows r of
+ * dz[r, f] * (row r of tap g's operand), FE_SPARSE_FILTERS filters at a
+ * time, transposed into dw. Listed by row in filter order: dcols[r] = sum
+ * over r's filters f of dz[r, f] * w^T[f] for the rows that have any, each
+ * added into the rows of dx its window covers (dx's other rows are zero). */
 static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int64_t nonzeros,
                             float *dw, float *dx, float *dcols, const float *dz, const float *a,
                             const float *w) {
     const int64_t F = p->filters, rows = p->rows, width = p->kernel_size * p->channels;
+    const int64_t blocks = ceil_div(F, FE_FILTER_BLOCK);
     const tap_layout l = taps_of(p);
     const int parallel = nonzeros * width >= FE_PARALLEL_MIN_WORK;
-    s->col_starts[0] = 0;
-    for (int64_t f = 0; f < F; f++) s->col_starts[f + 1] += s->col_starts[f];
-    #pragma omp parallel for schedule(static) if (rows * F >= FE_PARALLEL_MIN_WORK)
-    for (int64_t f0 = 0; f0 < F; f0 += FE_FILTER_BLOCK) {
-        const int64_t nf = f0 + FE_FILTER_BLOCK < F ? FE_FILTER_BLOCK : F - f0;
-        int64_t next[FE_FILTER_BLOCK];
-        memcpy(next, s->col_starts + f0, (size_t)nf * sizeof(int64_t));
-        for (int64_t r = 0; r < rows; r++)
-            for (int64_t f = 0; f < nf; f++) {
-                const float v = dz[r * F + f0 + f];
-                if (v == 0.0f) continue;
-                s->col_index[next[f]] = (int32_t)r;
-                s->col_value[next[f]++] = v;
-            }
+    for (int64_t r = 0; r < rows; r++) {
+        s->row_starts[r] = 0;
+        for (int64_t k = 0; k < blocks; k++) s->row_starts[r] += s->row_counts[k * rows + r];
     }
+    exclusive_prefix(s->row_starts, rows);
+    exclusive_prefix(s->col_starts, F);
     #pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t f = 0; f < F; f++) {
-        const int64_t first = s->col_starts[f], count = s->col_starts[f + 1] - first;
-        for (int64_t g = 0; g < l.groups; g++)
-            fe_isa->weighted_row_sum(s->wt + f * width + g * l.depth, a + g * l.offset, l.lda,
-                                     s->col_index + first, s->col_value + first, count,
-                                     l.depth);
-    }
-    transpose(dw, s->wt, F, width);
-    if (!dx) return;
-    /* The same non-zeros by row: a counting sort of the filter lists. */
-    memset(s->row_starts, 0, (size_t)(rows + 1) * sizeof(int64_t));
-    for (int64_t k = 0; k < nonzeros; k++) s->row_starts[s->col_index[k] + 1]++;
-    for (int64_t r = 0; r < rows; r++) s->row_starts[r + 1] += s->row_starts[r];
-    for (int64_t f = 0; f < F; f++)
-        for (int64_t k = s->col_starts[f]; k < s->col_starts[f + 1]; k++) {
-            const int64_t at = s->row_starts[s->col_index[k]]++;
+    for (int64_t r = 0; r < rows; r++) {
+        /* Branch-free: every entry is written, the list advances on non-zeros. */
+        const float *dzr = dz + r * F;
+        for (int64_t f = 0, at = s->row_starts[r]; at < s->row_starts[r + 1]; f++) {
             s->row_index[at] = (int32_t)f;
-            s->row_value[at] = s->col_value[k];
+            s->row_value[at] = dzr[f];
+            at += dzr[f] != 0.0f;
         }
-    memmove(s->row_starts + 1, s->row_starts, (size_t)rows * sizeof(int64_t));
-    s->row_starts[0] = 0;
-    transpose(s->wt, w, width, F);
-    const int64_t C = p->channels;
-    /* Sample by sample: a sample's rows add only into its own rows of dx. */
+    }
+    /* The same non-zeros by filter: each block of filters takes its part of
+     * every row's list (the rows' lists are in filter order). */
     #pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t b = 0; b < p->batch; b++) {
-        float *dxb = dx + b * p->steps * C;
-        memset(dxb, 0, (size_t)(p->steps * C) * sizeof(float));
-        for (int64_t t = 0; t < p->out_steps; t++) {
-            const int64_t r = b * p->row_stride + t;
-            const int64_t first = s->row_starts[r], count = s->row_starts[r + 1] - first;
-            if (!count) continue;
-            float *cols = dcols + r * width;
-            fe_isa->weighted_row_sum(cols, s->wt, width, s->row_index + first,
-                                     s->row_value + first, count, width);
-            for (int64_t k = 0; k < p->kernel_size; k++) {
-                const int64_t step = t * p->stride + k * p->dilation - p->pad_left;
-                if (step >= 0 && step < p->steps)
-                    fe_isa->add_row(dxb + step * C, cols + k * C, C);
+    for (int64_t k = 0; k < blocks; k++) {
+        int64_t next[FE_FILTER_BLOCK];
+        const int64_t f0 = k * FE_FILTER_BLOCK;
+        memcpy(next, s->col_starts + f0, (size_t)min64(FE_FILTER_BLOCK, F - f0) * sizeof(int64_t));
+        for (int64_t r = 0; r < rows; r++) {
+            int64_t first = s->row_starts[r];
+            for (int64_t j = 0; j < k; j++) first += s->row_counts[j * rows + r];
+            for (int64_t at = first; at < first + s->row_counts[k * rows + r]; at++) {
+                const int64_t to = next[s->row_index[at] - f0]++;
+                s->col_index[to] = (int32_t)r;
+                s->col_value[to] = s->row_value[at];
+            }
+        }
+    }
+    const int64_t slices = ceil_div(l.depth, FE_SPARSE_SLICE);
+    #pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t task = 0; task < l.groups * slices; task++) {
+        const int64_t g = task / slices, c0 = task % slices * FE_SPARSE_SLICE;
+        const int64_t n = min64(FE_SPARSE_SLICE, l.depth - c0);
+        float dwt[FE_SPARSE_FILTERS * FE_SPARSE_SLICE];
+        for (int64_t f0 = 0; f0 < F; f0 += FE_SPARSE_FILTERS) {
+            const int64_t nf = min64(FE_SPARSE_FILTERS, F - f0);
+            for (int64_t f = 0; f < nf; f++) {
+                const int64_t first = s->col_starts[f0 + f];
+                fe_isa->weighted_row_sum(dwt + f * n, a + g * l.offset + c0, l.lda,
+                                         s->col_index + first, s->col_value + first,
+                                         s->col_starts[f0 + f + 1] - first, n);
+            }
+            fe_isa->transpose(dw + (g * l.depth + c0) * F + f0, F, dwt, n, nf, n);
+        }
+    }
+    if (!dx) return;
+    #pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t c0 = 0; c0 < width; c0 += FE_SPARSE_SLICE)
+        fe_isa->transpose(s->wt + c0, width, w + c0 * F, F, min64(FE_SPARSE_SLICE, width - c0), F);
+    const int64_t C = p->channels, T = p->out_steps;
+    /* Each thread a range of samples (a sample's rows add only into its own
+     * rows of dx), slice by slice of w^T. */
+    #pragma omp parallel if (parallel)
+    {
+        const int64_t threads = omp_get_num_threads(), thread = omp_get_thread_num();
+        const int64_t b0 = p->batch * thread / threads, b1 = p->batch * (thread + 1) / threads;
+        for (int64_t c0 = 0; c0 < width; c0 += FE_SPARSE_SLICE)
+            for (int64_t r = b0 * p->row_stride; r < b1 * p->row_stride; r++) {
+                const int64_t first = s->row_starts[r], count = s->row_starts[r + 1] - first;
+                if (count && r % p->row_stride < T)
+                    fe_isa->weighted_row_sum(dcols + r * width + c0, s->wt + c0, width,
+                                             s->row_index + first, s->row_value + first, count,
+                                             min64(FE_SPARSE_SLICE, width - c0));
+            }
+        for (int64_t b = b0; b < b1; b++) {
+            float *dxb = dx + b * p->steps * C;
+            memset(dxb, 0, (size_t)(p->steps * C) * sizeof(float));
+            for (int64_t t = 0; t < T; t++) {
+                const int64_t r = b * p->row_stride + t;
+                if (s->row_starts[r + 1] == s->row_starts[r]) continue;
+                for (int64_t k = 0; k < p->kernel_size; k++) {
+                    const int64_t step = t * p->stride + k * p->dilation - p->pad_left;
+                    if (step >= 0 && step < p->steps)
+                        fe_isa->add_row(dxb + step * C, dcols + r * width + k * C, C);
+                }
             }
         }
     }
@@ -359,9 +399,10 @@ void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan
     /* By blocks of filters: each column sum of db runs over rows in one order. */
     #pragma omp parallel for schedule(static) reduction(+ : nonzeros) \
         if (rows * F >= FE_PARALLEL_MIN_WORK)
-    for (int64_t f0 = 0; f0 < F; f0 += FE_FILTER_BLOCK)
-        nonzeros += activation_backward(p, f0, f0 + FE_FILTER_BLOCK < F ? f0 + FE_FILTER_BLOCK : F,
-                                        dz, db, lists.col_starts + 1, dy, y, act);
+    for (int64_t k = 0; k < ceil_div(F, FE_FILTER_BLOCK); k++)
+        nonzeros += activation_backward(p, k * FE_FILTER_BLOCK, min64(F, (k + 1) * FE_FILTER_BLOCK),
+                                        dz, db, lists.row_counts + k * rows, lists.col_starts,
+                                        dy, y, act);
     if (nonzeros <= sparse_capacity(rows, F)) {
         sparse_products(p, &lists, nonzeros, dw, dx, dcols, dz, a, w);
         return;

@@ -2,12 +2,14 @@
 #include "isa.h"
 
 static const fe_isa_table baseline_table = {
-    "baseline", fe_add_row_baseline, fe_weighted_row_sum_baseline, fe_update_row_baseline,
+    "baseline", fe_add_row_baseline, fe_weighted_row_sum_baseline,
+    fe_transpose_baseline, fe_update_row_baseline,
     fe_lstm_step_forward_baseline, fe_lstm_step_backward_baseline,
 };
 #ifdef FE_HAVE_AVX2
 static const fe_isa_table avx2_table = {
-    "avx2", fe_add_row_avx2, fe_weighted_row_sum_avx2, fe_update_row_avx2,
+    "avx2", fe_add_row_avx2, fe_weighted_row_sum_avx2, fe_transpose_avx2,
+    fe_update_row_avx2,
     fe_lstm_step_forward_avx2, fe_lstm_step_backward_avx2,
 };
 #endif

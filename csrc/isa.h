@@ -24,6 +24,9 @@ typedef struct {
     /* y[n] = sum over j < count, in order, of value[j] * base[index[j] * ld : +n] */
     void (*weighted_row_sum)(float *y, const float *base, int64_t ld, const int32_t *index,
                              const float *value, int64_t count, int64_t n);
+    /* dst[c * ld_dst + r] = src[r * ld_src + c] for r < rows, c < cols */
+    void (*transpose)(float *dst, int64_t ld_dst, const float *src, int64_t ld_src,
+                      int64_t rows, int64_t cols);
     /* One optimizer step on a row of n parameters: w[n], slots[k][n], g[n]. */
     void (*update_row)(const fe_optimizer *opt, float *w, float *const *slots,
                        const float *g, int64_t n);
@@ -51,6 +54,8 @@ int fe_isa_select(const char *name);
     void fe_weighted_row_sum_##suffix(float *y, const float *base, int64_t ld, \
                                       const int32_t *index, const float *value, \
                                       int64_t count, int64_t n);               \
+    void fe_transpose_##suffix(float *dst, int64_t ld_dst, const float *src,   \
+                               int64_t ld_src, int64_t rows, int64_t cols);    \
     void fe_update_row_##suffix(const fe_optimizer *opt, float *w,             \
                                 float *const *slots, const float *g, int64_t n);
 FE_ISA_DECLARE(baseline)

@@ -1,11 +1,12 @@
-/* Sums of gathered rows, compiled once per ISA (see isa.h): the products of
- * a sparse gradient with a dense matrix (conv1d.c). Each output column is
+/* Products of a sparse gradient with dense rows, and the transposes around
+ * them (conv1d.c), compiled once per ISA (see isa.h). Each output element is
  * summed over j in order, whatever the blocking, so results do not depend on
  * n or on the ISA's vector width (beyond FMA contraction). */
 #include "isa.h"
 
 /* 8 floats; aligned(4) lets it load from any float address. */
 typedef float vec8 __attribute__((vector_size(32), aligned(4)));
+typedef int32_t ivec8 __attribute__((vector_size(32)));
 
 void FE_ISA_FN(fe_weighted_row_sum)(float *restrict y, const float *restrict base, int64_t ld,
                                     const int32_t *restrict index,
@@ -37,4 +38,35 @@ void FE_ISA_FN(fe_weighted_row_sum)(float *restrict y, const float *restrict bas
         for (int64_t j = 0; j < count; j++) s += value[j] * base[index[j] * ld + c];
         y[c] = s;
     }
+}
+
+/* The 8 x 8 block at src (rows ld_src apart), transposed into dst. */
+static inline void transpose8(float *restrict dst, int64_t ld_dst, const float *restrict src,
+                              int64_t ld_src) {
+    vec8 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) r[i] = *(const vec8 *)(src + i * ld_src);
+    /* Interleave pairs of rows, then pairs of pairs, then 128-bit halves. */
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shuffle(r[i], r[i + 1], (ivec8){0, 8, 1, 9, 4, 12, 5, 13});
+        t[i + 1] = __builtin_shuffle(r[i], r[i + 1], (ivec8){2, 10, 3, 11, 6, 14, 7, 15});
+    }
+    for (int i = 0; i < 8; i += 4)
+        for (int k = 0; k < 2; k++) {
+            u[i + 2 * k] = __builtin_shuffle(t[i + k], t[i + k + 2], (ivec8){0, 1, 8, 9, 4, 5, 12, 13});
+            u[i + 2 * k + 1] = __builtin_shuffle(t[i + k], t[i + k + 2], (ivec8){2, 3, 10, 11, 6, 7, 14, 15});
+        }
+    for (int i = 0; i < 4; i++) {
+        *(vec8 *)(dst + i * ld_dst) = __builtin_shuffle(u[i], u[i + 4], (ivec8){0, 1, 2, 3, 8, 9, 10, 11});
+        *(vec8 *)(dst + (i + 4) * ld_dst) = __builtin_shuffle(u[i], u[i + 4], (ivec8){4, 5, 6, 7, 12, 13, 14, 15});
+    }
+}
+
+void FE_ISA_FN(fe_transpose)(float *restrict dst, int64_t ld_dst, const float *restrict src,
+                             int64_t ld_src, int64_t rows, int64_t cols) {
+    const int64_t rows8 = rows - rows % 8, cols8 = cols - cols % 8;
+    for (int64_t r = 0; r < rows8; r += 8)
+        for (int64_t c = 0; c < cols8; c += 8)
+            transpose8(dst + c * ld_dst + r, ld_dst, src + r * ld_src + c, ld_src);
+    for (int64_t r = 0; r < rows; r++)  /* the edges */
+        for (int64_t c = r < rows8 ? cols8 : 0; c < cols; c++) dst[c * ld_dst + r] = src[r * ld_src + c];
 }

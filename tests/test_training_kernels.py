@@ -88,16 +88,6 @@ CLASSES = {"sgd": optimizers.SGD, "adagrad": optimizers.Adagrad, "rmsprop": opti
 RTOL, ATOL = 2e-5, 1e-7  # float32 with or without FMA contraction
 
 
-@pytest.fixture(params=["baseline", "avx2"])
-def isa(request):
-    previous = _kernels.isa_name()
-    try:
-        _kernels.select_isa(request.param)
-    except RuntimeError:
-        pytest.skip(f"this CPU has no {request.param}")
-    yield request.param
-    _kernels.select_isa(previous)
-
 
 def initial_slots(kind, cfg, shape, rng):
     """Non-trivial starting state (as after some steps), valid for every formula."""
