@@ -8,7 +8,9 @@ output carries a mask, as Keras weights it.
 import numpy as np
 from scipy import special
 
-EPSILON = np.float32(1e-7)  # keras.config.epsilon()
+from fastembed import _kernels
+
+EPSILON = np.float32(1e-7)  # keras.config.epsilon(); csrc/losses.h has it too
 
 
 def _same_rank(y_true, y_pred):
@@ -77,27 +79,14 @@ class BinaryCrossentropy(Loss):
         self.from_logits = bool(from_logits)
         self.label_smoothing = float(label_smoothing)
 
-    def _targets(self, y_true, y_pred):
-        y = _same_rank(y_true, y_pred).astype(np.float32)
-        if self.label_smoothing:
-            y = y * np.float32(1.0 - self.label_smoothing) + np.float32(0.5 * self.label_smoothing)
-        return y
-
     def compute(self, y_true, y_pred, gradient):
-        y = self._targets(y_true, y_pred)
-        scale = np.float32(1.0 / y_pred.shape[-1])  # values are means over the last axis
-        if self.from_logits:
-            values = -y * special.log_expit(y_pred) - (1 - y) * special.log_expit(-y_pred)
-            grad = (special.expit(y_pred) - y) * scale if gradient else None
-        else:
-            p = np.clip(y_pred, EPSILON, 1 - EPSILON)
-            one_minus_p, one_minus_y = 1 - p, 1 - y
-            values = -(y * np.log(p) + one_minus_y * np.log(one_minus_p))
-            grad = None
-            if gradient:  # zero where Keras's clip is active
-                inside = (y_pred > EPSILON) & (y_pred < 1 - EPSILON)
-                grad = (one_minus_y / one_minus_p - y / p) * inside * scale
-        return values.mean(axis=-1), grad
+        y = np.ascontiguousarray(_same_rank(y_true, y_pred), dtype=np.float32)
+        y_pred = np.ascontiguousarray(y_pred, dtype=np.float32)
+        args = (y, y_pred, self.from_logits, self.label_smoothing)
+        values = _kernels.binary_crossentropy_forward(*args)
+        if not gradient:
+            return values, None
+        return values, _kernels.binary_crossentropy_backward(*args, 1.0 / y_pred.shape[-1])
 
     def get_config(self):
         return {"name": self.name, "from_logits": self.from_logits,

@@ -446,6 +446,31 @@ def test_bce_clipping_at_epsilon_like_keras():
     np.testing.assert_array_equal(loss.value_and_gradient(y, p)[1][:2], 0.0)  # clipped: no gradient
 
 
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_bce_label_smoothing_matches_keras(from_logits):
+    rng = np.random.default_rng(9)
+    y = rng.integers(0, 2, (8, 3)).astype(F32)
+    p = (rng.normal(0, 2, (8, 3)) if from_logits else rng.uniform(0.05, 0.95, (8, 3))).astype(F32)
+    loss = losses.BinaryCrossentropy(from_logits=from_logits, label_smoothing=0.2)
+    want = keras.losses.BinaryCrossentropy(from_logits=from_logits, label_smoothing=0.2)
+    np.testing.assert_allclose(loss(y, p), float(want(y, p)), rtol=1e-5)
+    # The gradient against Keras's, through jax.
+    import jax
+    keras_grad = jax.grad(lambda q: want(y, q))(p)
+    np.testing.assert_allclose(loss.value_and_gradient(y, p)[1], keras_grad, rtol=1e-4, atol=1e-7)
+
+
+def test_bce_kernel_rejects_bad_arrays_and_keeps_nan():
+    y, p = np.ones((2, 3), F32), np.full((2, 3), 0.5, F32)
+    with pytest.raises(TypeError, match="y_true must be a C-contiguous float32"):
+        _kernels.binary_crossentropy_forward(y.astype(np.float64), p, False, 0.0)
+    with pytest.raises(ValueError, match=r"one shape.*\(2, 3\) and \(3, 2\)"):
+        _kernels.binary_crossentropy_backward(y, p.T.copy(), False, 0.0, 1.0)
+    p[0, 1] = np.nan
+    values, grad = losses.BinaryCrossentropy().value_and_gradient(y, p)
+    assert np.isnan(values) and np.isnan(grad[0, 1]) and np.isfinite(np.delete(grad, 1)).all()
+
+
 def test_sparse_targets_out_of_range_are_rejected():
     p = np.full((2, 3), 1 / 3, F32)
     with pytest.raises(ValueError, match=r"integer y_true in \[0, 3\)"):

@@ -20,6 +20,8 @@ try:
     from fastembed._kernels._core import (  # noqa: F401
         UpdateRule,
         as_indices,
+        binary_crossentropy_backward,
+        binary_crossentropy_forward,
         embedding_grad,
         gather,
         get_num_threads,
