@@ -168,21 +168,19 @@ void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan 
     const int64_t blocks = ceil_div(p->rows, block);
     const int parallel = blas_serial && blocks > 1 &&
                          p->rows * p->kernel_size * p->channels * F >= FE_PARALLEL_MIN_WORK;
-    if (p->operand_size) {
-        const int64_t n = p->im2col ? p->rows : p->batch * p->padded_steps;
+    if (p->operand_size && !p->im2col) {  /* the padded copy: its rows feed several blocks */
+        const int64_t n = p->batch * p->padded_steps;
         #pragma omp parallel for schedule(static) if (p->operand_size >= FE_PARALLEL_MIN_WORK)
-        for (int64_t r = 0; r < n; r++) {
-            if (p->im2col)
-                gather_windows(operand, x, r, r + 1, p->steps, p->channels, T, p->kernel_size,
-                               p->stride, p->dilation, p->pad_left);
-            else
-                gather_windows(operand, x, r, r + 1, p->steps, p->channels, p->padded_steps, 1,
-                               1, 1, p->pad_left);
-        }
+        for (int64_t r = 0; r < n; r++)
+            gather_windows(operand, x, r, r + 1, p->steps, p->channels, p->padded_steps, 1, 1, 1,
+                           p->pad_left);
     }
     #pragma omp parallel for schedule(dynamic, 1) if (parallel)
     for (int64_t k = 0; k < blocks; k++) {
         const int64_t r0 = k * block, r1 = min64(p->rows, r0 + block);
+        if (p->im2col)  /* each block its own rows, while they are in cache */
+            gather_windows(operand, x, r0, r1, p->steps, p->channels, T, p->kernel_size,
+                           p->stride, p->dilation, p->pad_left);
         for (int64_t g = 0; g < l.groups; g++)
             fe_gemm(sgemm, 0, 0, (int)(r1 - r0), (int)F, (int)l.depth, 1.0f,
                     a + g * l.offset + r0 * l.lda, (int)l.lda, w + g * l.depth * F, (int)F,
