@@ -1,8 +1,9 @@
 """Extension build: one Cython module over the C kernels in csrc/.
 
 Files named csrc/*_simd.c hold the hot element-wise loops; they are compiled
-twice, as a portable baseline and (on x86-64) with AVX2/FMA, into separate
-objects; csrc/isa.c picks one set at import from the CPU's features.
+once per ISA, as a portable baseline and (on x86-64) with AVX2/FMA and with
+AVX-512, into separate objects; csrc/isa.c picks one set at import from the
+CPU's features.
 """
 import os
 import platform
@@ -16,12 +17,14 @@ from setuptools.command.build_ext import build_ext
 CSRC = Path("csrc")
 SIMD_SOURCES = sorted(str(p) for p in CSRC.glob("*_simd.c"))
 CORE_SOURCES = sorted(str(p) for p in CSRC.glob("*.c") if not p.name.endswith("_simd.c"))
-HAVE_AVX2 = platform.machine().lower() in ("x86_64", "amd64")
+X86_64 = platform.machine().lower() in ("x86_64", "amd64")
 
 COMMON_FLAGS = ["-O3", "-fopenmp", "-fno-math-errno"]
 ISA_VARIANTS = {"baseline": []}
-if HAVE_AVX2:
+if X86_64:
     ISA_VARIANTS["avx2"] = ["-mavx2", "-mfma", "-DFE_ISA_AVX2"]
+    ISA_VARIANTS["avx512"] = ["-mavx512f", "-mavx512vl", "-mavx2", "-mfma",
+                              "-mprefer-vector-width=512", "-DFE_ISA_AVX512"]
 
 
 class BuildWithIsaVariants(build_ext):
@@ -45,7 +48,7 @@ core = Extension(
     "fastembed._kernels._core",
     sources=["fastembed/_kernels/_core.pyx"] + CORE_SOURCES,
     include_dirs=[str(CSRC), numpy.get_include()],
-    define_macros=[("FE_HAVE_AVX2", "1")] if HAVE_AVX2 else [],
+    define_macros=[("FE_HAVE_X86_ISAS", "1")] if X86_64 else [],
     extra_compile_args=COMMON_FLAGS,
     extra_link_args=["-fopenmp"],
     depends=[str(p) for p in CSRC.glob("*.h")] + [str(p) for p in Path("fastembed/_kernels").glob("*.pxi")],

@@ -5,12 +5,13 @@
 
 /* Filters per task of the dz / bias-gradient pass. */
 #define FE_FILTER_BLOCK 64
-/* The sparse products run by slices of FE_SPARSE_SLICE columns of the
- * operand or of w^T, whose rows then stay in L1 (L2 bandwidth bounds them
- * on whole rows); dw^T's slice is summed FE_SPARSE_FILTERS filters at a
- * time, then transposed into dw. */
-#define FE_SPARSE_SLICE 32
-#define FE_SPARSE_FILTERS 256
+/* The sparse products run by slices of the operand's or w^T's columns, as
+ * wide as one pass of weighted_row_sum (fe_isa->row_block); a dw task sums
+ * FE_SPARSE_FILTERS filters' rows of dw^T's slice, then transposes them
+ * into dw; a dx task takes FE_SPARSE_SAMPLES samples. Tasks are handed out
+ * as threads come free (the results do not depend on who runs them). */
+#define FE_SPARSE_FILTERS 32
+#define FE_SPARSE_SAMPLES 4
 /* The GEMMs are cut into about FE_GEMM_TASKS tasks: blocks of output rows
  * (forward, dcols) and chunks of the rows that dw sums over (partial sums,
  * then added in chunk order). Sizes follow from the shape alone, so every
@@ -50,6 +51,12 @@ static int64_t task_rows(int64_t rows, int64_t min_rows) {
 }
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* Row stride of w^T in the sparse scratch: whole 64-byte lines, so that on
+ * an aligned scratch every row is aligned for the vector loads. */
+static int64_t wt_ld(const fe_conv1d_plan *p) {
+    return round_up(p->kernel_size * p->channels, 16);
+}
 
 /* Non-zeros of dz that the sparse products take at most. */
 static int64_t sparse_capacity(int64_t rows, int64_t filters) {
@@ -96,10 +103,10 @@ void fe_conv1d_make_plan(fe_conv1d_plan *p, int64_t batch, int64_t steps,
     }
     const int64_t chunks = ceil_div(p->rows, task_rows(p->rows, FE_MIN_CHUNK_ROWS));
     p->partials_size = (chunks - 1) * width * filters;
-    /* See carve(): row and column starts, row counts, w^T, two lists. */
-    p->sparse_bytes = (p->rows + 1 + filters + 1) * (int64_t)sizeof(int64_t) +
+    /* See carve(): w^T, row and column starts, row counts, two lists. */
+    p->sparse_bytes = filters * wt_ld(p) * (int64_t)sizeof(float) +
+                      (p->rows + 1 + filters + 1) * (int64_t)sizeof(int64_t) +
                       ceil_div(filters, FE_FILTER_BLOCK) * p->rows * (int64_t)sizeof(int32_t) +
-                      filters * width * (int64_t)sizeof(float) +
                       2 * sparse_capacity(p->rows, filters) * (int64_t)(sizeof(int32_t) + sizeof(float));
 }
 
@@ -231,10 +238,10 @@ static int64_t activation_backward(const fe_conv1d_plan *p, int64_t f0, int64_t 
 
 /* The scratch of the sparse products, carved from plan->sparse_bytes. */
 typedef struct {
+    float *wt;            /* (F, wt_ld): w^T */
     int64_t *row_starts;  /* (rows + 1) */
     int64_t *col_starts;  /* (F + 1) */
     int32_t *row_counts;  /* (filter blocks, rows): non-zeros of each row's block */
-    float *wt;            /* (F, width): w^T */
     int32_t *row_index, *col_index;  /* (cap) each: filters by row, rows by filter */
     float *row_value, *col_value;    /* (cap) each */
 } sparse_lists;
@@ -242,11 +249,11 @@ typedef struct {
 static sparse_lists carve(const fe_conv1d_plan *p, void *scratch) {
     const int64_t cap = sparse_capacity(p->rows, p->filters);
     sparse_lists s;
-    s.row_starts = (int64_t *)scratch;
+    s.wt = (float *)scratch;
+    s.row_starts = (int64_t *)(s.wt + p->filters * wt_ld(p));
     s.col_starts = s.row_starts + p->rows + 1;
     s.row_counts = (int32_t *)(s.col_starts + p->filters + 1);
-    s.wt = (float *)(s.row_counts + ceil_div(p->filters, FE_FILTER_BLOCK) * p->rows);
-    s.row_index = (int32_t *)(s.wt + p->filters * p->kernel_size * p->channels);
+    s.row_index = s.row_counts + ceil_div(p->filters, FE_FILTER_BLOCK) * p->rows;
     s.col_index = s.row_index + cap;
     s.row_value = (float *)(s.col_index + cap);
     s.col_value = s.row_value + cap;
@@ -311,41 +318,38 @@ static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int6
             }
         }
     }
-    const int64_t slices = ceil_div(l.depth, FE_SPARSE_SLICE);
-    #pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t task = 0; task < l.groups * slices; task++) {
-        const int64_t g = task / slices, c0 = task % slices * FE_SPARSE_SLICE;
-        const int64_t n = min64(FE_SPARSE_SLICE, l.depth - c0);
-        float dwt[FE_SPARSE_FILTERS * FE_SPARSE_SLICE];
-        for (int64_t f0 = 0; f0 < F; f0 += FE_SPARSE_FILTERS) {
-            const int64_t nf = min64(FE_SPARSE_FILTERS, F - f0);
-            for (int64_t f = 0; f < nf; f++) {
-                const int64_t first = s->col_starts[f0 + f];
-                fe_isa->weighted_row_sum(dwt + f * n, a + g * l.offset + c0, l.lda,
-                                         s->col_index + first, s->col_value + first,
-                                         s->col_starts[f0 + f + 1] - first, n);
-            }
-            fe_isa->transpose(dw + (g * l.depth + c0) * F + f0, F, dwt, n, nf, n);
+    const int64_t slice = fe_isa->row_block, slices = ceil_div(l.depth, slice);
+    const int64_t groups = ceil_div(F, FE_SPARSE_FILTERS);
+    #pragma omp parallel for schedule(dynamic, 1) if (parallel)
+    for (int64_t task = 0; task < l.groups * slices * groups; task++) {
+        const int64_t f0 = task % groups * FE_SPARSE_FILTERS, nf = min64(FE_SPARSE_FILTERS, F - f0);
+        const int64_t g = task / groups / slices, c0 = task / groups % slices * slice;
+        const int64_t n = min64(slice, l.depth - c0);
+        float dwt[FE_SPARSE_FILTERS * FE_MAX_ROW_BLOCK];
+        for (int64_t f = 0; f < nf; f++) {
+            const int64_t first = s->col_starts[f0 + f];
+            fe_isa->weighted_row_sum(dwt + f * n, a + g * l.offset + c0, l.lda,
+                                     s->col_index + first, s->col_value + first,
+                                     s->col_starts[f0 + f + 1] - first, n);
         }
+        fe_isa->transpose(dw + (g * l.depth + c0) * F + f0, F, dwt, n, nf, n);
     }
     if (!dx) return;
     #pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t c0 = 0; c0 < width; c0 += FE_SPARSE_SLICE)
-        fe_isa->transpose(s->wt + c0, width, w + c0 * F, F, min64(FE_SPARSE_SLICE, width - c0), F);
+    for (int64_t c0 = 0; c0 < width; c0 += 8)
+        fe_isa->transpose(s->wt + c0, wt_ld(p), w + c0 * F, F, min64(8, width - c0), F);
     const int64_t C = p->channels, T = p->out_steps;
-    /* Each thread a range of samples (a sample's rows add only into its own
-     * rows of dx), slice by slice of w^T. */
-    #pragma omp parallel if (parallel)
-    {
-        const int64_t threads = omp_get_num_threads(), thread = omp_get_thread_num();
-        const int64_t b0 = p->batch * thread / threads, b1 = p->batch * (thread + 1) / threads;
-        for (int64_t c0 = 0; c0 < width; c0 += FE_SPARSE_SLICE)
+    /* A sample's rows add only into its own rows of dx. */
+    #pragma omp parallel for schedule(dynamic, 1) if (parallel)
+    for (int64_t b0 = 0; b0 < p->batch; b0 += FE_SPARSE_SAMPLES) {
+        const int64_t b1 = min64(p->batch, b0 + FE_SPARSE_SAMPLES);
+        for (int64_t c0 = 0; c0 < width; c0 += slice)
             for (int64_t r = b0 * p->row_stride; r < b1 * p->row_stride; r++) {
                 const int64_t first = s->row_starts[r], count = s->row_starts[r + 1] - first;
                 if (count && r % p->row_stride < T)
-                    fe_isa->weighted_row_sum(dcols + r * width + c0, s->wt + c0, width,
+                    fe_isa->weighted_row_sum(dcols + r * width + c0, s->wt + c0, wt_ld(p),
                                              s->row_index + first, s->row_value + first, count,
-                                             min64(FE_SPARSE_SLICE, width - c0));
+                                             min64(slice, width - c0));
             }
         for (int64_t b = b0; b < b1; b++) {
             float *dxb = dx + b * p->steps * C;

@@ -2,41 +2,54 @@
 #include "isa.h"
 
 static const fe_isa_table baseline_table = {
-    "baseline", fe_add_row_baseline, fe_weighted_row_sum_baseline,
-    fe_transpose_baseline, fe_update_row_baseline,
-    fe_lstm_step_forward_baseline, fe_lstm_step_backward_baseline,
+    "baseline", 32, fe_add_row_baseline, fe_weighted_row_sum_baseline, fe_transpose_baseline,
+    fe_update_row_baseline, fe_lstm_step_forward_baseline, fe_lstm_step_backward_baseline,
 };
-#ifdef FE_HAVE_AVX2
+#ifdef FE_HAVE_X86_ISAS
 static const fe_isa_table avx2_table = {
-    "avx2", fe_add_row_avx2, fe_weighted_row_sum_avx2, fe_transpose_avx2,
-    fe_update_row_avx2,
-    fe_lstm_step_forward_avx2, fe_lstm_step_backward_avx2,
+    "avx2", 32, fe_add_row_avx2, fe_weighted_row_sum_avx2, fe_transpose_avx2,
+    fe_update_row_avx2, fe_lstm_step_forward_avx2, fe_lstm_step_backward_avx2,
+};
+static const fe_isa_table avx512_table = {
+    "avx512", 64, fe_add_row_avx512, fe_weighted_row_sum_avx512, fe_transpose_avx512,
+    fe_update_row_avx512, fe_lstm_step_forward_avx512, fe_lstm_step_backward_avx512,
 };
 #endif
+
+/* The tables this build has, best last. */
+static const fe_isa_table *const tables[] = {
+    &baseline_table,
+#ifdef FE_HAVE_X86_ISAS
+    &avx2_table,
+    &avx512_table,
+#endif
+};
 
 const fe_isa_table *fe_isa = &baseline_table;
 
-static int cpu_has_avx2_fma(void) {
-#ifdef FE_HAVE_AVX2
+/* Whether this CPU runs table t (libgcc's check includes the OS saving the
+ * wider registers). */
+static int supported(const fe_isa_table *t) {
+#ifdef FE_HAVE_X86_ISAS
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
+    if (t == &avx512_table)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+    if (t == &avx2_table) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
+    return t == &baseline_table;
 }
 
 int fe_isa_select(const char *name) {
-    if (name == NULL || name[0] == '\0') name = cpu_has_avx2_fma() ? "avx2" : "baseline";
-    if (strcmp(name, "baseline") == 0) {
-        fe_isa = &baseline_table;
+    const int best = name == NULL || name[0] == '\0';
+    for (int i = (int)(sizeof tables / sizeof tables[0]) - 1; i >= 0; i--) {
+        if (!best && strcmp(name, tables[i]->name) != 0) continue;
+        if (!supported(tables[i])) {
+            if (best) continue;
+            return -2;
+        }
+        fe_isa = tables[i];
         return 0;
     }
-    if (strcmp(name, "avx2") == 0) {
-        if (!cpu_has_avx2_fma()) return -2;
-#ifdef FE_HAVE_AVX2
-        fe_isa = &avx2_table;
-#endif
-        return 0;
-    }
-    return -1;
+    /* Known names that this build lacks (not x86-64) are unsupported too. */
+    return strcmp(name, "avx2") == 0 || strcmp(name, "avx512") == 0 ? -2 : -1;
 }

@@ -1,5 +1,6 @@
-/* CPU-feature dispatch: every hot loop that benefits from AVX2/FMA is built
- * twice (files named *_simd.c), once per ISA, and called through fe_isa. */
+/* CPU-feature dispatch: every hot loop that benefits from wider vectors is
+ * built once per ISA (files named *_simd.c: baseline, AVX2/FMA, AVX-512) and
+ * called through fe_isa. */
 #ifndef FE_ISA_H
 #define FE_ISA_H
 
@@ -11,14 +12,24 @@
  * (and on a busy machine, waiting for a descheduled thread costs milliseconds). */
 #define FE_PARALLEL_MIN_WORK (1 << 18)
 
-#if defined(FE_ISA_AVX2)
+#if defined(FE_ISA_AVX512)
+#define FE_ISA_FN(name) name##_avx512
+#define FE_VEC_FLOATS 16
+#elif defined(FE_ISA_AVX2)
 #define FE_ISA_FN(name) name##_avx2
+#define FE_VEC_FLOATS 8
 #else
 #define FE_ISA_FN(name) name##_baseline
+#define FE_VEC_FLOATS 8
 #endif
+
+#define FE_MAX_ROW_BLOCK 64
 
 typedef struct {
     const char *name;
+    /* Floats weighted_row_sum takes per pass over its rows (four vectors),
+     * at most FE_MAX_ROW_BLOCK. */
+    int64_t row_block;
     /* y[n] += x[n] */
     void (*add_row)(float *y, const float *x, int64_t n);
     /* y[n] = sum over j < count, in order, of value[j] * base[index[j] * ld : +n] */
@@ -45,7 +56,7 @@ typedef struct {
 
 extern const fe_isa_table *fe_isa;
 
-/* Select "avx2" or "baseline"; NULL or "" selects the best the CPU supports.
+/* Select "avx512", "avx2" or "baseline"; NULL or "" selects the best the CPU supports.
  * Returns 0 on success, -1 for an unknown name, -2 if the CPU lacks it. */
 int fe_isa_select(const char *name);
 
@@ -60,5 +71,6 @@ int fe_isa_select(const char *name);
                                 float *const *slots, const float *g, int64_t n);
 FE_ISA_DECLARE(baseline)
 FE_ISA_DECLARE(avx2)
+FE_ISA_DECLARE(avx512)
 
 #endif

@@ -90,5 +90,6 @@ void fe_lstm_backward(fe_sgemm_fn sgemm, int blas_serial,
         const float *rmask, const uint8_t *mask);
 FE_LSTM_DECLARE(baseline)
 FE_LSTM_DECLARE(avx2)
+FE_LSTM_DECLARE(avx512)
 
 #endif

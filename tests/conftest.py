@@ -5,7 +5,7 @@ import pytest
 # The Keras reference tests run Keras 3 on the jax backend.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-ISAS = ["baseline", "avx2"]
+ISAS = ["baseline", "avx2", "avx512"]
 
 
 @pytest.fixture(params=ISAS)

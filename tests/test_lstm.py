@@ -117,39 +117,28 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
-@pytest.mark.parametrize("isa", ["baseline", "avx2"])
 def test_forward_and_backward_match_numpy(case, isa):
-    if isa == "avx2":
-        try:
-            _core.select_isa("avx2")
-        except RuntimeError:
-            pytest.skip("CPU without AVX2/FMA")
-    else:
-        _core.select_isa("baseline")
-    try:
-        case = dict(case)
-        masked = case.pop("masked", False)
-        rng = np.random.default_rng(1)
-        B, T, I, U = 4, 6, 5, 7
-        x = rng.standard_normal((B, T, I)).astype(np.float32)
-        mask = _random_mask(rng, B, T) if masked else None
-        layer = _layer(U, x, **case)
-        act, ract = layer.activation.name, layer.recurrent_activation.name
-        out = layer(x, mask=mask)
-        hs, h, c, tape = ref_forward(x, layer.kernel.value, layer.recurrent_kernel.value,
-                                     _bias(layer), act, ract, mask, layer.go_backwards)
-        np.testing.assert_allclose(out, hs if layer.return_sequences else h, atol=2e-6, rtol=1e-5)
-        grad = rng.standard_normal(out.shape).astype(np.float32)
-        dx = layer.backward(grad)
-        ref = ref_backward(x, layer.kernel.value, layer.recurrent_kernel.value, tape,
-                           dh_seq=grad if layer.return_sequences else None,
-                           dh_last=None if layer.return_sequences else grad, act=act, ract=ract)
-        got = [dx, layer.kernel.grad, layer.recurrent_kernel.grad,
-               layer.bias.grad if layer.use_bias else ref[3]]
-        for name, g, r in zip(["dx", "dkernel", "drecurrent", "dbias"], got, ref):
-            np.testing.assert_allclose(g, r, atol=1e-5, rtol=1e-4, err_msg=name)
-    finally:
-        _core.select_isa(None)
+    case = dict(case)
+    masked = case.pop("masked", False)
+    rng = np.random.default_rng(1)
+    B, T, I, U = 4, 6, 5, 7
+    x = rng.standard_normal((B, T, I)).astype(np.float32)
+    mask = _random_mask(rng, B, T) if masked else None
+    layer = _layer(U, x, **case)
+    act, ract = layer.activation.name, layer.recurrent_activation.name
+    out = layer(x, mask=mask)
+    hs, h, c, tape = ref_forward(x, layer.kernel.value, layer.recurrent_kernel.value,
+                                 _bias(layer), act, ract, mask, layer.go_backwards)
+    np.testing.assert_allclose(out, hs if layer.return_sequences else h, atol=2e-6, rtol=1e-5)
+    grad = rng.standard_normal(out.shape).astype(np.float32)
+    dx = layer.backward(grad)
+    ref = ref_backward(x, layer.kernel.value, layer.recurrent_kernel.value, tape,
+                       dh_seq=grad if layer.return_sequences else None,
+                       dh_last=None if layer.return_sequences else grad, act=act, ract=ract)
+    got = [dx, layer.kernel.grad, layer.recurrent_kernel.grad,
+           layer.bias.grad if layer.use_bias else ref[3]]
+    for name, g, r in zip(["dx", "dkernel", "drecurrent", "dbias"], got, ref):
+        np.testing.assert_allclose(g, r, atol=1e-5, rtol=1e-4, err_msg=name)
 
 
 @settings(max_examples=25, deadline=None)

@@ -24,6 +24,15 @@ CONV1D_FUSED_ACTIVATIONS = {"linear": 0, "relu": 1}
 _CONV1D_STRATEGIES = {"auto": -1, "strided": 0, "im2col": 1}
 
 
+def _aligned_floats(int64_t n):
+    """n float32s starting on a 64-byte line: vector loads of a row then never
+    straddle two lines (the sparse products ran 1.8x slower on 16-byte
+    aligned rows)."""
+    buffer = np.empty(n + 16, dtype=np.float32)
+    start = (-buffer.ctypes.data % 64) // 4
+    return buffer[start:start + n]
+
+
 cdef float *_scratch(object array):
     cdef float[::1] view = array
     return &view[0] if view.shape[0] else NULL
@@ -54,8 +63,8 @@ cdef class Conv1DPlan:
             raise ValueError(f"batch={batch} x steps={steps} is too large for 32-bit BLAS indices")
         fe_conv1d_make_plan(&self.plan, batch, steps, channels, filters, kernel_size,
                             stride, dilation, pad_left, out_steps, _CONV1D_STRATEGIES[strategy])
-        self.operand = np.empty(self.plan.operand_size, dtype=np.float32)
-        self.zrows = np.empty(self.plan.zrows_size, dtype=np.float32)
+        self.operand = _aligned_floats(self.plan.operand_size)
+        self.zrows = _aligned_floats(self.plan.zrows_size)
         self.dz = None
         self.dcols = None
         self.partials = None
@@ -120,13 +129,13 @@ cdef class Conv1DPlan:
         self._check("dkernel", dkernel, self.kernel_shape)
         cdef int64_t width = self.plan.kernel_size * self.plan.channels
         if self.dz is None:
-            self.dz = np.empty(self.plan.rows * self.plan.filters, dtype=np.float32)
-            self.partials = np.empty(self.plan.partials_size, dtype=np.float32)
-            self.sparse = np.empty((self.plan.sparse_bytes + 7) // 8, dtype=np.int64)
+            self.dz = _aligned_floats(self.plan.rows * self.plan.filters)
+            self.partials = _aligned_floats(self.plan.partials_size)
+            self.sparse = _aligned_floats((self.plan.sparse_bytes + 3) // 4)
         if dx is not None:
             self._check("dx", dx, self.input_shape)
             if self.dcols is None:
-                self.dcols = np.empty(self.plan.rows * width, dtype=np.float32)
+                self.dcols = _aligned_floats(self.plan.rows * width)
         cdef const float[:, :, ::1] dyv = dy
         cdef const float[:, :, ::1] yv = y
         cdef const float[:, :, ::1] xv = x
@@ -146,10 +155,10 @@ cdef class Conv1DPlan:
         cdef float *dz = _scratch(self.dz)
         cdef float *dcols = _scratch(self.dcols) if dx is not None else NULL
         cdef float *partials = _scratch(self.partials)
-        cdef int64_t[::1] sparse = self.sparse
+        cdef void *sparse = _scratch(self.sparse)
         cdef int serial = _blas_serial_enter()
         with nogil:
             fe_conv1d_backward(sgemm, serial, &self.plan, dxp, &dwv[0, 0, 0], db, &dyv[0, 0, 0],
                                &yv[0, 0, 0], act, &xv[0, 0, 0], &wv[0, 0, 0], operand, dz,
-                               dcols, partials, &sparse[0])
+                               dcols, partials, sparse)
         _blas_serial_exit()

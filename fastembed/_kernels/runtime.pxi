@@ -25,11 +25,11 @@ def get_num_threads():
 
 
 def select_isa(name=None):
-    """Use the "avx2" or "baseline" kernels; None picks the best the CPU has."""
+    """Use the "avx512", "avx2" or "baseline" kernels; None picks the best the CPU has."""
     cdef bytes encoded = (name or "").encode()
     status = fe_isa_select(encoded)
     if status == -1:
-        raise ValueError(f"isa must be 'avx2' or 'baseline', got {name!r}")
+        raise ValueError(f"isa must be 'avx512', 'avx2' or 'baseline', got {name!r}")
     if status == -2:
         raise RuntimeError(f"isa={name!r} is not supported by this CPU")
 
