@@ -51,7 +51,10 @@ core = Extension(
     define_macros=[("FE_HAVE_X86_ISAS", "1")] if X86_64 else [],
     extra_compile_args=COMMON_FLAGS,
     extra_link_args=["-fopenmp"],
-    depends=[str(p) for p in CSRC.glob("*.h")] + [str(p) for p in Path("fastembed/_kernels").glob("*.pxi")],
+    # The ISA objects are linked in, not listed as sources: a change to one
+    # must still relink the module.
+    depends=[str(p) for p in CSRC.glob("*.h")] + SIMD_SOURCES
+    + [str(p) for p in Path("fastembed/_kernels").glob("*.pxi")],
 )
 
 setup(

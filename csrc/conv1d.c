@@ -293,13 +293,9 @@ static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int6
     exclusive_prefix(s->col_starts, F);
     #pragma omp parallel for schedule(static) if (parallel)
     for (int64_t r = 0; r < rows; r++) {
-        /* Branch-free: every entry is written, the list advances on non-zeros. */
-        const float *dzr = dz + r * F;
-        for (int64_t f = 0, at = s->row_starts[r]; at < s->row_starts[r + 1]; f++) {
-            s->row_index[at] = (int32_t)f;
-            s->row_value[at] = dzr[f];
-            at += dzr[f] != 0.0f;
-        }
+        const int64_t first = s->row_starts[r];
+        fe_isa->compact_nonzeros(s->row_index + first, s->row_value + first, dz + r * F, F,
+                                 s->row_starts[r + 1] - first);
     }
     /* The same non-zeros by filter: each block of filters takes its part of
      * every row's list (the rows' lists are in filter order). */

@@ -35,6 +35,9 @@ typedef struct {
     /* y[n] = sum over j < count, in order, of value[j] * base[index[j] * ld : +n] */
     void (*weighted_row_sum)(float *y, const float *base, int64_t ld, const int32_t *index,
                              const float *value, int64_t count, int64_t n);
+    /* The count non-zeros of x[n], in order: x[index[j]] = value[j], j < count */
+    void (*compact_nonzeros)(int32_t *index, float *value, const float *x, int64_t n,
+                             int64_t count);
     /* dst[c * ld_dst + r] = src[r * ld_src + c] for r < rows, c < cols */
     void (*transpose)(float *dst, int64_t ld_dst, const float *src, int64_t ld_src,
                       int64_t rows, int64_t cols);
@@ -65,6 +68,8 @@ int fe_isa_select(const char *name);
     void fe_weighted_row_sum_##suffix(float *y, const float *base, int64_t ld, \
                                       const int32_t *index, const float *value, \
                                       int64_t count, int64_t n);               \
+    void fe_compact_nonzeros_##suffix(int32_t *index, float *value,            \
+                                      const float *x, int64_t n, int64_t count); \
     void fe_transpose_##suffix(float *dst, int64_t ld_dst, const float *src,   \
                                int64_t ld_src, int64_t rows, int64_t cols);    \
     void fe_update_row_##suffix(const fe_optimizer *opt, float *w,             \

@@ -3,6 +3,9 @@
  * summed over j in order, whatever the blocking, so results do not depend on
  * n or on the ISA's vector width (beyond FMA contraction). */
 #include "isa.h"
+#if defined(FE_ISA_AVX512)
+#include <immintrin.h>
+#endif
 
 /* FE_VEC_FLOATS floats, and 8 floats for the transposes; aligned(4) lets
  * them load from any float address. */
@@ -40,6 +43,32 @@ void FE_ISA_FN(fe_weighted_row_sum)(float *restrict y, const float *restrict bas
         float s = 0.0f;
         for (int64_t j = 0; j < count; j++) s += value[j] * base[index[j] * ld + c];
         y[c] = s;
+    }
+}
+
+void FE_ISA_FN(fe_compact_nonzeros)(int32_t *restrict index, float *restrict value,
+                                    const float *restrict x, int64_t n, int64_t count) {
+    int64_t at = 0, j = 0;
+#if defined(FE_ISA_AVX512)
+    /* 16 at a time: compressed in registers, stored under a mask of `found`
+     * lanes (compressing straight to memory is slow on some CPUs). */
+    __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (; j + 16 <= n && at < count; j += 16) {
+        const __m512 v = _mm512_loadu_ps(x + j);
+        const __mmask16 nonzero = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+        const int found = __builtin_popcount(nonzero);
+        const __mmask16 head = (__mmask16)((1u << found) - 1);
+        _mm512_mask_storeu_ps(value + at, head, _mm512_maskz_compress_ps(nonzero, v));
+        _mm512_mask_storeu_epi32(index + at, head, _mm512_maskz_compress_epi32(nonzero, lanes));
+        lanes = _mm512_add_epi32(lanes, _mm512_set1_epi32(16));
+        at += found;
+    }
+#endif
+    /* Branch-free: every entry is written, the list advances on non-zeros. */
+    for (; at < count; j++) {
+        index[at] = (int32_t)j;
+        value[at] = x[j];
+        at += x[j] != 0.0f;
     }
 }
 
