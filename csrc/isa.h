@@ -38,6 +38,10 @@ typedef struct {
     /* The count non-zeros of x[n], in order: x[index[j]] = value[j], j < count */
     void (*compact_nonzeros)(int32_t *index, float *value, const float *x, int64_t n,
                              int64_t count);
+    /* out[c] = the maximum of x[s, c] over steps lo <= s < hi, argmax[c] the
+     * first step that has it (a NaN counts as the maximum); x: (hi, n) */
+    void (*max_steps)(float *out, int32_t *argmax, const float *x, int64_t lo, int64_t hi,
+                      int64_t n);
     /* dst[c * ld_dst + r] = src[r * ld_src + c] for r < rows, c < cols */
     void (*transpose)(float *dst, int64_t ld_dst, const float *src, int64_t ld_src,
                       int64_t rows, int64_t cols);
@@ -70,6 +74,8 @@ int fe_isa_select(const char *name);
                                       int64_t count, int64_t n);               \
     void fe_compact_nonzeros_##suffix(int32_t *index, float *value,            \
                                       const float *x, int64_t n, int64_t count); \
+    void fe_max_steps_##suffix(float *out, int32_t *argmax, const float *x,    \
+                               int64_t lo, int64_t hi, int64_t n);             \
     void fe_transpose_##suffix(float *dst, int64_t ld_dst, const float *src,   \
                                int64_t ld_src, int64_t rows, int64_t cols);    \
     void fe_update_row_##suffix(const fe_optimizer *opt, float *w,             \

@@ -1,8 +1,6 @@
 #include <string.h>
+#include "isa.h"
 #include "pooling1d.h"
-
-/* Below this many floats per call waking a thread team costs more than it saves. */
-#define FE_PARALLEL_MIN_WORK (1 << 18)
 
 typedef struct { int64_t lo, hi; } window;
 
@@ -37,17 +35,7 @@ void fe_pool1d_forward(float *out, int32_t *argmax, const float *x,
         const float *xb = x + b * steps * C;
         float *o = out + row * C;
         if (mode == FE_POOL_MAX) {
-            int32_t *a = argmax + row * C;
-            memcpy(o, xb + w.lo * C, (size_t)C * sizeof(float));
-            for (int64_t c = 0; c < C; c++) a[c] = (int32_t)w.lo;
-            for (int64_t s = w.lo + 1; s < w.hi; s++) {
-                const float *xs = xb + s * C;
-                for (int64_t c = 0; c < C; c++) {
-                    const int take = xs[c] > o[c] || xs[c] != xs[c];
-                    o[c] = take ? xs[c] : o[c];
-                    a[c] = take ? (int32_t)s : a[c];
-                }
-            }
+            fe_isa->max_steps(o, argmax + row * C, xb, w.lo, w.hi, C);
         } else {
             const uint8_t *m = mask ? mask + b * steps : 0;
             memset(o, 0, (size_t)C * sizeof(float));
@@ -62,14 +50,16 @@ void fe_pool1d_forward(float *out, int32_t *argmax, const float *x,
     }
 }
 
-void fe_pool1d_backward(float *dx, const float *dout, const int32_t *argmax,
-                        const uint8_t *mask, int64_t batch, int64_t steps,
-                        int64_t channels, int64_t pool, int64_t stride,
-                        int64_t pad_left, int64_t out_steps, int mode) {
+int64_t fe_pool1d_backward(float *dx, const float *dout, const int32_t *argmax,
+                           const uint8_t *mask, int64_t batch, int64_t steps,
+                           int64_t channels, int64_t pool, int64_t stride,
+                           int64_t pad_left, int64_t out_steps, int mode) {
     const int64_t C = channels;
+    int64_t outside = 0;
     /* One sample per task: windows of a sample may overlap, samples do not. */
     const int64_t work = batch * (steps + out_steps * pool) * C;
-    #pragma omp parallel for schedule(static) if (work >= FE_PARALLEL_MIN_WORK)
+    #pragma omp parallel for schedule(static) reduction(+ : outside) \
+        if (work >= FE_PARALLEL_MIN_WORK)
     for (int64_t b = 0; b < batch; b++) {
         float *dxb = dx + b * steps * C;
         const uint8_t *m = mask ? mask + b * steps : 0;
@@ -79,7 +69,11 @@ void fe_pool1d_backward(float *dx, const float *dout, const int32_t *argmax,
             const float *g = dout + row * C;
             if (mode == FE_POOL_MAX) {
                 const int32_t *a = argmax + row * C;
-                for (int64_t c = 0; c < C; c++) dxb[(int64_t)a[c] * C + c] += g[c];
+                for (int64_t c = 0; c < C; c++) {
+                    const int in = a[c] >= 0 && a[c] < steps;
+                    outside += !in;
+                    dxb[(in ? (int64_t)a[c] : 0) * C + c] += in ? g[c] : 0.0f;
+                }
                 continue;
             }
             const window w = window_of(t, steps, pool, stride, pad_left);
@@ -91,4 +85,5 @@ void fe_pool1d_backward(float *dx, const float *dout, const int32_t *argmax,
             }
         }
     }
+    return outside;
 }

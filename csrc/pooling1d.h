@@ -24,10 +24,11 @@ void fe_pool1d_forward(float *out, int32_t *argmax, const float *x,
 
 /* dx:   (batch, steps, channels) out
  * dout: (batch, out_steps, channels)
- * argmax, mask: as in the forward pass */
-void fe_pool1d_backward(float *dx, const float *dout, const int32_t *argmax,
-                        const uint8_t *mask, int64_t batch, int64_t steps,
-                        int64_t channels, int64_t pool, int64_t stride,
-                        int64_t pad_left, int64_t out_steps, int mode);
+ * argmax, mask: as in the forward pass
+ * Returns the number of argmax entries outside [0, steps), which are skipped. */
+int64_t fe_pool1d_backward(float *dx, const float *dout, const int32_t *argmax,
+                           const uint8_t *mask, int64_t batch, int64_t steps,
+                           int64_t channels, int64_t pool, int64_t stride,
+                           int64_t pad_left, int64_t out_steps, int mode);
 
 #endif

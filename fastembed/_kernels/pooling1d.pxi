@@ -5,10 +5,10 @@ cdef extern from "pooling1d.h":
                            const uint8_t *mask, int64_t batch, int64_t steps,
                            int64_t channels, int64_t pool, int64_t stride,
                            int64_t pad_left, int64_t out_steps, int mode) nogil
-    void fe_pool1d_backward(float *dx, const float *dout, const int32_t *argmax,
-                            const uint8_t *mask, int64_t batch, int64_t steps,
-                            int64_t channels, int64_t pool, int64_t stride,
-                            int64_t pad_left, int64_t out_steps, int mode) nogil
+    int64_t fe_pool1d_backward(float *dx, const float *dout, const int32_t *argmax,
+                               const uint8_t *mask, int64_t batch, int64_t steps,
+                               int64_t channels, int64_t pool, int64_t stride,
+                               int64_t pad_left, int64_t out_steps, int mode) nogil
 
 from libc.stdint cimport uint8_t
 
@@ -100,9 +100,6 @@ def pool1d_backward(dout, int64_t steps, int64_t pool, int64_t stride, int64_t p
     _pool_check("dx", dx, (batch, steps, channels), np.float32)
     if mode == "max":
         _pool_check("argmax", argmax, dout.shape, np.int32)
-        if argmax.size and (argmax.min() < 0 or argmax.max() >= steps):
-            raise ValueError(f"argmax must lie in [0, {steps}), got values in "
-                             f"[{argmax.min()}, {argmax.max()}]")
     m = _pool_mask(mask, (batch, steps), mode)
     if dx.size == 0:
         return dx
@@ -119,7 +116,11 @@ def pool1d_backward(dout, int64_t steps, int64_t pool, int64_t stride, int64_t p
     if m is not None:
         mv = m
         mp = &mv[0, 0]
+    cdef int64_t outside
     with nogil:
-        fe_pool1d_backward(&dv[0, 0, 0], &gv[0, 0, 0], ap, mp, batch, steps, channels,
-                           pool, stride, pad_left, out_steps, imode)
+        outside = fe_pool1d_backward(&dv[0, 0, 0], &gv[0, 0, 0], ap, mp, batch, steps,
+                                     channels, pool, stride, pad_left, out_steps, imode)
+    if outside:
+        raise ValueError(f"argmax must lie in [0, {steps}), got values in "
+                         f"[{argmax.min()}, {argmax.max()}]")
     return dx
