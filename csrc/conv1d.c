@@ -155,12 +155,7 @@ static void epilogue(const fe_conv1d_plan *p, int64_t r0, int64_t r1, float *y, 
     const int relu = act == FE_CONV1D_RELU;
     for (int64_t r = r0; r < r1; r++) {
         if (r % rs >= T) continue;
-        const float *zr = z + r * F;
-        float *yr = y + ((r / rs) * T + r % rs) * F;
-        for (int64_t f = 0; f < F; f++) {
-            const float v = zr[f] + (b ? b[f] : 0.0f);
-            yr[f] = relu & !(v > 0.0f) ? 0.0f : v;  /* `&`, not `&&`: a select, no branch */
-        }
+        fe_isa->bias_activation_row(y + ((r / rs) * T + r % rs) * F, z + r * F, b, F, relu);
     }
 }
 
@@ -210,27 +205,17 @@ static int64_t activation_backward(const fe_conv1d_plan *p, int64_t f0, int64_t 
     const int relu = act == FE_CONV1D_RELU;
     float sum[FE_FILTER_BLOCK] = {0};
     int32_t col_count[FE_FILTER_BLOCK] = {0};
-    int64_t nonzeros = 0;
-    for (int64_t r = 0; r < p->rows; r++) {
-        float *dzr = dz + r * F + f0;
-        const int64_t t = r % rs;
-        int32_t count = 0;
-        if (t >= T) {
-            memset(dzr, 0, (size_t)nf * sizeof(float));
-        } else {
-            const int64_t o = ((r / rs) * T + t) * F + f0;
-            for (int64_t f = 0; f < nf; f++) {
-                const float d = dy[o + f], v = y[o + f];  /* both loaded: a select, no branch */
-                const float g = relu & !(v > 0.0f) ? 0.0f : d;
-                dzr[f] = g;
-                sum[f] += g;
-                col_count[f] += g != 0.0f;
-                count += g != 0.0f;
-            }
+    for (int64_t b = 0; b < p->batch; b++) {  /* a sample's out_steps rows, then the discarded */
+        const int64_t r = b * rs, o = b * T * F + f0;
+        fe_isa->activation_grad_rows(dz + r * F + f0, sum, col_count, row_counts + r, dy + o,
+                                     y + o, F, T, nf, relu);
+        for (int64_t d = r + T; d < min64(p->rows, r + rs); d++) {
+            memset(dz + d * F + f0, 0, (size_t)nf * sizeof(float));
+            row_counts[d] = 0;
         }
-        row_counts[r] = count;
-        nonzeros += count;
     }
+    int64_t nonzeros = 0;
+    for (int64_t r = 0; r < p->rows; r++) nonzeros += row_counts[r];
     if (db) memcpy(db + f0, sum, (size_t)nf * sizeof(float));
     for (int64_t f = 0; f < nf; f++) col_counts[f0 + f] = col_count[f];
     return nonzeros;

@@ -42,6 +42,13 @@ typedef struct {
      * first step that has it (a NaN counts as the maximum); x: (hi, n) */
     void (*max_steps)(float *out, int32_t *argmax, const float *x, int64_t lo, int64_t hi,
                       int64_t n);
+    /* y[n] = act(z[n] + b[n]) (b may be NULL: 0; relu or linear; y may be z) */
+    void (*bias_activation_row)(float *y, const float *z, const float *b, int64_t n, int relu);
+    /* For rows r of n, ld apart: dz[r] = dy[r] * act'(y[r]); sum[n] += dz[r];
+     * col_count[n] += dz[r] != 0; row_count[r] = the non-zeros of dz[r] */
+    void (*activation_grad_rows)(float *dz, float *sum, int32_t *col_count, int32_t *row_count,
+                                 const float *dy, const float *y, int64_t ld, int64_t rows,
+                                 int64_t n, int relu);
     /* dst[c * ld_dst + r] = src[r * ld_src + c] for r < rows, c < cols */
     void (*transpose)(float *dst, int64_t ld_dst, const float *src, int64_t ld_src,
                       int64_t rows, int64_t cols);
@@ -76,6 +83,13 @@ int fe_isa_select(const char *name);
                                       const float *x, int64_t n, int64_t count); \
     void fe_max_steps_##suffix(float *out, int32_t *argmax, const float *x,    \
                                int64_t lo, int64_t hi, int64_t n);             \
+    void fe_bias_activation_row_##suffix(float *y, const float *z,             \
+                                         const float *b, int64_t n, int relu); \
+    void fe_activation_grad_rows_##suffix(float *dz, float *sum,               \
+                                          int32_t *col_count, int32_t *row_count, \
+                                          const float *dy, const float *y,     \
+                                          int64_t ld, int64_t rows, int64_t n, \
+                                          int relu);                           \
     void fe_transpose_##suffix(float *dst, int64_t ld_dst, const float *src,   \
                                int64_t ld_src, int64_t rows, int64_t cols);    \
     void fe_update_row_##suffix(const fe_optimizer *opt, float *w,             \
