@@ -18,8 +18,8 @@ void FE_ISA_FN(fe_activation_grad_rows)(float *restrict dz, float *restrict sum,
         int32_t nonzeros = 0;
         #pragma omp simd reduction(+ : nonzeros)
         for (int64_t j = 0; j < n; j++) {
-            const float d = dy[r * ld + j], v = y[r * ld + j];  /* both loaded: a select */
-            const float g = relu & !(v > 0.0f) ? 0.0f : d;
+            const float d = dy[r * ld + j];
+            const float g = relu && !(y[r * ld + j] > 0.0f) ? 0.0f : d;  /* linear: y unread */
             dz[r * ld + j] = g;
             sum[j] += g;
             col_count[j] += g != 0.0f;
