@@ -325,13 +325,14 @@ static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int6
     for (int64_t b0 = 0; b0 < p->batch; b0 += FE_SPARSE_SAMPLES) {
         const int64_t b1 = min64(p->batch, b0 + FE_SPARSE_SAMPLES);
         for (int64_t c0 = 0; c0 < width; c0 += slice)
-            for (int64_t r = b0 * p->row_stride; r < b1 * p->row_stride; r++) {
-                const int64_t first = s->row_starts[r], count = s->row_starts[r + 1] - first;
-                if (count && r % p->row_stride < T)
-                    fe_isa->weighted_row_sum(dcols + r * width + c0, s->wt + c0, wt_ld(p),
-                                             s->row_index + first, s->row_value + first, count,
-                                             min64(slice, width - c0));
-            }
+            for (int64_t b = b0; b < b1; b++)
+                for (int64_t r = b * p->row_stride; r < b * p->row_stride + T; r++) {
+                    const int64_t first = s->row_starts[r], count = s->row_starts[r + 1] - first;
+                    if (count)
+                        fe_isa->weighted_row_sum(dcols + r * width + c0, s->wt + c0, wt_ld(p),
+                                                 s->row_index + first, s->row_value + first,
+                                                 count, min64(slice, width - c0));
+                }
         for (int64_t b = b0; b < b1; b++) {
             float *dxb = dx + b * p->steps * C;
             memset(dxb, 0, (size_t)(p->steps * C) * sizeof(float));
