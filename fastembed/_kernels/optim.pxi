@@ -92,11 +92,13 @@ cdef class UpdateRule:
                 or (<object>grads).shape != (len(rows), table.shape[1])):
             raise ValueError(f"grads must be C-contiguous float32 of shape "
                              f"({len(rows)}, {table.shape[1]}), got {np.shape(grads)}")
-        r = <cnp.ndarray>rows
-        if r.shape[0] and (r[0] < 0 or r[r.shape[0] - 1] >= table.shape[0]):
+        cdef const int64_t *r = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>rows)
+        cdef int64_t n = cnp.PyArray_SIZE(<cnp.ndarray>rows), i
+        if n and (r[0] < 0 or r[n - 1] >= table.shape[0]):
             raise IndexError(f"rows must be in [0, {table.shape[0]})")
-        if r.shape[0] > 1 and not (r[1:] > r[:-1]).all():
-            raise ValueError("rows must be strictly increasing")
+        for i in range(1, n):
+            if r[i] <= r[i - 1]:
+                raise ValueError("rows must be strictly increasing")
         return 0
 
     def apply_dense(self, param, tuple slots, grad):
