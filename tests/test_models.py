@@ -779,3 +779,59 @@ def test_categorical_ids_of_a_million_row_table():
     assert after[untouched].tobytes() == before[untouched].tobytes()
     with pytest.raises(IndexError, match=r"is not in \[0, 2000000\)"):
         model.predict(np.array([[5, rows]]))
+
+
+# ---- thread team or the calling thread alone --------------------------------------
+
+def _fit_weights(model_layers, threads):
+    from fastembed import get_num_threads, set_num_threads
+    before = get_num_threads()
+    set_random_seed(7)
+    x, y = token_data(n=320, seed=3)
+    model = Sequential(model_layers())
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    try:
+        set_num_threads(threads)
+        model.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0)
+    finally:
+        set_num_threads(before)
+    return model.get_weights()
+
+
+@pytest.mark.parametrize("head", ["cnn", "lstm"])
+def test_training_gives_the_same_bits_on_one_thread_or_a_team(head):
+    # What lets a training step run on whichever is faster (TeamChoice).
+    from fastembed.layers import LSTM, Conv1D, GlobalMaxPooling1D
+
+    def layers():
+        embedding = Embedding(VOCAB, 64, input_length=LENGTH)
+        if head == "cnn":
+            return [embedding, Conv1D(128, 5, activation="relu"), GlobalMaxPooling1D(),
+                    Dense(1, activation="sigmoid")]
+        return [embedding, LSTM(32), Dense(1, activation="sigmoid")]
+
+    alone, team = _fit_weights(layers, 1), _fit_weights(layers, 2)
+    for a, t in zip(alone, team):
+        np.testing.assert_array_equal(a, t)
+
+
+def test_team_choice_follows_the_faster_and_restores_the_thread_count():
+    from fastembed import _kernels, get_num_threads, set_num_threads
+    before = get_num_threads()
+    set_num_threads(2)
+    try:
+        choice = _kernels.TeamChoice()
+        cost = {0: 200.0, 1: 100.0}  # ns of a call on the team / alone
+        picks = []
+        for step in range(200):
+            if step == 100:
+                cost = {0: 50.0, 1: 100.0}  # the vCPUs moved closer
+            alone = choice.enter()
+            assert get_num_threads() == (1 if alone else 2)
+            choice.leave(alone, cost[alone])
+            assert get_num_threads() == 2
+            picks.append(alone)
+    finally:
+        set_num_threads(before)
+    assert sum(picks[20:100]) >= 75  # alone, but for rare explorations of the team
+    assert sum(picks[150:]) <= 5     # back on the team soon after it became faster
