@@ -49,6 +49,16 @@ def _check_batch_size(batch_size):
     return int(batch_size)
 
 
+def _on_faster_team(team, work, *args):
+    """work(*args) with the calling thread's team set by the TeamChoice team."""
+    alone = team.enter()
+    start = time.perf_counter_ns()
+    try:
+        return work(*args)
+    finally:
+        team.leave(alone, time.perf_counter_ns() - start)
+
+
 class Sequential:
     def __init__(self, layers=None, name=None, trainable=True):
         self.name = name or _unique_name("sequential")
@@ -62,7 +72,10 @@ class Sequential:
         self._metrics = None
         self.stop_training = False
         self.history = None
-        self._step_team = _kernels.TeamChoice()
+        # Steps of training and of inference, each on the thread team or the
+        # calling thread alone, whichever has been faster (TeamChoice).
+        self._train_team = _kernels.TeamChoice()
+        self._predict_team = _kernels.TeamChoice()
         for layer in layers or []:
             self.add(layer)
 
@@ -218,15 +231,14 @@ class Sequential:
         return self._metrics
 
     def _train_step(self, x, y, loss_tracker, metric_objects):
-        # On the thread team or the calling thread alone, whichever has been faster.
-        alone = self._step_team.enter()
-        start = time.perf_counter_ns()
-        try:
-            self._train_step_on_team(x, y, loss_tracker, metric_objects)
-        finally:
-            self._step_team.leave(alone, time.perf_counter_ns() - start)
+        _on_faster_team(self._train_team, self._train_step_here, x, y, loss_tracker,
+                        metric_objects)
 
-    def _train_step_on_team(self, x, y, loss_tracker, metric_objects):
+    def _predict_step(self, x):
+        """(output, mask) of a batch in inference mode."""
+        return _on_faster_team(self._predict_team, self._forward, x, False)
+
+    def _train_step_here(self, x, y, loss_tracker, metric_objects):
         y_pred, mask = self._forward(x, training=True)
         loss_value, grad = self.loss.value_and_gradient(y, y_pred, mask)
         loss_tracker.update_state(loss_value, len(x))
@@ -358,7 +370,7 @@ class Sequential:
                           for spec in self._metric_specs]
         for start in range(0, len(x), batch_size):
             xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            y_pred, mask = self._forward(xb, training=False)
+            y_pred, mask = self._predict_step(xb)
             loss_tracker.update_state(self.loss.value(yb, y_pred, mask), len(xb))
             for metric in metric_objects:
                 metric.update_state(yb, y_pred, mask)
@@ -373,7 +385,7 @@ class Sequential:
         self._build_for_data(x)
         out = None
         for start in range(0, len(x), batch_size):
-            y_pred = self._forward(x[start:start + batch_size], training=False)[0]
+            y_pred = self._predict_step(x[start:start + batch_size])[0]
             if out is None:
                 out = np.empty((len(x),) + y_pred.shape[1:], dtype=np.float32)
             out[start:start + len(y_pred)] = y_pred
