@@ -365,8 +365,7 @@ static void scatter_windows(const fe_conv1d_plan *p, int64_t s0, int64_t s1, flo
             if (q < 0 || q % p->stride) continue;
             const int64_t t = q / p->stride;
             if (t >= p->out_steps) continue;
-            const float *in = dcols + ((b * p->row_stride + t) * K + k) * C;
-            for (int64_t c = 0; c < C; c++) out[c] += in[c];
+            fe_isa->add_row(out, dcols + ((b * p->row_stride + t) * K + k) * C, C);
         }
     }
 }
