@@ -12,7 +12,10 @@
  *            owns row_stride = padded_steps/stride rows, of which the last
  *            row_stride - out_steps straddle two samples and are discarded.
  * The strided path runs one GEMM per kernel tap (BLAS needs lda >= depth).
- * fe_conv1d_make_plan picks the cheaper of the two for a shape.
+ * fe_conv1d_make_plan picks the cheaper of the two for a shape. Kernels of
+ * 3 taps, unstrided and undilated, can run Winograd's F(4, 3) instead (see
+ * winograd.h): half the multiply-adds; the operand is then strided, for the
+ * sparse backward (below) alone.
  *
  * Threads: with blas_serial (sgemm runs on its calling thread alone) the
  * GEMMs are cut into tasks of rows that OpenMP threads share (see conv1d.c);
@@ -33,6 +36,7 @@ typedef struct {
     int64_t batch, steps, channels, filters, kernel_size, stride, dilation;
     int64_t pad_left, out_steps;
     int im2col;            /* 1: explicit im2col rows; 0: strided rows */
+    int winograd;          /* 1: forward and the dense backward by F(4, 3) */
     int64_t padded_steps;  /* strided: steps per sample in the operand */
     int64_t row_stride;    /* GEMM rows per sample */
     int64_t rows;          /* GEMM rows M = (batch - 1) * row_stride + out_steps */
@@ -40,10 +44,16 @@ typedef struct {
     int64_t zrows_size;    /* floats of the (rows, filters) buffer; 0 in forward: y is it */
     int64_t partials_size; /* floats of backward's partials */
     int64_t sparse_bytes;  /* bytes of backward's sparse_scratch */
+    int64_t winograd_size, winograd_slot; /* floats of the winograd scratch: size + slots * slot */
 } fe_conv1d_plan;
 
+/* Whether F(4, 3) can run these sizes. */
+int fe_conv1d_winograd_fits(int64_t kernel_size, int64_t stride, int64_t dilation,
+                            int64_t pad_left);
+
 /* Fill plan for the given sizes; out_steps must be >= 1 (the caller checks).
- * strategy: 1 im2col, 0 strided, -1 the cheaper one by a cost model. */
+ * strategy: 1 im2col, 0 strided, 2 winograd (the caller checks that it
+ * fits), -1 the cheapest by a cost model. */
 void fe_conv1d_make_plan(fe_conv1d_plan *plan, int64_t batch, int64_t steps,
                          int64_t channels, int64_t filters, int64_t kernel_size,
                          int64_t stride, int64_t dilation, int64_t pad_left,
@@ -55,10 +65,12 @@ void fe_conv1d_make_plan(fe_conv1d_plan *plan, int64_t batch, int64_t steps,
  * w:       (kernel_size, channels, filters)
  * b:       (filters) or NULL
  * operand: (plan->operand_size) out, kept for backward; unused if size 0
- * zrows:   (plan->zrows_size) scratch; unused if size 0 */
+ * zrows:   (plan->zrows_size) scratch; unused if size 0
+ * winograd: (plan->winograd_size + slots * plan->winograd_slot) scratch, if
+ *          plan->winograd; slots: at least 1, threads use at most that many */
 void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan *plan,
                        float *y, const float *x, const float *w, const float *b, int act,
-                       float *operand, float *zrows);
+                       float *operand, float *zrows, float *winograd, int slots);
 
 /* Gradients of fe_conv1d_forward given dy = dL/dy.
  * dx:      (batch, steps, channels) out, or NULL to skip
@@ -70,11 +82,13 @@ void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan 
  * dcols:   (plan->rows, kernel_size * channels) scratch, if dx
  * partials: (plan->partials_size) scratch
  * sparse_scratch: (plan->sparse_bytes) scratch, 8-byte aligned (64: faster)
+ * winograd, slots: as for the forward pass
  * When few of dz's entries are non-zero (see conv1d.c), dw and dcols are
  * summed over lists of those instead of computed by GEMMs. */
 void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan *plan,
                         float *dx, float *dw, float *db, const float *dy, const float *y,
                         int act, const float *x, const float *w, const float *operand,
-                        float *dz, float *dcols, float *partials, void *sparse_scratch);
+                        float *dz, float *dcols, float *partials, void *sparse_scratch,
+                        float *winograd, int slots);
 
 #endif

@@ -52,6 +52,13 @@ typedef struct {
     /* dst[c * ld_dst + r] = src[r * ld_src + c] for r < rows, c < cols */
     void (*transpose)(float *dst, int64_t ld_dst, const float *src, int64_t ld_src,
                       int64_t rows, int64_t cols);
+    /* Winograd F(4, 3) point transforms of one tile, see winograd_simd.c:
+     * six input rows d[6] or four gradient rows g[4] to six points v (ld
+     * apart); six points m (ld apart) to four output rows y[4]. */
+    void (*winograd_input_tile)(float *v, int64_t ld, const float *const *d, int64_t n);
+    void (*winograd_grad_tile)(float *v, int64_t ld, const float *const *g, int64_t n);
+    void (*winograd_output_tile)(float *const *y, const float *m, int64_t ld, const float *b,
+                                 int64_t n, int relu);
     /* One optimizer step on a row of n parameters: w[n], slots[k][n], g[n]. */
     void (*update_row)(const fe_optimizer *opt, float *w, float *const *slots,
                        const float *g, int64_t n);
@@ -92,6 +99,13 @@ int fe_isa_select(const char *name);
                                           int relu);                           \
     void fe_transpose_##suffix(float *dst, int64_t ld_dst, const float *src,   \
                                int64_t ld_src, int64_t rows, int64_t cols);    \
+    void fe_winograd_input_tile_##suffix(float *v, int64_t ld,                 \
+                                         const float *const *d, int64_t n);    \
+    void fe_winograd_grad_tile_##suffix(float *v, int64_t ld,                  \
+                                        const float *const *g, int64_t n);     \
+    void fe_winograd_output_tile_##suffix(float *const *y, const float *m,     \
+                                          int64_t ld, const float *b,          \
+                                          int64_t n, int relu);                \
     void fe_update_row_##suffix(const fe_optimizer *opt, float *w,             \
                                 float *const *slots, const float *g, int64_t n);
 FE_ISA_DECLARE(baseline)

@@ -4,24 +4,27 @@ cdef extern from "conv1d.h":
     ctypedef struct fe_conv1d_plan:
         int64_t batch, steps, channels, filters, kernel_size, stride, dilation
         int64_t pad_left, out_steps
-        int im2col
+        int im2col, winograd
         int64_t padded_steps, row_stride, rows, operand_size, zrows_size, partials_size
-        int64_t sparse_bytes
+        int64_t sparse_bytes, winograd_size, winograd_slot
+    int fe_conv1d_winograd_fits(int64_t kernel_size, int64_t stride, int64_t dilation,
+                                int64_t pad_left) nogil
     void fe_conv1d_make_plan(fe_conv1d_plan *plan, int64_t batch, int64_t steps,
                              int64_t channels, int64_t filters, int64_t kernel_size,
                              int64_t stride, int64_t dilation, int64_t pad_left,
                              int64_t out_steps, int strategy) nogil
     void fe_conv1d_forward(fe_sgemm_fn gemm, int blas_serial, const fe_conv1d_plan *plan,
                            float *y, const float *x, const float *w, const float *b, int act,
-                           float *operand, float *zrows) nogil
+                           float *operand, float *zrows, float *winograd, int slots) nogil
     void fe_conv1d_backward(fe_sgemm_fn gemm, int blas_serial, const fe_conv1d_plan *plan,
                             float *dx, float *dw, float *db, const float *dy, const float *y,
                             int act, const float *x, const float *w, const float *operand,
-                            float *dz, float *dcols, float *partials, void *sparse_scratch) nogil
+                            float *dz, float *dcols, float *partials, void *sparse_scratch,
+                            float *winograd, int slots) nogil
 
 # Activations fused into the kernels; others run in Python on the linear output.
 CONV1D_FUSED_ACTIVATIONS = {"linear": 0, "relu": 1}
-_CONV1D_STRATEGIES = {"auto": -1, "strided": 0, "im2col": 1}
+_CONV1D_STRATEGIES = {"auto": -1, "strided": 0, "im2col": 1, "winograd": 2}
 
 
 def _aligned_floats(int64_t n):
@@ -39,10 +42,12 @@ cdef float *_scratch(object array):
 
 
 cdef class Conv1DPlan:
-    """How one input shape is convolved (im2col or strided, see conv1d.h), and
-    the scratch buffers for it, reused by every call on that shape."""
+    """How one input shape is convolved (im2col, strided or winograd, see
+    conv1d.h), and the scratch buffers for it, reused by every call on that
+    shape."""
     cdef fe_conv1d_plan plan
-    cdef object operand, zrows, dz, dcols, partials, sparse
+    cdef object operand, zrows, dz, dcols, partials, sparse, winograd
+    cdef int slots
 
     def __init__(self, int64_t batch, int64_t steps, int64_t channels, int64_t filters,
                  int64_t kernel_size, int64_t stride, int64_t dilation, int64_t pad_left,
@@ -61,6 +66,10 @@ cdef class Conv1DPlan:
         if batch * (steps + kernel_size * dilation) * max(kernel_size * channels, filters) \
                 >= 2 ** 31:
             raise ValueError(f"batch={batch} x steps={steps} is too large for 32-bit BLAS indices")
+        if strategy == "winograd" and not fe_conv1d_winograd_fits(kernel_size, stride, dilation,
+                                                                   pad_left):
+            raise ValueError(f"strategy='winograd' needs kernel_size=3, stride=1, dilation=1 and "
+                             f"pad_left <= 2, got {kernel_size}, {stride}, {dilation}, {pad_left}")
         fe_conv1d_make_plan(&self.plan, batch, steps, channels, filters, kernel_size,
                             stride, dilation, pad_left, out_steps, _CONV1D_STRATEGIES[strategy])
         self.operand = _aligned_floats(self.plan.operand_size)
@@ -69,10 +78,26 @@ cdef class Conv1DPlan:
         self.dcols = None
         self.partials = None
         self.sparse = None
+        self.winograd = None
+        self.slots = 0
 
     @property
     def strategy(self):
+        if self.plan.winograd:
+            return "winograd"
         return "im2col" if self.plan.im2col else "strided"
+
+    cdef float *_winograd_scratch(self):
+        """The winograd scratch, with a slot for each thread the kernels may use
+        now (NULL unless the plan is winograd)."""
+        if not self.plan.winograd:
+            return NULL
+        cdef int threads = omp_get_max_threads()
+        if threads > self.slots:
+            self.winograd = _aligned_floats(self.plan.winograd_size +
+                                            threads * self.plan.winograd_slot)
+            self.slots = threads
+        return _scratch(self.winograd)
 
     @property
     def input_shape(self):
@@ -112,10 +137,11 @@ cdef class Conv1DPlan:
             b = &bv[0]
         cdef float *operand = _scratch(self.operand)
         cdef float *zrows = _scratch(self.zrows)
+        cdef float *winograd = self._winograd_scratch()
         cdef int serial = _blas_serial_enter()
         with nogil:
             fe_conv1d_forward(sgemm, serial, &self.plan, &yv[0, 0, 0], &xv[0, 0, 0],
-                              &wv[0, 0, 0], b, act, operand, zrows)
+                              &wv[0, 0, 0], b, act, operand, zrows, winograd, self.slots)
         _blas_serial_exit()
         return out
 
@@ -156,9 +182,10 @@ cdef class Conv1DPlan:
         cdef float *dcols = _scratch(self.dcols) if dx is not None else NULL
         cdef float *partials = _scratch(self.partials)
         cdef void *sparse = _scratch(self.sparse)
+        cdef float *winograd = self._winograd_scratch()
         cdef int serial = _blas_serial_enter()
         with nogil:
             fe_conv1d_backward(sgemm, serial, &self.plan, dxp, &dwv[0, 0, 0], db, &dyv[0, 0, 0],
                                &yv[0, 0, 0], act, &xv[0, 0, 0], &wv[0, 0, 0], operand, dz,
-                               dcols, partials, sparse)
+                               dcols, partials, sparse, winograd, self.slots)
         _blas_serial_exit()

@@ -1,0 +1,181 @@
+#include <omp.h>
+#include <string.h>
+#include "winograd.h"
+#include "isa.h"
+#include "sizes.h"
+
+#define POINTS 6
+#define TILE 4 /* output steps per tile */
+/* A GEMM block takes about 1/FE_WINOGRAD_TASKS of the tiles, from
+ * FE_WINOGRAD_MIN_TILES up to FE_WINOGRAD_MAX_TILES: every GEMM packs its
+ * (n_in, n_out) point of the kernel, which costs as much as the products of
+ * 50 tiles (64 x 400 x 128 -> 250: forward 14.6 ms on one thread with
+ * 56-tile blocks, 12.3 ms with 512; 1024 ran slower). */
+#define FE_WINOGRAD_TASKS 16
+#define FE_WINOGRAD_MIN_TILES 64
+#define FE_WINOGRAD_MAX_TILES 512
+/* dw sums at most this many chunks of tiles apart (a task each), of at
+ * least FE_WINOGRAD_MIN_CHUNK tiles: its GEMMs are only as deep as a block. */
+#define FE_WINOGRAD_CHUNKS 8
+#define FE_WINOGRAD_MIN_CHUNK 128
+
+static int64_t block_tiles(int64_t total) {
+    return max64(FE_WINOGRAD_MIN_TILES,
+                 min64(FE_WINOGRAD_MAX_TILES, round_up(ceil_div(total, FE_WINOGRAD_TASKS), 8)));
+}
+
+int64_t fe_winograd_tiles(int64_t batch, int64_t steps) { return batch * ceil_div(steps, TILE); }
+
+/* Floats of a zero row and of each discard row: the wider channel count, in
+ * whole 64-byte lines. */
+static int64_t row_size(int64_t n_in, int64_t n_out) { return round_up(max64(n_in, n_out), 16); }
+
+int64_t fe_winograd_slot_size(int64_t total, int64_t n_in, int64_t n_out) {
+    const int64_t tiles = block_tiles(total);
+    return round_up(POINTS * tiles * n_in, 16) + round_up(POINTS * tiles * n_out, 16) +
+           (1 + TILE) * row_size(n_in, n_out);
+}
+
+/* A thread's slot: the block's points of its two operands, (6, tiles, n_a)
+ * and (6, tiles, n_b); a row of zeros that steps outside a sequence read;
+ * TILE rows that output steps past the end are written to. */
+typedef struct {
+    float *a, *b, *zeros, *discard;
+    int64_t tiles;
+} slot;
+
+static slot slot_of(float *scratch, int64_t slot_size, int64_t tiles, int64_t n_a, int64_t n_b) {
+    slot s;
+    s.tiles = tiles;
+    s.a = scratch + omp_get_thread_num() * slot_size;
+    s.b = s.a + round_up(POINTS * s.tiles * n_a, 16);
+    s.zeros = s.b + round_up(POINTS * s.tiles * n_b, 16);
+    s.discard = s.zeros + row_size(n_a, n_b);
+    memset(s.zeros, 0, (size_t)max64(n_a, n_b) * sizeof(float));
+    return s;
+}
+
+/* Threads for `tasks` tasks: at most one per scratch slot. */
+static int team_size(int parallel, int64_t tasks, int slots) {
+    const int threads = omp_get_max_threads() < slots ? omp_get_max_threads() : slots;
+    return parallel && tasks > 1 ? threads : 1;
+}
+
+static const float *step_row(const fe_sequences *q, int64_t b, int64_t s, const float *zeros) {
+    return s >= 0 && s < q->steps ? q->base + (b * q->rows + s) * q->n : zeros;
+}
+
+/* The six points of tiles [t0, t1) (tps tiles per sample; tile j of a sample
+ * reads steps 4j - pad_left ... + 5 of q) into v: (6, ld / q->n, q->n). */
+static void input_points(float *v, int64_t ld, const fe_sequences *q, int64_t pad_left,
+                         int64_t tps, int64_t t0, int64_t t1, const float *zeros) {
+    for (int64_t tile = t0; tile < t1; tile++) {
+        const int64_t b = tile / tps, s0 = tile % tps * TILE - pad_left;
+        const float *d[POINTS];
+        for (int i = 0; i < POINTS; i++) d[i] = step_row(q, b, s0 + i, zeros);
+        fe_isa->winograd_input_tile(v + (tile - t0) * q->n, ld, d, q->n);
+    }
+}
+
+void fe_winograd_filter(float *u, const float *w, int64_t size, int flip) {
+    const float *restrict w0 = w + (flip ? 2 : 0) * size, *restrict w1 = w + size;
+    const float *restrict w2 = w + (flip ? 0 : 2) * size;
+    #pragma omp simd
+    for (int64_t i = 0; i < size; i++) {
+        const float a = w0[i], b = w1[i], c = w2[i];
+        u[i] = 0.25f * a;
+        u[size + i] = (a + b + c) * (-1.0f / 6);
+        u[2 * size + i] = (a - b + c) * (-1.0f / 6);
+        u[3 * size + i] = a * (1.0f / 24) + b * (1.0f / 12) + c * (1.0f / 6);
+        u[4 * size + i] = a * (1.0f / 24) - b * (1.0f / 12) + c * (1.0f / 6);
+        u[5 * size + i] = c;
+    }
+}
+
+void fe_winograd_conv(fe_sgemm_fn sgemm, int parallel, int64_t batch, float *out,
+                      int64_t out_steps, int64_t n_out, fe_sequences in, int64_t pad_left,
+                      const float *u, int trans_u, const float *bias, int relu, float *scratch,
+                      int64_t slot_size, int slots) {
+    const int64_t n_in = in.n, tps = ceil_div(out_steps, TILE), total = batch * tps;
+    const int64_t tiles = block_tiles(total);
+    const int64_t blocks = ceil_div(total, tiles);
+    const int threads = team_size(parallel, blocks, slots);
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (int64_t k = 0; k < blocks; k++) {
+        const slot s = slot_of(scratch, slot_size, tiles, n_in, n_out);
+        const int64_t t0 = k * tiles, t1 = min64(total, t0 + tiles);
+        input_points(s.a, tiles * n_in, &in, pad_left, tps, t0, t1, s.zeros);
+        for (int p = 0; p < POINTS; p++)
+            fe_gemm(sgemm, 0, trans_u, (int)(t1 - t0), (int)n_out, (int)n_in, 1.0f,
+                    s.a + p * tiles * n_in, (int)n_in, u + p * n_in * n_out,
+                    (int)(trans_u ? n_in : n_out), 0.0f, s.b + p * tiles * n_out, (int)n_out);
+        for (int64_t tile = t0; tile < t1; tile++) {
+            const int64_t b = tile / tps, t = tile % tps * TILE;
+            float *y[TILE];
+            for (int i = 0; i < TILE; i++)
+                y[i] = t + i < out_steps ? out + (b * out_steps + t + i) * n_out
+                                         : s.discard + i * row_size(n_in, n_out);
+            fe_isa->winograd_output_tile(y, s.b + (tile - t0) * n_out, tiles * n_out, bias,
+                                         n_out, relu);
+        }
+    }
+}
+
+static int64_t chunk_count(int64_t total) {
+    return min64(FE_WINOGRAD_CHUNKS, ceil_div(total, FE_WINOGRAD_MIN_CHUNK));
+}
+
+int64_t fe_winograd_partials_size(int64_t total, int64_t n_x, int64_t n_dz) {
+    return chunk_count(total) * POINTS * n_x * n_dz;
+}
+
+/* dw[k][i] = sum over points p of G[p, k] * (sum over chunks of partials[c][p][i]),
+ * for i in [i0, i1); dw: (3, size); partials: (chunks, 6, size) */
+static void filter_grad_points(float *dw, const float *partials, int64_t chunks, int64_t size,
+                               int64_t i0, int64_t i1) {
+    #pragma omp simd
+    for (int64_t i = i0; i < i1; i++) {
+        float w[POINTS];
+        for (int p = 0; p < POINTS; p++) {
+            w[p] = partials[p * size + i];
+            for (int64_t c = 1; c < chunks; c++) w[p] += partials[(c * POINTS + p) * size + i];
+        }
+        dw[i] = 0.25f * w[0] - (w[1] + w[2]) * (1.0f / 6) + (w[3] + w[4]) * (1.0f / 24);
+        dw[size + i] = (w[2] - w[1]) * (1.0f / 6) + (w[3] - w[4]) * (1.0f / 12);
+        dw[2 * size + i] = (w[3] + w[4] - w[1] - w[2]) * (1.0f / 6) + w[5];
+    }
+}
+
+void fe_winograd_filter_grad(fe_sgemm_fn sgemm, int parallel, int64_t batch, float *dw,
+                             fe_sequences x, fe_sequences dz, int64_t pad_left, float *partials,
+                             float *scratch, int64_t slot_size, int slots) {
+    const int64_t n_x = x.n, n_dz = dz.n, size = n_x * n_dz;
+    const int64_t tps = ceil_div(dz.steps, TILE), total = batch * tps, tiles = block_tiles(total);
+    const int64_t chunks = chunk_count(total), per_chunk = ceil_div(total, chunks);
+    const int threads = team_size(parallel, chunks, slots);
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (int64_t c = 0; c < chunks; c++) {
+        const slot s = slot_of(scratch, slot_size, tiles, n_x, n_dz);
+        const int64_t first = c * per_chunk, end = min64(total, first + per_chunk);
+        for (int64_t t0 = first; t0 < end; t0 += tiles) {
+            const int64_t t1 = min64(end, t0 + tiles);
+            input_points(s.a, tiles * n_x, &x, pad_left, tps, t0, t1, s.zeros);
+            for (int64_t tile = t0; tile < t1; tile++) {
+                const int64_t b = tile / tps, t = tile % tps * TILE;
+                const float *g[TILE];
+                for (int i = 0; i < TILE; i++) g[i] = step_row(&dz, b, t + i, s.zeros);
+                fe_isa->winograd_grad_tile(s.b + (tile - t0) * n_dz, tiles * n_dz, g, n_dz);
+            }
+            for (int p = 0; p < POINTS; p++)
+                fe_gemm(sgemm, 1, 0, (int)n_x, (int)n_dz, (int)(t1 - t0), 1.0f,
+                        s.a + p * tiles * n_x, (int)n_x, s.b + p * tiles * n_dz, (int)n_dz,
+                        t0 == first ? 0.0f : 1.0f, partials + (c * POINTS + p) * size,
+                        (int)n_dz);
+        }
+    }
+    const int64_t block = 1024;
+    #pragma omp parallel for schedule(static) \
+        if (parallel && chunks * POINTS * size >= FE_PARALLEL_MIN_WORK)
+    for (int64_t i0 = 0; i0 < size; i0 += block)
+        filter_grad_points(dw, partials, chunks, size, i0, min64(size, i0 + block));
+}
