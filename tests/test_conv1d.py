@@ -107,7 +107,46 @@ def test_kernels_match_numpy(case, strategy, density, isa):
     np.testing.assert_allclose(db, rdb, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("strategy", ["im2col", "strided"])
+# Winograd's F(4, 3): kernel 3, unstrided, undilated; steps that end in a
+# partial tile, single steps, and shapes with several GEMM blocks and dw
+# chunks (over 128 tiles).
+WINOGRAD_CASES = [  # batch, steps, channels, filters, padding
+    (2, 10, 3, 4, "valid"),
+    (3, 11, 5, 7, "valid"),
+    (2, 9, 4, 37, "same"),
+    (2, 10, 3, 4, "causal"),
+    (1, 3, 2, 2, "valid"),
+    (2, 1, 2, 3, "same"),
+    (5, 83, 64, 70, "same"),
+    (9, 130, 64, 70, "causal"),
+]
+
+
+@pytest.mark.parametrize("density", [1.0, 0.04])
+@pytest.mark.parametrize("case", WINOGRAD_CASES)
+def test_winograd_matches_numpy(case, density, isa):
+    B, L, C, F, padding = case
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((B, L, C)).astype(np.float32)
+    w = rng.standard_normal((3, C, F)).astype(np.float32)
+    b = rng.standard_normal(F).astype(np.float32)
+    pads = keras_padding(L, 3, 1, 1, padding)
+    ref = conv_ref(x, w, b, 1, 1, pads)
+    dy = (rng.standard_normal(ref.shape) * (rng.random(ref.shape) < density)).astype(np.float32)
+    y, pads, dx, dw, db = run_plan(x, w, b, 1, 1, padding, "winograd", dy=dy)
+    # Rounding grows with the sums' length: tolerances relative to the largest value.
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
+    for got, expected in zip((dx, dw, db), conv_grad_ref(x, w, dy, 1, 1, pads)):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+
+
+def test_winograd_only_for_its_kernels():
+    for kernel, stride, dilation in ((5, 1, 1), (3, 2, 1), (3, 1, 2)):
+        with pytest.raises(ValueError, match="winograd"):
+            Conv1DPlan(2, 20, 4, 4, kernel, stride, dilation, 0, 5, "winograd")
+
+
+@pytest.mark.parametrize("strategy", ["im2col", "strided", "winograd"])
 def test_fused_relu_forward_and_backward(strategy, isa):
     # 37 filters: whole vectors and a scalar tail in every kernel set.
     rng = np.random.default_rng(2)
@@ -129,12 +168,15 @@ def test_fused_relu_forward_and_backward(strategy, isa):
 @given(batch=st.integers(1, 3), steps=st.integers(1, 12), channels=st.integers(1, 5),
        filters=st.integers(1, 4), kernel=st.integers(1, 4), stride=st.integers(1, 3),
        dilation=st.integers(1, 3), padding=st.sampled_from(["valid", "same", "causal"]),
-       strategy=st.sampled_from(["im2col", "strided"]), density=st.sampled_from([1.0, 0.05]),
+       strategy=st.sampled_from(["im2col", "strided", "winograd"]),
+       density=st.sampled_from([1.0, 0.05]),
        seed=st.integers(0, 2**16))
 def test_kernels_property(batch, steps, channels, filters, kernel, stride, dilation, padding,
                           strategy, density, seed):
     if stride > 1 and dilation > 1:
         dilation = 1
+    if strategy == "winograd" and (kernel, stride, dilation) != (3, 1, 1):
+        strategy = "strided"
     pads = keras_padding(steps, kernel, stride, dilation, padding)
     if steps + sum(pads) < (kernel - 1) * dilation + 1:
         return
@@ -150,9 +192,11 @@ def test_kernels_property(batch, steps, channels, filters, kernel, stride, dilat
     np.testing.assert_allclose(dw, rdw, rtol=1e-4, atol=1e-4)
 
 
-def test_auto_strategy_picks_both():
+def test_auto_strategy_picks_each():
     assert Conv1DPlan(32, 10, 64, 128, 5, 1, 1, 0, 6).strategy == "im2col"
     assert Conv1DPlan(64, 400, 128, 250, 1, 1, 1, 0, 400).strategy == "strided"
+    assert Conv1DPlan(64, 400, 128, 250, 3, 1, 1, 0, 398).strategy == "winograd"
+    assert Conv1DPlan(16, 100, 64, 64, 3, 1, 1, 0, 98).strategy == "strided"
 
 
 @pytest.mark.parametrize("padding,strides,dilation", [
@@ -287,7 +331,7 @@ def test_spatial_dropout_drops_whole_channels():
 
 @pytest.mark.parametrize("density", [1.0, 0.04])  # dense: GEMM tasks; sparse: lists
 @pytest.mark.parametrize("padding", ["same", "valid"])  # strided valid: x is the operand
-@pytest.mark.parametrize("strategy", ["im2col", "strided"])
+@pytest.mark.parametrize("strategy", ["im2col", "strided", "winograd"])
 def test_bitwise_same_for_any_thread_count(strategy, padding, density):
     from fastembed import get_num_threads, set_num_threads
     rng = np.random.default_rng(8)

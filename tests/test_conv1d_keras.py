@@ -63,6 +63,31 @@ def test_conv1d_matches_keras(kernel_size, strides, dilation, padding, activatio
     np.testing.assert_allclose(layer.bias.grad, k_dbias, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("activation", [None, "relu"])
+@pytest.mark.parametrize("padding", ["valid", "same", "causal"])
+def test_winograd_sized_conv1d_matches_keras(padding, activation):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 42, 128)).astype(np.float32)
+    keras_layer = keras.layers.Conv1D(128, 3, padding=padding, activation=activation,
+                                      bias_initializer="random_normal")
+    keras_layer.build(x.shape)
+    layer = layers.Conv1D(128, 3, padding=padding, activation=activation)
+    layer.build_for((None,) + x.shape[1:])
+    layer.set_weights([np.asarray(w) for w in keras_layer.get_weights()])
+    y = layer(x)
+    assert layer._plan(x.shape).strategy == "winograd"  # 128 channels and filters, kernel 3
+    projection = rng.standard_normal(y.shape).astype(np.float32)
+    k_out, k_dx, (k_dkernel, k_dbias) = keras_grads(keras_layer, x, projection)
+    np.testing.assert_allclose(y, k_out, rtol=1e-5, atol=1e-5)
+    dx = layer.backward(projection)
+    np.testing.assert_allclose(dx, k_dx, rtol=1e-5, atol=1e-5)
+    # Sums over 160-168 steps, values up to about 56: Keras's own rounding is
+    # 2.9e-5 there (against float64) and Winograd's about 7.5e-5, so the
+    # bound is relative to the largest value.
+    for got, expected in ((layer.kernel.grad, k_dkernel), (layer.bias.grad, k_dbias)):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=2e-6 * np.abs(expected).max())
+
+
 def test_conv1d_weights_and_config_match_keras():
     keras_layer = keras.layers.Conv1D(8, 3, strides=2, padding="same", activation="relu")
     keras_layer.build((None, 10, 4))
@@ -133,9 +158,9 @@ def test_masking_support_matches_keras():
 VOCAB, DIM, LENGTH, SAMPLES = 1000, 64, 10, 500
 
 
-def seed_cnn(lib, **conv_kwargs):
-    model_layers = [lib.layers.Embedding(VOCAB, DIM),
-                    lib.layers.Conv1D(128, 5, activation="relu", **conv_kwargs),
+def seed_cnn(lib, kernel_size=5, dim=DIM, **conv_kwargs):
+    model_layers = [lib.layers.Embedding(VOCAB, dim),
+                    lib.layers.Conv1D(128, kernel_size, activation="relu", **conv_kwargs),
                     lib.layers.GlobalMaxPooling1D(),
                     lib.layers.Dense(1, activation="sigmoid")]
     if lib is keras:
@@ -148,7 +173,8 @@ class _Fastembed:
 
 
 @pytest.mark.parametrize("conv_kwargs", [{}, dict(padding="same", strides=2),
-                                         dict(padding="causal", dilation_rate=2)])
+                                         dict(padding="causal", dilation_rate=2),
+                                         dict(kernel_size=3, dim=128)])  # Winograd's path
 def test_seed_cnn_fit_history_matches_keras(conv_kwargs):
     rng = np.random.default_rng(0)
     x = rng.integers(0, VOCAB, (SAMPLES, LENGTH)).astype(np.int32)
@@ -166,6 +192,8 @@ def test_seed_cnn_fit_history_matches_keras(conv_kwargs):
     fh = fm.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0).history
     np.testing.assert_allclose(fh["loss"], kh["loss"], rtol=1e-4, atol=0)
     assert kh["loss"][-1] < kh["loss"][0]  # the task is learnt, not a flat history
+    if conv_kwargs.get("kernel_size") == 3:
+        assert fm.layers[1]._plan((32, LENGTH, 128)).strategy == "winograd"
 
 
 def test_keras_aliases():
