@@ -42,13 +42,20 @@
 /* Strided GEMMs are `channels` deep; below this im2col is used. */
 #define FE_MIN_TAP_DEPTH 64
 /* Winograd's GEMMs are `channels` deep and `filters` wide (the other way
- * round for dx), and each packs its point of the kernel. The cost model
- * takes it when both reach FE_MIN_WINOGRAD_WIDTH and their sum
- * FE_MIN_WINOGRAD_WIDTHS. Forward + backward, two threads, against strided:
- * 64 x 400 x 128 -> 250: 25 ms against 41; 32 x 100 x 128 -> 128: 2.1
- * against 2.3; 16 x 100 x 64 -> 64: 0.32 against 0.30. */
+ * round for dx), and each packs its point of the kernel. The cost model runs
+ * the forward pass by F(m, r) from FE_MIN_WINOGRAD_FORWARD channels and
+ * filters (one thread, kernel 5: 32 x 10 x 64 -> 128 took 46 us against 79
+ * by im2col; 64 x 100 x 32 -> 128, kernel 3: 0.38 ms against 0.74). The
+ * backward's dense products, with more passes over the tiles, pay from
+ * FE_MIN_WINOGRAD_WIDTH each, FE_MIN_WINOGRAD_WIDTHS together and
+ * FE_MIN_WINOGRAD_TILES tiles (two threads: 64 x 400 x 128 -> 250, kernel
+ * 3: 18.4 ms against 28; 32 x 100 x 128 -> 128: 1.63 against 1.60; 16 x
+ * 100 x 64 -> 64: 0.28 against 0.21; 32 x 10 x 64 -> 128, kernel 5: 0.19
+ * against 0.11). */
+#define FE_MIN_WINOGRAD_FORWARD 32
 #define FE_MIN_WINOGRAD_WIDTH 64
 #define FE_MIN_WINOGRAD_WIDTHS 256
+#define FE_MIN_WINOGRAD_TILES 256
 
 /* Rows per GEMM task: about rows / FE_GEMM_TASKS, at least min_rows. */
 static int64_t task_rows(int64_t rows, int64_t min_rows) {
@@ -69,7 +76,8 @@ static int64_t sparse_capacity(int64_t rows, int64_t filters) {
 
 int fe_conv1d_winograd_fits(int64_t kernel_size, int64_t stride, int64_t dilation,
                             int64_t pad_left) {
-    return kernel_size == 3 && stride == 1 && dilation == 1 && pad_left <= 2;
+    return kernel_size >= 2 && kernel_size <= 5 && stride == 1 && dilation == 1 &&
+           pad_left < kernel_size;
 }
 
 void fe_conv1d_make_plan(fe_conv1d_plan *p, int64_t batch, int64_t steps,
@@ -84,11 +92,16 @@ void fe_conv1d_make_plan(fe_conv1d_plan *p, int64_t batch, int64_t steps,
     p->padded_steps = round_up(span > pad_left + steps ? span : pad_left + steps, stride);
     const int64_t strided_rows = (batch - 1) * (p->padded_steps / stride) + out_steps;
     const int zero_copy = pad_left == 0 && p->padded_steps == steps;
-    p->winograd = strategy == 2 ||
-                  (strategy < 0 && fe_conv1d_winograd_fits(kernel_size, stride, dilation, pad_left) &&
-                   channels >= FE_MIN_WINOGRAD_WIDTH && filters >= FE_MIN_WINOGRAD_WIDTH &&
-                   channels + filters >= FE_MIN_WINOGRAD_WIDTHS);
-    if (p->winograd) strategy = 0;
+    const int winograd = strategy < 0 &&
+                         fe_conv1d_winograd_fits(kernel_size, stride, dilation, pad_left);
+    p->winograd_forward = strategy == 2 || (winograd && channels >= FE_MIN_WINOGRAD_FORWARD &&
+                                            filters >= FE_MIN_WINOGRAD_FORWARD);
+    p->winograd_backward =
+        strategy == 2 ||
+        (winograd && channels >= FE_MIN_WINOGRAD_WIDTH && filters >= FE_MIN_WINOGRAD_WIDTH &&
+         channels + filters >= FE_MIN_WINOGRAD_WIDTHS &&
+         fe_winograd_tiles(batch, out_steps, kernel_size) >= FE_MIN_WINOGRAD_TILES);
+    if (strategy == 2) strategy = 0;
     if (strategy < 0) {
         /* Strided wastes the GEMM rows that straddle two samples, rereads the
          * output once per extra tap and may copy a padded input; im2col copies
@@ -118,9 +131,9 @@ void fe_conv1d_make_plan(fe_conv1d_plan *p, int64_t batch, int64_t steps,
     const int64_t chunks = ceil_div(p->rows, task_rows(p->rows, FE_MIN_CHUNK_ROWS));
     p->partials_size = (chunks - 1) * width * filters;
     p->winograd_size = p->winograd_slot = 0;
-    if (p->winograd) {
+    if (p->winograd_forward || p->winograd_backward) {
         /* dx's tiles cover the input's steps */
-        const int64_t tiles = fe_winograd_tiles(batch, max64(steps, out_steps));
+        const int64_t tiles = fe_winograd_tiles(batch, max64(steps, out_steps), kernel_size);
         p->partials_size = max64(p->partials_size,
                                  fe_winograd_partials_size(tiles, channels, filters));
         p->winograd_size = round_up(6 * channels * filters, 16);
@@ -150,6 +163,21 @@ static void gather_windows(float *dst, const float *x, int64_t r0, int64_t r1,
             else
                 memset(out, 0, (size_t)channels * sizeof(float));
         }
+    }
+}
+
+/* The operand's copy of x (im2col rows, or the padded copy), if it has one. */
+static void build_operand(const fe_conv1d_plan *p, float *operand, const float *x) {
+    const int64_t n = p->im2col ? p->rows : p->batch * p->padded_steps;
+    if (!p->operand_size) return;
+    #pragma omp parallel for schedule(static) if (p->operand_size >= FE_PARALLEL_MIN_WORK)
+    for (int64_t r = 0; r < n; r++) {
+        if (p->im2col)
+            gather_windows(operand, x, r, r + 1, p->steps, p->channels, p->out_steps,
+                           p->kernel_size, p->stride, p->dilation, p->pad_left);
+        else
+            gather_windows(operand, x, r, r + 1, p->steps, p->channels, p->padded_steps, 1, 1, 1,
+                           p->pad_left);
     }
 }
 
@@ -193,21 +221,15 @@ void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan 
     const int64_t blocks = ceil_div(p->rows, block);
     const int parallel = blas_serial && blocks > 1 &&
                          p->rows * p->kernel_size * p->channels * F >= FE_PARALLEL_MIN_WORK;
-    if (p->operand_size && !p->im2col) {  /* the padded copy: its rows feed several blocks */
-        const int64_t n = p->batch * p->padded_steps;
-        #pragma omp parallel for schedule(static) if (p->operand_size >= FE_PARALLEL_MIN_WORK)
-        for (int64_t r = 0; r < n; r++)
-            gather_windows(operand, x, r, r + 1, p->steps, p->channels, p->padded_steps, 1, 1, 1,
-                           p->pad_left);
-    }
-    if (p->winograd) {
+    if (p->winograd_forward) {
         const fe_sequences in = {x, p->steps, p->steps, p->channels};
-        fe_winograd_filter(winograd, w, p->channels * F, 0);
-        fe_winograd_conv(sgemm, parallel, p->batch, y, T, F, in, p->pad_left, winograd, 0, b,
-                         act == FE_CONV1D_RELU, winograd + p->winograd_size, p->winograd_slot,
-                         slots);
+        fe_isa->winograd_filter(winograd, w, p->channels * F, (int)p->kernel_size, 0);
+        fe_winograd_conv(sgemm, parallel, p->batch, y, T, F, in, p->kernel_size, p->pad_left,
+                         winograd, 0, b, act == FE_CONV1D_RELU, winograd + p->winograd_size,
+                         p->winograd_slot, slots);
         return;
     }
+    if (!p->im2col) build_operand(p, operand, x);  /* its rows feed several blocks */
     #pragma omp parallel for schedule(dynamic, 1) if (parallel)
     for (int64_t k = 0; k < blocks; k++) {
         const int64_t r0 = k * block, r1 = min64(p->rows, r0 + block);
@@ -403,7 +425,7 @@ static void scatter_windows(const fe_conv1d_plan *p, int64_t s0, int64_t s1, flo
 
 void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan *p,
                         float *dx, float *dw, float *db, const float *dy, const float *y,
-                        int act, const float *x, const float *w, const float *operand,
+                        int act, const float *x, const float *w, float *operand,
                         float *dz, float *dcols, float *partials, void *sparse_scratch,
                         float *winograd, int slots) {
     const int64_t F = p->filters, width = p->kernel_size * p->channels, rows = p->rows;
@@ -418,21 +440,23 @@ void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan
         nonzeros += activation_backward(p, k * FE_FILTER_BLOCK, min64(F, (k + 1) * FE_FILTER_BLOCK),
                                         dz, db, lists.row_counts + k * rows, lists.col_starts,
                                         dy, y, act);
-    if (nonzeros <= sparse_capacity(rows, F)) {
+    const int sparse = nonzeros <= sparse_capacity(rows, F);
+    if (p->winograd_forward && (sparse || !p->winograd_backward)) build_operand(p, operand, x);
+    if (sparse) {
         sparse_products(p, &lists, nonzeros, dw, dx, dcols, dz, a, w);
         return;
     }
     const int parallel = blas_serial && rows * width * F >= FE_PARALLEL_MIN_WORK;
-    if (p->winograd) {
-        const int64_t C = p->channels, T = p->out_steps;
+    if (p->winograd_backward) {
+        const int64_t C = p->channels, T = p->out_steps, K = p->kernel_size;
         const fe_sequences xs = {x, p->steps, p->steps, C}, dzs = {dz, T, p->row_stride, F};
-        fe_winograd_filter_grad(sgemm, parallel, p->batch, dw, xs, dzs, p->pad_left, partials,
+        fe_winograd_filter_grad(sgemm, parallel, p->batch, dw, xs, dzs, K, p->pad_left, partials,
                                 winograd + p->winograd_size, p->winograd_slot, slots);
         if (!dx) return;
-        /* dx[s] = sum over k of dz[s + pad_left - k] @ w_k^T: the forward
-         * pass over dz with the taps reversed, 2 - pad_left steps of zeros first. */
-        fe_winograd_filter(winograd, w, C * F, 1);
-        fe_winograd_conv(sgemm, parallel, p->batch, dx, p->steps, C, dzs, 2 - p->pad_left,
+        /* dx[s] = sum over k of dz[s + pad_left - k] @ w_k^T: the forward pass
+         * over dz with the taps reversed, K - 1 - pad_left steps of zeros first. */
+        fe_isa->winograd_filter(winograd, w, C * F, (int)K, 1);
+        fe_winograd_conv(sgemm, parallel, p->batch, dx, p->steps, C, dzs, K, K - 1 - p->pad_left,
                          winograd, 1, NULL, 0, winograd + p->winograd_size, p->winograd_slot,
                          slots);
         return;

@@ -13,9 +13,10 @@
  *            row_stride - out_steps straddle two samples and are discarded.
  * The strided path runs one GEMM per kernel tap (BLAS needs lda >= depth).
  * fe_conv1d_make_plan picks the cheaper of the two for a shape. Kernels of
- * 3 taps, unstrided and undilated, can run Winograd's F(4, 3) instead (see
- * winograd.h): half the multiply-adds; the operand is then strided, for the
- * sparse backward (below) alone.
+ * 2 to 5 taps, unstrided and undilated, can run the forward pass and the
+ * backward's dense products by Winograd's F(m, r) instead (see winograd.h),
+ * with 1/2 to 3/5 of the multiply-adds; the operand is then built only when
+ * the backward pass needs it (by the forward pass, or else by the backward).
  *
  * Threads: with blas_serial (sgemm runs on its calling thread alone) the
  * GEMMs are cut into tasks of rows that OpenMP threads share (see conv1d.c);
@@ -36,7 +37,8 @@ typedef struct {
     int64_t batch, steps, channels, filters, kernel_size, stride, dilation;
     int64_t pad_left, out_steps;
     int im2col;            /* 1: explicit im2col rows; 0: strided rows */
-    int winograd;          /* 1: forward and the dense backward by F(4, 3) */
+    int winograd_forward;  /* 1: the forward pass by F(m, r) */
+    int winograd_backward; /* 1: the backward's dense products by F(m, r) */
     int64_t padded_steps;  /* strided: steps per sample in the operand */
     int64_t row_stride;    /* GEMM rows per sample */
     int64_t rows;          /* GEMM rows M = (batch - 1) * row_stride + out_steps */
@@ -47,13 +49,13 @@ typedef struct {
     int64_t winograd_size, winograd_slot; /* floats of the winograd scratch: size + slots * slot */
 } fe_conv1d_plan;
 
-/* Whether F(4, 3) can run these sizes. */
+/* Whether F(m, r) can run these sizes. */
 int fe_conv1d_winograd_fits(int64_t kernel_size, int64_t stride, int64_t dilation,
                             int64_t pad_left);
 
 /* Fill plan for the given sizes; out_steps must be >= 1 (the caller checks).
- * strategy: 1 im2col, 0 strided, 2 winograd (the caller checks that it
- * fits), -1 the cheapest by a cost model. */
+ * strategy: 1 im2col, 0 strided, 2 winograd both ways with a strided
+ * operand (the caller checks that it fits), -1 the cheapest by a cost model. */
 void fe_conv1d_make_plan(fe_conv1d_plan *plan, int64_t batch, int64_t steps,
                          int64_t channels, int64_t filters, int64_t kernel_size,
                          int64_t stride, int64_t dilation, int64_t pad_left,
@@ -64,10 +66,11 @@ void fe_conv1d_make_plan(fe_conv1d_plan *plan, int64_t batch, int64_t steps,
  * x:       (batch, steps, channels)
  * w:       (kernel_size, channels, filters)
  * b:       (filters) or NULL
- * operand: (plan->operand_size) out, kept for backward; unused if size 0
+ * operand: (plan->operand_size) out, kept for backward; unused if size 0 or
+ *          plan->winograd_forward
  * zrows:   (plan->zrows_size) scratch; unused if size 0
  * winograd: (plan->winograd_size + slots * plan->winograd_slot) scratch, if
- *          plan->winograd; slots: at least 1, threads use at most that many */
+ *          either winograd flag; slots: at least 1, threads use at most that many */
 void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan *plan,
                        float *y, const float *x, const float *w, const float *b, int act,
                        float *operand, float *zrows, float *winograd, int slots);
@@ -77,7 +80,8 @@ void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan 
  * dw:      (kernel_size, channels, filters) out
  * db:      (filters) out, or NULL
  * dy, y:   (batch, out_steps, filters)
- * x, w, operand: as passed to / filled by the forward pass
+ * x, w, operand: as passed to / filled by the forward pass (operand is
+ *          filled here if the forward pass did not and this pass needs it)
  * dz:      (plan->rows, filters) scratch
  * dcols:   (plan->rows, kernel_size * channels) scratch, if dx
  * partials: (plan->partials_size) scratch
@@ -87,7 +91,7 @@ void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan 
  * summed over lists of those instead of computed by GEMMs. */
 void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan *plan,
                         float *dx, float *dw, float *db, const float *dy, const float *y,
-                        int act, const float *x, const float *w, const float *operand,
+                        int act, const float *x, const float *w, float *operand,
                         float *dz, float *dcols, float *partials, void *sparse_scratch,
                         float *winograd, int slots);
 

@@ -52,13 +52,15 @@ typedef struct {
     /* dst[c * ld_dst + r] = src[r * ld_src + c] for r < rows, c < cols */
     void (*transpose)(float *dst, int64_t ld_dst, const float *src, int64_t ld_src,
                       int64_t rows, int64_t cols);
-    /* Winograd F(4, 3) point transforms of one tile, see winograd_simd.c:
-     * six input rows d[6] or four gradient rows g[4] to six points v (ld
-     * apart); six points m (ld apart) to four output rows y[4]. */
+    /* Winograd F(m, 7 - m) point transforms of one tile, see winograd_simd.c:
+     * six input rows d[6] or gradient rows g[6] to six points v (ld apart);
+     * six points m (ld apart) to `outputs` output rows y[5]. */
     void (*winograd_input_tile)(float *v, int64_t ld, const float *const *d, int64_t n);
     void (*winograd_grad_tile)(float *v, int64_t ld, const float *const *g, int64_t n);
     void (*winograd_output_tile)(float *const *y, const float *m, int64_t ld, const float *b,
-                                 int64_t n, int relu);
+                                 int64_t n, int relu, int outputs);
+    /* The kernel's six points u (6, size) from its taps w (taps, size) */
+    void (*winograd_filter)(float *u, const float *w, int64_t size, int taps, int flip);
     /* One optimizer step on a row of n parameters: w[n], slots[k][n], g[n]. */
     void (*update_row)(const fe_optimizer *opt, float *w, float *const *slots,
                        const float *g, int64_t n);
@@ -105,7 +107,9 @@ int fe_isa_select(const char *name);
                                         const float *const *g, int64_t n);     \
     void fe_winograd_output_tile_##suffix(float *const *y, const float *m,     \
                                           int64_t ld, const float *b,          \
-                                          int64_t n, int relu);                \
+                                          int64_t n, int relu, int outputs);   \
+    void fe_winograd_filter_##suffix(float *u, const float *w, int64_t size,   \
+                                     int taps, int flip);                      \
     void fe_update_row_##suffix(const fe_optimizer *opt, float *w,             \
                                 float *const *slots, const float *g, int64_t n);
 FE_ISA_DECLARE(baseline)

@@ -5,7 +5,7 @@
 #include "sizes.h"
 
 #define POINTS 6
-#define TILE 4 /* output steps per tile */
+#define MAX_OUTPUTS 5 /* output steps per tile: 7 - taps */
 /* A GEMM block takes about 1/FE_WINOGRAD_TASKS of the tiles, from
  * FE_WINOGRAD_MIN_TILES up to FE_WINOGRAD_MAX_TILES: every GEMM packs its
  * (n_in, n_out) point of the kernel, which costs as much as the products of
@@ -24,7 +24,9 @@ static int64_t block_tiles(int64_t total) {
                  min64(FE_WINOGRAD_MAX_TILES, round_up(ceil_div(total, FE_WINOGRAD_TASKS), 8)));
 }
 
-int64_t fe_winograd_tiles(int64_t batch, int64_t steps) { return batch * ceil_div(steps, TILE); }
+int64_t fe_winograd_tiles(int64_t batch, int64_t steps, int64_t taps) {
+    return batch * ceil_div(steps, POINTS + 1 - taps);
+}
 
 /* Floats of a zero row and of each discard row: the wider channel count, in
  * whole 64-byte lines. */
@@ -33,12 +35,12 @@ static int64_t row_size(int64_t n_in, int64_t n_out) { return round_up(max64(n_i
 int64_t fe_winograd_slot_size(int64_t total, int64_t n_in, int64_t n_out) {
     const int64_t tiles = block_tiles(total);
     return round_up(POINTS * tiles * n_in, 16) + round_up(POINTS * tiles * n_out, 16) +
-           (1 + TILE) * row_size(n_in, n_out);
+           (1 + MAX_OUTPUTS) * row_size(n_in, n_out);
 }
 
 /* A thread's slot: the block's points of its two operands, (6, tiles, n_a)
  * and (6, tiles, n_b); a row of zeros that steps outside a sequence read;
- * TILE rows that output steps past the end are written to. */
+ * MAX_OUTPUTS rows that output steps past the end are written to. */
 typedef struct {
     float *a, *b, *zeros, *discard;
     int64_t tiles;
@@ -65,38 +67,26 @@ static const float *step_row(const fe_sequences *q, int64_t b, int64_t s, const 
     return s >= 0 && s < q->steps ? q->base + (b * q->rows + s) * q->n : zeros;
 }
 
-/* The six points of tiles [t0, t1) (tps tiles per sample; tile j of a sample
- * reads steps 4j - pad_left ... + 5 of q) into v: (6, ld / q->n, q->n). */
+/* The six points of tiles [t0, t1) (tps tiles of `outputs` steps per
+ * sample; tile j of a sample reads steps j * outputs - pad_left ... + 5 of
+ * q) into v: (6, ld / q->n, q->n). */
 static void input_points(float *v, int64_t ld, const fe_sequences *q, int64_t pad_left,
-                         int64_t tps, int64_t t0, int64_t t1, const float *zeros) {
+                         int64_t outputs, int64_t tps, int64_t t0, int64_t t1,
+                         const float *zeros) {
     for (int64_t tile = t0; tile < t1; tile++) {
-        const int64_t b = tile / tps, s0 = tile % tps * TILE - pad_left;
+        const int64_t b = tile / tps, s0 = tile % tps * outputs - pad_left;
         const float *d[POINTS];
         for (int i = 0; i < POINTS; i++) d[i] = step_row(q, b, s0 + i, zeros);
         fe_isa->winograd_input_tile(v + (tile - t0) * q->n, ld, d, q->n);
     }
 }
 
-void fe_winograd_filter(float *u, const float *w, int64_t size, int flip) {
-    const float *restrict w0 = w + (flip ? 2 : 0) * size, *restrict w1 = w + size;
-    const float *restrict w2 = w + (flip ? 0 : 2) * size;
-    #pragma omp simd
-    for (int64_t i = 0; i < size; i++) {
-        const float a = w0[i], b = w1[i], c = w2[i];
-        u[i] = 0.25f * a;
-        u[size + i] = (a + b + c) * (-1.0f / 6);
-        u[2 * size + i] = (a - b + c) * (-1.0f / 6);
-        u[3 * size + i] = a * (1.0f / 24) + b * (1.0f / 12) + c * (1.0f / 6);
-        u[4 * size + i] = a * (1.0f / 24) - b * (1.0f / 12) + c * (1.0f / 6);
-        u[5 * size + i] = c;
-    }
-}
-
 void fe_winograd_conv(fe_sgemm_fn sgemm, int parallel, int64_t batch, float *out,
-                      int64_t out_steps, int64_t n_out, fe_sequences in, int64_t pad_left,
-                      const float *u, int trans_u, const float *bias, int relu, float *scratch,
-                      int64_t slot_size, int slots) {
-    const int64_t n_in = in.n, tps = ceil_div(out_steps, TILE), total = batch * tps;
+                      int64_t out_steps, int64_t n_out, fe_sequences in, int64_t taps,
+                      int64_t pad_left, const float *u, int trans_u, const float *bias, int relu,
+                      float *scratch, int64_t slot_size, int slots) {
+    const int64_t n_in = in.n, outputs = POINTS + 1 - taps;
+    const int64_t tps = ceil_div(out_steps, outputs), total = batch * tps;
     const int64_t tiles = block_tiles(total);
     const int64_t blocks = ceil_div(total, tiles);
     const int threads = team_size(parallel, blocks, slots);
@@ -104,19 +94,19 @@ void fe_winograd_conv(fe_sgemm_fn sgemm, int parallel, int64_t batch, float *out
     for (int64_t k = 0; k < blocks; k++) {
         const slot s = slot_of(scratch, slot_size, tiles, n_in, n_out);
         const int64_t t0 = k * tiles, t1 = min64(total, t0 + tiles);
-        input_points(s.a, tiles * n_in, &in, pad_left, tps, t0, t1, s.zeros);
+        input_points(s.a, tiles * n_in, &in, pad_left, outputs, tps, t0, t1, s.zeros);
         for (int p = 0; p < POINTS; p++)
             fe_gemm(sgemm, 0, trans_u, (int)(t1 - t0), (int)n_out, (int)n_in, 1.0f,
                     s.a + p * tiles * n_in, (int)n_in, u + p * n_in * n_out,
                     (int)(trans_u ? n_in : n_out), 0.0f, s.b + p * tiles * n_out, (int)n_out);
         for (int64_t tile = t0; tile < t1; tile++) {
-            const int64_t b = tile / tps, t = tile % tps * TILE;
-            float *y[TILE];
-            for (int i = 0; i < TILE; i++)
-                y[i] = t + i < out_steps ? out + (b * out_steps + t + i) * n_out
-                                         : s.discard + i * row_size(n_in, n_out);
+            const int64_t b = tile / tps, t = tile % tps * outputs;
+            float *y[MAX_OUTPUTS];
+            for (int i = 0; i < MAX_OUTPUTS; i++)
+                y[i] = i < outputs && t + i < out_steps ? out + (b * out_steps + t + i) * n_out
+                                                        : s.discard + i * row_size(n_in, n_out);
             fe_isa->winograd_output_tile(y, s.b + (tile - t0) * n_out, tiles * n_out, bias,
-                                         n_out, relu);
+                                         n_out, relu, (int)outputs);
         }
     }
 }
@@ -129,10 +119,21 @@ int64_t fe_winograd_partials_size(int64_t total, int64_t n_x, int64_t n_dz) {
     return chunk_count(total) * POINTS * n_x * n_dz;
 }
 
-/* dw[k][i] = sum over points p of G[p, k] * (sum over chunks of partials[c][p][i]),
- * for i in [i0, i1); dw: (3, size); partials: (chunks, 6, size) */
+/* dw[k][i] = sum over points p of G[p, k] * (sum over chunks of
+ * partials[c][p][i]) for i in [i0, i1), G as in fe_winograd_filter.
+ * dw: (taps, size); partials: (chunks, 6, size) */
 static void filter_grad_points(float *dw, const float *partials, int64_t chunks, int64_t size,
-                               int64_t i0, int64_t i1) {
+                               int64_t taps, int64_t i0, int64_t i1) {
+    float g[MAX_OUTPUTS][POINTS];  /* G^T */
+    for (int64_t k = 0; k < taps; k++) {
+        const float sign = k % 2 ? -1.0f : 1.0f, power = (float)(1 << k);
+        g[k][0] = k == 0 ? 0.25f : 0.0f;
+        g[k][1] = -1.0f / 6;
+        g[k][2] = -sign / 6;
+        g[k][3] = power / 24;
+        g[k][4] = sign * power / 24;
+        g[k][5] = k == taps - 1;
+    }
     #pragma omp simd
     for (int64_t i = i0; i < i1; i++) {
         float w[POINTS];
@@ -140,17 +141,20 @@ static void filter_grad_points(float *dw, const float *partials, int64_t chunks,
             w[p] = partials[p * size + i];
             for (int64_t c = 1; c < chunks; c++) w[p] += partials[(c * POINTS + p) * size + i];
         }
-        dw[i] = 0.25f * w[0] - (w[1] + w[2]) * (1.0f / 6) + (w[3] + w[4]) * (1.0f / 24);
-        dw[size + i] = (w[2] - w[1]) * (1.0f / 6) + (w[3] - w[4]) * (1.0f / 12);
-        dw[2 * size + i] = (w[3] + w[4] - w[1] - w[2]) * (1.0f / 6) + w[5];
+        for (int64_t k = 0; k < taps; k++) {
+            float sum = 0.0f;
+            for (int p = 0; p < POINTS; p++) sum += g[k][p] * w[p];
+            dw[k * size + i] = sum;
+        }
     }
 }
 
 void fe_winograd_filter_grad(fe_sgemm_fn sgemm, int parallel, int64_t batch, float *dw,
-                             fe_sequences x, fe_sequences dz, int64_t pad_left, float *partials,
-                             float *scratch, int64_t slot_size, int slots) {
-    const int64_t n_x = x.n, n_dz = dz.n, size = n_x * n_dz;
-    const int64_t tps = ceil_div(dz.steps, TILE), total = batch * tps, tiles = block_tiles(total);
+                             fe_sequences x, fe_sequences dz, int64_t taps, int64_t pad_left,
+                             float *partials, float *scratch, int64_t slot_size, int slots) {
+    const int64_t n_x = x.n, n_dz = dz.n, size = n_x * n_dz, outputs = POINTS + 1 - taps;
+    const int64_t tps = ceil_div(dz.steps, outputs), total = batch * tps;
+    const int64_t tiles = block_tiles(total);
     const int64_t chunks = chunk_count(total), per_chunk = ceil_div(total, chunks);
     const int threads = team_size(parallel, chunks, slots);
     #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
@@ -159,11 +163,13 @@ void fe_winograd_filter_grad(fe_sgemm_fn sgemm, int parallel, int64_t batch, flo
         const int64_t first = c * per_chunk, end = min64(total, first + per_chunk);
         for (int64_t t0 = first; t0 < end; t0 += tiles) {
             const int64_t t1 = min64(end, t0 + tiles);
-            input_points(s.a, tiles * n_x, &x, pad_left, tps, t0, t1, s.zeros);
+            input_points(s.a, tiles * n_x, &x, pad_left, outputs, tps, t0, t1, s.zeros);
             for (int64_t tile = t0; tile < t1; tile++) {
-                const int64_t b = tile / tps, t = tile % tps * TILE;
-                const float *g[TILE];
-                for (int i = 0; i < TILE; i++) g[i] = step_row(&dz, b, t + i, s.zeros);
+                const int64_t b = tile / tps, t = tile % tps * outputs;
+                const float *g[POINTS];
+                for (int i = 0; i < MAX_OUTPUTS; i++)
+                    g[i] = i < outputs ? step_row(&dz, b, t + i, s.zeros) : s.zeros;
+                g[POINTS - 1] = g[outputs - 1];
                 fe_isa->winograd_grad_tile(s.b + (tile - t0) * n_dz, tiles * n_dz, g, n_dz);
             }
             for (int p = 0; p < POINTS; p++)
@@ -177,5 +183,5 @@ void fe_winograd_filter_grad(fe_sgemm_fn sgemm, int parallel, int64_t batch, flo
     #pragma omp parallel for schedule(static) \
         if (parallel && chunks * POINTS * size >= FE_PARALLEL_MIN_WORK)
     for (int64_t i0 = 0; i0 < size; i0 += block)
-        filter_grad_points(dw, partials, chunks, size, i0, min64(size, i0 + block));
+        filter_grad_points(dw, partials, chunks, size, taps, i0, min64(size, i0 + block));
 }

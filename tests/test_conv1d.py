@@ -107,41 +107,66 @@ def test_kernels_match_numpy(case, strategy, density, isa):
     np.testing.assert_allclose(db, rdb, rtol=1e-4, atol=1e-4)
 
 
-# Winograd's F(4, 3): kernel 3, unstrided, undilated; steps that end in a
-# partial tile, single steps, and shapes with several GEMM blocks and dw
-# chunks (over 128 tiles).
-WINOGRAD_CASES = [  # batch, steps, channels, filters, padding
-    (2, 10, 3, 4, "valid"),
-    (3, 11, 5, 7, "valid"),
-    (2, 9, 4, 37, "same"),
-    (2, 10, 3, 4, "causal"),
-    (1, 3, 2, 2, "valid"),
-    (2, 1, 2, 3, "same"),
-    (5, 83, 64, 70, "same"),
-    (9, 130, 64, 70, "causal"),
+# Winograd's F(m, r): kernels of 2 to 5 taps, unstrided, undilated; steps
+# that end in a partial tile, single steps, and shapes with several GEMM
+# blocks and dw chunks (over 128 tiles).
+WINOGRAD_CASES = [  # batch, steps, channels, filters, kernel, padding
+    (2, 10, 3, 4, 3, "valid"),
+    (3, 11, 5, 7, 3, "valid"),
+    (2, 9, 4, 37, 3, "same"),
+    (2, 10, 3, 4, 3, "causal"),
+    (1, 3, 2, 2, 3, "valid"),
+    (2, 1, 2, 3, 3, "same"),
+    (5, 83, 64, 70, 3, "same"),
+    (9, 130, 64, 70, 3, "causal"),
+    (3, 12, 5, 6, 2, "valid"),
+    (2, 11, 4, 9, 2, "causal"),
+    (3, 13, 5, 6, 4, "same"),
+    (2, 4, 3, 5, 4, "valid"),
+    (3, 10, 6, 5, 5, "valid"),
+    (2, 7, 3, 4, 5, "same"),
+    (9, 101, 64, 70, 5, "causal"),
 ]
 
 
-@pytest.mark.parametrize("density", [1.0, 0.04])
-@pytest.mark.parametrize("case", WINOGRAD_CASES)
-def test_winograd_matches_numpy(case, density, isa):
-    B, L, C, F, padding = case
-    rng = np.random.default_rng(3)
+def check_winograd(case, density, strategy, seed=3):
+    B, L, C, F, K, padding = case
+    rng = np.random.default_rng(seed)
     x = rng.standard_normal((B, L, C)).astype(np.float32)
-    w = rng.standard_normal((3, C, F)).astype(np.float32)
+    w = rng.standard_normal((K, C, F)).astype(np.float32)
     b = rng.standard_normal(F).astype(np.float32)
-    pads = keras_padding(L, 3, 1, 1, padding)
+    pads = keras_padding(L, K, 1, 1, padding)
     ref = conv_ref(x, w, b, 1, 1, pads)
     dy = (rng.standard_normal(ref.shape) * (rng.random(ref.shape) < density)).astype(np.float32)
-    y, pads, dx, dw, db = run_plan(x, w, b, 1, 1, padding, "winograd", dy=dy)
+    y, pads, dx, dw, db = run_plan(x, w, b, 1, 1, padding, strategy, dy=dy)
     # Rounding grows with the sums' length: tolerances relative to the largest value.
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
     for got, expected in zip((dx, dw, db), conv_grad_ref(x, w, dy, 1, 1, pads)):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
 
 
+@pytest.mark.parametrize("density", [1.0, 0.04])
+@pytest.mark.parametrize("case", WINOGRAD_CASES)
+def test_winograd_matches_numpy(case, density, isa):
+    check_winograd(case, density, "winograd")
+
+
+# The cost model can run the forward pass by Winograd and the backward by
+# GEMMs or lists over an operand that the backward pass then builds itself.
+@pytest.mark.parametrize("density", [1.0, 0.04])
+@pytest.mark.parametrize("case,layout", [((4, 12, 40, 48, 5, "same"), "im2col"),
+                                         ((3, 30, 70, 40, 3, "same"), "strided"),
+                                         ((3, 30, 70, 40, 3, "valid"), "strided")])
+def test_winograd_forward_with_gemm_backward(case, layout, density):
+    B, L, C, F, K, padding = case
+    pads = keras_padding(L, K, 1, 1, padding)
+    plan = Conv1DPlan(B, L, C, F, K, 1, 1, pads[0], L + sum(pads) - K + 1)
+    assert (plan.strategy, plan.backward_strategy) == ("winograd", layout)
+    check_winograd(case, density, "auto")
+
+
 def test_winograd_only_for_its_kernels():
-    for kernel, stride, dilation in ((5, 1, 1), (3, 2, 1), (3, 1, 2)):
+    for kernel, stride, dilation in ((6, 1, 1), (1, 1, 1), (3, 2, 1), (3, 1, 2)):
         with pytest.raises(ValueError, match="winograd"):
             Conv1DPlan(2, 20, 4, 4, kernel, stride, dilation, 0, 5, "winograd")
 
@@ -193,10 +218,13 @@ def test_kernels_property(batch, steps, channels, filters, kernel, stride, dilat
 
 
 def test_auto_strategy_picks_each():
-    assert Conv1DPlan(32, 10, 64, 128, 5, 1, 1, 0, 6).strategy == "im2col"
     assert Conv1DPlan(64, 400, 128, 250, 1, 1, 1, 0, 400).strategy == "strided"
-    assert Conv1DPlan(64, 400, 128, 250, 3, 1, 1, 0, 398).strategy == "winograd"
-    assert Conv1DPlan(16, 100, 64, 64, 3, 1, 1, 0, 98).strategy == "strided"
+    imdb = Conv1DPlan(64, 400, 128, 250, 3, 1, 1, 0, 398)
+    assert (imdb.strategy, imdb.backward_strategy) == ("winograd", "winograd")
+    seed = Conv1DPlan(32, 10, 64, 128, 5, 1, 1, 0, 6)
+    assert (seed.strategy, seed.backward_strategy) == ("winograd", "im2col")
+    narrow = Conv1DPlan(16, 100, 16, 64, 3, 1, 1, 0, 98)
+    assert (narrow.strategy, narrow.backward_strategy) == ("im2col", "im2col")
 
 
 @pytest.mark.parametrize("padding,strides,dilation", [

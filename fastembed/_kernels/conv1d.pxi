@@ -4,7 +4,7 @@ cdef extern from "conv1d.h":
     ctypedef struct fe_conv1d_plan:
         int64_t batch, steps, channels, filters, kernel_size, stride, dilation
         int64_t pad_left, out_steps
-        int im2col, winograd
+        int im2col, winograd_forward, winograd_backward
         int64_t padded_steps, row_stride, rows, operand_size, zrows_size, partials_size
         int64_t sparse_bytes, winograd_size, winograd_slot
     int fe_conv1d_winograd_fits(int64_t kernel_size, int64_t stride, int64_t dilation,
@@ -18,7 +18,7 @@ cdef extern from "conv1d.h":
                            float *operand, float *zrows, float *winograd, int slots) nogil
     void fe_conv1d_backward(fe_sgemm_fn gemm, int blas_serial, const fe_conv1d_plan *plan,
                             float *dx, float *dw, float *db, const float *dy, const float *y,
-                            int act, const float *x, const float *w, const float *operand,
+                            int act, const float *x, const float *w, float *operand,
                             float *dz, float *dcols, float *partials, void *sparse_scratch,
                             float *winograd, int slots) nogil
 
@@ -68,8 +68,9 @@ cdef class Conv1DPlan:
             raise ValueError(f"batch={batch} x steps={steps} is too large for 32-bit BLAS indices")
         if strategy == "winograd" and not fe_conv1d_winograd_fits(kernel_size, stride, dilation,
                                                                    pad_left):
-            raise ValueError(f"strategy='winograd' needs kernel_size=3, stride=1, dilation=1 and "
-                             f"pad_left <= 2, got {kernel_size}, {stride}, {dilation}, {pad_left}")
+            raise ValueError(f"strategy='winograd' needs kernel_size 2 to 5, stride=1, dilation=1 "
+                             f"and pad_left < kernel_size, got kernel_size={kernel_size}, "
+                             f"stride={stride}, dilation={dilation}, pad_left={pad_left}")
         fe_conv1d_make_plan(&self.plan, batch, steps, channels, filters, kernel_size,
                             stride, dilation, pad_left, out_steps, _CONV1D_STRATEGIES[strategy])
         self.operand = _aligned_floats(self.plan.operand_size)
@@ -83,14 +84,22 @@ cdef class Conv1DPlan:
 
     @property
     def strategy(self):
-        if self.plan.winograd:
+        """How the forward pass runs."""
+        if self.plan.winograd_forward:
+            return "winograd"
+        return "im2col" if self.plan.im2col else "strided"
+
+    @property
+    def backward_strategy(self):
+        """How the backward pass runs its dense products."""
+        if self.plan.winograd_backward:
             return "winograd"
         return "im2col" if self.plan.im2col else "strided"
 
     cdef float *_winograd_scratch(self):
         """The winograd scratch, with a slot for each thread the kernels may use
-        now (NULL unless the plan is winograd)."""
-        if not self.plan.winograd:
+        now (NULL unless the plan runs either pass by Winograd)."""
+        if not (self.plan.winograd_forward or self.plan.winograd_backward):
             return NULL
         cdef int threads = omp_get_max_threads()
         if threads > self.slots:
