@@ -223,7 +223,7 @@ void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan 
                          p->rows * p->kernel_size * p->channels * F >= FE_PARALLEL_MIN_WORK;
     if (p->winograd_forward) {
         const fe_sequences in = {x, p->steps, p->steps, p->channels};
-        fe_isa->winograd_filter(winograd, w, p->channels * F, (int)p->kernel_size, 0);
+        fe_winograd_filter(winograd, w, p->channels * F, p->kernel_size, 0);
         fe_winograd_conv(sgemm, parallel, p->batch, y, T, F, in, p->kernel_size, p->pad_left,
                          winograd, 0, b, act == FE_CONV1D_RELU, winograd + p->winograd_size,
                          p->winograd_slot, slots);
@@ -455,7 +455,7 @@ void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan
         if (!dx) return;
         /* dx[s] = sum over k of dz[s + pad_left - k] @ w_k^T: the forward pass
          * over dz with the taps reversed, K - 1 - pad_left steps of zeros first. */
-        fe_isa->winograd_filter(winograd, w, C * F, (int)K, 1);
+        fe_winograd_filter(winograd, w, C * F, K, 1);
         fe_winograd_conv(sgemm, parallel, p->batch, dx, p->steps, C, dzs, K, K - 1 - p->pad_left,
                          winograd, 1, NULL, 0, winograd + p->winograd_size, p->winograd_slot,
                          slots);

@@ -4,23 +4,23 @@
 static const fe_isa_table baseline_table = {
     "baseline", 32, fe_add_row_baseline, fe_weighted_row_sum_baseline, fe_compact_nonzeros_baseline,
     fe_max_steps_baseline, fe_bias_activation_row_baseline, fe_activation_grad_rows_baseline,
-    fe_transpose_baseline, fe_winograd_input_tile_baseline, fe_winograd_grad_tile_baseline,
-    fe_winograd_output_tile_baseline, fe_winograd_filter_baseline,
+    fe_transpose_baseline, fe_winograd_input_tile_baseline, fe_winograd_points_baseline,
+    fe_winograd_output_tile_baseline,
     fe_update_row_baseline, fe_lstm_step_forward_baseline, fe_lstm_step_backward_baseline,
 };
 #ifdef FE_HAVE_X86_ISAS
 static const fe_isa_table avx2_table = {
     "avx2", 32, fe_add_row_avx2, fe_weighted_row_sum_avx2, fe_compact_nonzeros_avx2,
     fe_max_steps_avx2, fe_bias_activation_row_avx2, fe_activation_grad_rows_avx2,
-    fe_transpose_avx2, fe_winograd_input_tile_avx2, fe_winograd_grad_tile_avx2,
-    fe_winograd_output_tile_avx2, fe_winograd_filter_avx2,
+    fe_transpose_avx2, fe_winograd_input_tile_avx2, fe_winograd_points_avx2,
+    fe_winograd_output_tile_avx2,
     fe_update_row_avx2, fe_lstm_step_forward_avx2, fe_lstm_step_backward_avx2,
 };
 static const fe_isa_table avx512_table = {
     "avx512", 64, fe_add_row_avx512, fe_weighted_row_sum_avx512, fe_compact_nonzeros_avx512,
     fe_max_steps_avx512, fe_bias_activation_row_avx512, fe_activation_grad_rows_avx512,
-    fe_transpose_avx512, fe_winograd_input_tile_avx512, fe_winograd_grad_tile_avx512,
-    fe_winograd_output_tile_avx512, fe_winograd_filter_avx512,
+    fe_transpose_avx512, fe_winograd_input_tile_avx512, fe_winograd_points_avx512,
+    fe_winograd_output_tile_avx512,
     fe_update_row_avx512, fe_lstm_step_forward_avx512, fe_lstm_step_backward_avx512,
 };
 #endif

@@ -52,15 +52,15 @@ typedef struct {
     /* dst[c * ld_dst + r] = src[r * ld_src + c] for r < rows, c < cols */
     void (*transpose)(float *dst, int64_t ld_dst, const float *src, int64_t ld_src,
                       int64_t rows, int64_t cols);
-    /* Winograd F(m, 7 - m) point transforms of one tile, see winograd_simd.c:
-     * six input rows d[6] or gradient rows g[6] to six points v (ld apart);
+    /* Winograd F(m, 7 - m) point transforms, see winograd_simd.c: six input
+     * rows d[6] of a tile, or the coefficient rows c[6] of a polynomial (a
+     * tile's gradient rows, the kernel's taps), to six points v (ld apart);
      * six points m (ld apart) to `outputs` output rows y[5]. */
     void (*winograd_input_tile)(float *v, int64_t ld, const float *const *d, int64_t n);
-    void (*winograd_grad_tile)(float *v, int64_t ld, const float *const *g, int64_t n);
+    void (*winograd_points)(float *v, int64_t ld, const float *const *c, const float *scale,
+                            int64_t n);
     void (*winograd_output_tile)(float *const *y, const float *m, int64_t ld, const float *b,
                                  int64_t n, int relu, int outputs);
-    /* The kernel's six points u (6, size) from its taps w (taps, size) */
-    void (*winograd_filter)(float *u, const float *w, int64_t size, int taps, int flip);
     /* One optimizer step on a row of n parameters: w[n], slots[k][n], g[n]. */
     void (*update_row)(const fe_optimizer *opt, float *w, float *const *slots,
                        const float *g, int64_t n);
@@ -103,13 +103,11 @@ int fe_isa_select(const char *name);
                                int64_t ld_src, int64_t rows, int64_t cols);    \
     void fe_winograd_input_tile_##suffix(float *v, int64_t ld,                 \
                                          const float *const *d, int64_t n);    \
-    void fe_winograd_grad_tile_##suffix(float *v, int64_t ld,                  \
-                                        const float *const *g, int64_t n);     \
+    void fe_winograd_points_##suffix(float *v, int64_t ld, const float *const *c, \
+                                     const float *scale, int64_t n);           \
     void fe_winograd_output_tile_##suffix(float *const *y, const float *m,     \
                                           int64_t ld, const float *b,          \
                                           int64_t n, int relu, int outputs);   \
-    void fe_winograd_filter_##suffix(float *u, const float *w, int64_t size,   \
-                                     int taps, int flip);                      \
     void fe_update_row_##suffix(const fe_optimizer *opt, float *w,             \
                                 float *const *slots, const float *g, int64_t n);
 FE_ISA_DECLARE(baseline)

@@ -111,6 +111,23 @@ void fe_winograd_conv(fe_sgemm_fn sgemm, int parallel, int64_t batch, float *out
     }
 }
 
+/* G's rows are point_p^k over the product of (point_p - point_q) for the
+ * other finite points q; infinity's takes the last tap. */
+static const float filter_scale[POINTS] = {0.25f, -1.0f / 6, -1.0f / 6, 1.0f / 24, 1.0f / 24, 1.0f};
+#define FILTER_CHUNK 1024
+
+void fe_winograd_filter(float *u, const float *w, int64_t size, int64_t taps, int flip) {
+    static const float zeros[FILTER_CHUNK];
+    for (int64_t i0 = 0; i0 < size; i0 += FILTER_CHUNK) {
+        const float *coefficients[POINTS];
+        for (int64_t k = 0; k < MAX_OUTPUTS; k++)
+            coefficients[k] = k < taps ? w + (flip ? taps - 1 - k : k) * size + i0 : zeros;
+        coefficients[POINTS - 1] = coefficients[taps - 1];
+        fe_isa->winograd_points(u + i0, size, coefficients, filter_scale,
+                                min64(FILTER_CHUNK, size - i0));
+    }
+}
+
 static int64_t chunk_count(int64_t total) {
     return min64(FE_WINOGRAD_CHUNKS, ceil_div(total, FE_WINOGRAD_MIN_CHUNK));
 }
@@ -124,15 +141,14 @@ int64_t fe_winograd_partials_size(int64_t total, int64_t n_x, int64_t n_dz) {
  * dw: (taps, size); partials: (chunks, 6, size) */
 static void filter_grad_points(float *dw, const float *partials, int64_t chunks, int64_t size,
                                int64_t taps, int64_t i0, int64_t i1) {
+    static const float point[POINTS - 1] = {0.0f, 1.0f, -1.0f, 2.0f, -2.0f};
     float g[MAX_OUTPUTS][POINTS];  /* G^T */
     for (int64_t k = 0; k < taps; k++) {
-        const float sign = k % 2 ? -1.0f : 1.0f, power = (float)(1 << k);
-        g[k][0] = k == 0 ? 0.25f : 0.0f;
-        g[k][1] = -1.0f / 6;
-        g[k][2] = -sign / 6;
-        g[k][3] = power / 24;
-        g[k][4] = sign * power / 24;
-        g[k][5] = k == taps - 1;
+        for (int p = 0; p < POINTS - 1; p++) {
+            g[k][p] = filter_scale[p];
+            for (int64_t i = 0; i < k; i++) g[k][p] *= point[p];
+        }
+        g[k][POINTS - 1] = k == taps - 1;
     }
     #pragma omp simd
     for (int64_t i = i0; i < i1; i++) {
@@ -170,7 +186,7 @@ void fe_winograd_filter_grad(fe_sgemm_fn sgemm, int parallel, int64_t batch, flo
                 for (int i = 0; i < MAX_OUTPUTS; i++)
                     g[i] = i < outputs ? step_row(&dz, b, t + i, s.zeros) : s.zeros;
                 g[POINTS - 1] = g[outputs - 1];
-                fe_isa->winograd_grad_tile(s.b + (tile - t0) * n_dz, tiles * n_dz, g, n_dz);
+                fe_isa->winograd_points(s.b + (tile - t0) * n_dz, tiles * n_dz, g, NULL, n_dz);
             }
             for (int p = 0; p < POINTS; p++)
                 fe_gemm(sgemm, 1, 0, (int)n_x, (int)n_dz, (int)(t1 - t0), 1.0f,

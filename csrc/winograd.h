@@ -38,8 +38,14 @@ int64_t fe_winograd_slot_size(int64_t total, int64_t n_in, int64_t n_out);
 /* Partial sums of fe_winograd_filter_grad over `total` tiles, in floats. */
 int64_t fe_winograd_partials_size(int64_t total, int64_t n_x, int64_t n_dz);
 
+/* u[p] = sum over k < taps of G[p, k] * w[flip ? taps - 1 - k : k]: the
+ * kernel's six points.
+ * u: (6, size) out
+ * w: (taps, size) */
+void fe_winograd_filter(float *u, const float *w, int64_t size, int64_t taps, int flip);
+
 /* out[b, t] = act(sum over k < taps of in[b, t + k - pad_left] @ w_k + bias)
- * for t < out_steps, in the transformed form: u = fe_isa->winograd_filter(w).
+ * for t < out_steps, in the transformed form: u = fe_winograd_filter(w).
  * out:     (batch, out_steps, n_out)
  * in:      batch sequences of in.n channels
  * u:       (6, in.n, n_out), or (6, n_out, in.n) if trans_u

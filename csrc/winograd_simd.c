@@ -22,22 +22,26 @@ void FE_ISA_FN(fe_winograd_input_tile)(float *restrict v, int64_t ld, const floa
     }
 }
 
-/* v[p] = (A g)[p]: up to five output-gradient rows g[0..4] (zero rows past
- * the tile's m) and g[5] = g[m - 1], the row infinity takes, to six points. */
-void FE_ISA_FN(fe_winograd_grad_tile)(float *restrict v, int64_t ld, const float *const *g,
-                                      int64_t n) {
-    const float *restrict g0 = g[0], *restrict g1 = g[1], *restrict g2 = g[2];
-    const float *restrict g3 = g[3], *restrict g4 = g[4], *restrict last = g[5];
+/* v[p] = scale[p] * (the polynomial with coefficient rows c[0..4] at point
+ * p), infinity taking c[5], the polynomial's last coefficient row (zero rows
+ * past its degree; scale NULL: 1). With the gradient rows of a tile as the
+ * coefficients this is A g; with the kernel's taps, scaled, G w. */
+void FE_ISA_FN(fe_winograd_points)(float *restrict v, int64_t ld, const float *const *c,
+                                   const float *scale, int64_t n) {
+    const float *restrict c0 = c[0], *restrict c1 = c[1], *restrict c2 = c[2];
+    const float *restrict c3 = c[3], *restrict c4 = c[4], *restrict last = c[5];
+    float s[6] = {1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f};
+    for (int p = 0; scale && p < 6; p++) s[p] = scale[p];
     #pragma omp simd
     for (int64_t j = 0; j < n; j++) {
-        const float e1 = g0[j] + g2[j] + g4[j], o1 = g1[j] + g3[j];
-        const float e2 = g0[j] + 4.0f * g2[j] + 16.0f * g4[j], o2 = 2.0f * g1[j] + 8.0f * g3[j];
-        v[j] = g0[j];
-        v[ld + j] = e1 + o1;
-        v[2 * ld + j] = e1 - o1;
-        v[3 * ld + j] = e2 + o2;
-        v[4 * ld + j] = e2 - o2;
-        v[5 * ld + j] = last[j];
+        const float e1 = c0[j] + c2[j] + c4[j], o1 = c1[j] + c3[j];
+        const float e2 = c0[j] + 4.0f * c2[j] + 16.0f * c4[j], o2 = 2.0f * c1[j] + 8.0f * c3[j];
+        v[j] = s[0] * c0[j];
+        v[ld + j] = s[1] * (e1 + o1);
+        v[2 * ld + j] = s[2] * (e1 - o1);
+        v[3 * ld + j] = s[3] * (e2 + o2);
+        v[4 * ld + j] = s[4] * (e2 - o2);
+        v[5 * ld + j] = s[5] * last[j];
     }
 }
 
@@ -66,33 +70,5 @@ void FE_ISA_FN(fe_winograd_output_tile)(float *const *y, const float *restrict m
         y2[j] = relu & !(r2 > 0.0f) ? 0.0f : r2;
         y3[j] = relu & !(r3 > 0.0f) ? 0.0f : r3;
         y4[j] = relu & !(r4 > 0.0f) ? 0.0f : r4;
-    }
-}
-
-/* The kernel's points: u[p] = sum over k < taps of G[p, k] * w[flip ? taps
- * - 1 - k : k]; G[p, k] = point_p^k / prod over other finite points q of
- * (point_p - point_q), and infinity's row takes the last tap alone.
- * u: (6, size); w: (taps, size) */
-void FE_ISA_FN(fe_winograd_filter)(float *restrict u, const float *restrict w, int64_t size,
-                                   int taps, int flip) {
-    const float *restrict w0 = w + (flip ? taps - 1 : 0) * size;
-    const float *restrict w1 = w + (flip ? taps - 2 : 1) * size;
-    const float *restrict w2 = taps > 2 ? w + (flip ? taps - 3 : 2) * size : w0;
-    const float *restrict w3 = taps > 3 ? w + (flip ? taps - 4 : 3) * size : w0;
-    const float *restrict w4 = taps > 4 ? w + (flip ? 0 : 4) * size : w0;
-    const float *restrict last = w + (flip ? 0 : taps - 1) * size;
-    /* taps past the kernel's are weighted 0 */
-    const float c2 = taps > 2, c3 = taps > 3, c4 = taps > 4;
-    #pragma omp simd
-    for (int64_t i = 0; i < size; i++) {
-        const float even = w0[i] + c2 * w2[i] + c4 * w4[i], odd = w1[i] + c3 * w3[i];
-        const float even2 = w0[i] + 4.0f * c2 * w2[i] + 16.0f * c4 * w4[i];
-        const float odd2 = 2.0f * w1[i] + 8.0f * c3 * w3[i];
-        u[i] = 0.25f * w0[i];
-        u[size + i] = (even + odd) * (-1.0f / 6);
-        u[2 * size + i] = (even - odd) * (-1.0f / 6);
-        u[3 * size + i] = (even2 + odd2) * (1.0f / 24);
-        u[4 * size + i] = (even2 - odd2) * (1.0f / 24);
-        u[5 * size + i] = last[i];
     }
 }
