@@ -30,15 +30,16 @@ CONV_CASES = [  # kernel_size, strides, dilation_rate, padding, activation
 
 def keras_grads(layer, x, projection):
     """(output, d(sum(out * projection))/dx, [d/dweights]) of a built Keras layer."""
-    weights = [jnp.asarray(v.value) for v in layer.trainable_variables]
+    # Copies both ways: no array here shares memory with jax's buffers.
+    weights = [jnp.array(v.value) for v in layer.trainable_variables]
 
     def loss(x, weights):
         out, _ = layer.stateless_call(weights, [], x)
         return jnp.sum(out * projection), out
 
     (_, out), (dx, dweights) = jax.value_and_grad(loss, argnums=(0, 1), has_aux=True)(
-        jnp.asarray(x), weights)
-    return np.asarray(out), np.asarray(dx), [np.asarray(g) for g in dweights]
+        jnp.array(x), weights)
+    return np.array(out), np.array(dx), [np.array(g) for g in dweights]
 
 
 @pytest.mark.parametrize("steps", [11, 12])
