@@ -8,9 +8,9 @@
 #define MAX_OUTPUTS 5 /* output steps per tile: 7 - taps */
 /* A GEMM block takes about 1/FE_WINOGRAD_TASKS of the tiles, from
  * FE_WINOGRAD_MIN_TILES up to FE_WINOGRAD_MAX_TILES: every GEMM packs its
- * (n_in, n_out) point of the kernel, which costs as much as the products of
- * 50 tiles (64 x 400 x 128 -> 250: forward 14.6 ms on one thread with
- * 56-tile blocks, 12.3 ms with 512; 1024 ran slower). */
+ * (n_in, n_out) point of the kernel again, so small blocks repeat that work
+ * (64 x 400 x 128 -> 250, forward on one thread: 18.4 ms with 56-tile
+ * blocks, 14.6 with 128, 12.3 with 512; 1024 ran slower on two threads). */
 #define FE_WINOGRAD_TASKS 16
 #define FE_WINOGRAD_MIN_TILES 64
 #define FE_WINOGRAD_MAX_TILES 512
