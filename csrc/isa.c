@@ -1,28 +1,28 @@
 #include <string.h>
 #include "isa.h"
 
-static const fe_isa_table baseline_table = {
-    "baseline", 32, fe_add_row_baseline, fe_weighted_row_sum_baseline, fe_compact_nonzeros_baseline,
-    fe_max_steps_baseline, fe_bias_activation_row_baseline, fe_activation_grad_rows_baseline,
-    fe_transpose_baseline, fe_winograd_input_tile_baseline, fe_winograd_points_baseline,
-    fe_winograd_output_tile_baseline,
-    fe_update_row_baseline, fe_lstm_step_forward_baseline, fe_lstm_step_backward_baseline,
-};
+/* The table of the functions built with one ISA's suffix; row_block: four
+ * of its vectors, in floats. */
+#define FE_ISA_TABLE(suffix, block)                                                          \
+    {                                                                                        \
+        .name = #suffix, .row_block = block, .add_row = fe_add_row_##suffix,                 \
+        .weighted_row_sum = fe_weighted_row_sum_##suffix,                                    \
+        .compact_nonzeros = fe_compact_nonzeros_##suffix, .max_steps = fe_max_steps_##suffix, \
+        .bias_activation_row = fe_bias_activation_row_##suffix,                              \
+        .activation_grad_rows = fe_activation_grad_rows_##suffix,                            \
+        .transpose = fe_transpose_##suffix,                                                  \
+        .winograd_input_tile = fe_winograd_input_tile_##suffix,                              \
+        .winograd_points = fe_winograd_points_##suffix,                                      \
+        .winograd_output_tile = fe_winograd_output_tile_##suffix,                            \
+        .update_row = fe_update_row_##suffix,                                                \
+        .lstm_step_forward = fe_lstm_step_forward_##suffix,                                  \
+        .lstm_step_backward = fe_lstm_step_backward_##suffix,                                \
+    }
+
+static const fe_isa_table baseline_table = FE_ISA_TABLE(baseline, 32);
 #ifdef FE_HAVE_X86_ISAS
-static const fe_isa_table avx2_table = {
-    "avx2", 32, fe_add_row_avx2, fe_weighted_row_sum_avx2, fe_compact_nonzeros_avx2,
-    fe_max_steps_avx2, fe_bias_activation_row_avx2, fe_activation_grad_rows_avx2,
-    fe_transpose_avx2, fe_winograd_input_tile_avx2, fe_winograd_points_avx2,
-    fe_winograd_output_tile_avx2,
-    fe_update_row_avx2, fe_lstm_step_forward_avx2, fe_lstm_step_backward_avx2,
-};
-static const fe_isa_table avx512_table = {
-    "avx512", 64, fe_add_row_avx512, fe_weighted_row_sum_avx512, fe_compact_nonzeros_avx512,
-    fe_max_steps_avx512, fe_bias_activation_row_avx512, fe_activation_grad_rows_avx512,
-    fe_transpose_avx512, fe_winograd_input_tile_avx512, fe_winograd_points_avx512,
-    fe_winograd_output_tile_avx512,
-    fe_update_row_avx512, fe_lstm_step_forward_avx512, fe_lstm_step_backward_avx512,
-};
+static const fe_isa_table avx2_table = FE_ISA_TABLE(avx2, 32);
+static const fe_isa_table avx512_table = FE_ISA_TABLE(avx512, 64);
 #endif
 
 /* The tables this build has, best last. */
