@@ -43,15 +43,13 @@ int64_t fe_winograd_slot_size(int64_t total, int64_t n_in, int64_t n_out) {
  * MAX_OUTPUTS rows that output steps past the end are written to. */
 typedef struct {
     float *a, *b, *zeros, *discard;
-    int64_t tiles;
 } slot;
 
 static slot slot_of(float *scratch, int64_t slot_size, int64_t tiles, int64_t n_a, int64_t n_b) {
     slot s;
-    s.tiles = tiles;
     s.a = scratch + omp_get_thread_num() * slot_size;
-    s.b = s.a + round_up(POINTS * s.tiles * n_a, 16);
-    s.zeros = s.b + round_up(POINTS * s.tiles * n_b, 16);
+    s.b = s.a + round_up(POINTS * tiles * n_a, 16);
+    s.zeros = s.b + round_up(POINTS * tiles * n_b, 16);
     s.discard = s.zeros + row_size(n_a, n_b);
     memset(s.zeros, 0, (size_t)max64(n_a, n_b) * sizeof(float));
     return s;
