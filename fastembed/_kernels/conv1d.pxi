@@ -82,24 +82,26 @@ cdef class Conv1DPlan:
         self.winograd = None
         self.slots = 0
 
+    def _strategy(self, int winograd):
+        if winograd:
+            return "winograd"
+        return "im2col" if self.plan.im2col else "strided"
+
     @property
     def strategy(self):
         """How the forward pass runs."""
-        if self.plan.winograd_forward:
-            return "winograd"
-        return "im2col" if self.plan.im2col else "strided"
+        return self._strategy(self.plan.winograd_forward)
 
     @property
     def backward_strategy(self):
         """How the backward pass runs its dense products."""
-        if self.plan.winograd_backward:
-            return "winograd"
-        return "im2col" if self.plan.im2col else "strided"
+        return self._strategy(self.plan.winograd_backward)
 
     cdef float *_winograd_scratch(self):
         """The winograd scratch, with a slot for each thread the kernels may use
-        now (NULL unless the plan runs either pass by Winograd)."""
-        if not (self.plan.winograd_forward or self.plan.winograd_backward):
+        now (NULL unless the plan runs either pass by Winograd: then it has a
+        slot size)."""
+        if not self.plan.winograd_slot:
             return NULL
         cdef int threads = omp_get_max_threads()
         if threads > self.slots:
