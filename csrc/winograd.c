@@ -134,20 +134,24 @@ int64_t fe_winograd_partials_size(int64_t total, int64_t n_x, int64_t n_dz) {
     return chunk_count(total) * POINTS * n_x * n_dz;
 }
 
-/* dw[k][i] = sum over points p of G[p, k] * (sum over chunks of
- * partials[c][p][i]) for i in [i0, i1), G as in fe_winograd_filter.
- * dw: (taps, size); partials: (chunks, 6, size) */
-static void filter_grad_points(float *dw, const float *partials, int64_t chunks, int64_t size,
-                               int64_t taps, int64_t i0, int64_t i1) {
+/* G^T, as in fe_winograd_filter: gt[k][p] = G[p, k] for k < taps. */
+static void filter_transpose(float gt[MAX_OUTPUTS][POINTS], int64_t taps) {
     static const float point[POINTS - 1] = {0.0f, 1.0f, -1.0f, 2.0f, -2.0f};
-    float g[MAX_OUTPUTS][POINTS];  /* G^T */
     for (int64_t k = 0; k < taps; k++) {
         for (int p = 0; p < POINTS - 1; p++) {
-            g[k][p] = filter_scale[p];
-            for (int64_t i = 0; i < k; i++) g[k][p] *= point[p];
+            gt[k][p] = filter_scale[p];
+            for (int64_t i = 0; i < k; i++) gt[k][p] *= point[p];
         }
-        g[k][POINTS - 1] = k == taps - 1;
+        gt[k][POINTS - 1] = k == taps - 1;
     }
+}
+
+/* dw[k][i] = sum over points p of g[k][p] * (sum over chunks of
+ * partials[c][p][i]) for i in [i0, i1).
+ * dw: (taps, size); g: G^T; partials: (chunks, 6, size) */
+static void filter_grad_points(float *dw, const float g[MAX_OUTPUTS][POINTS],
+                               const float *partials, int64_t chunks, int64_t size,
+                               int64_t taps, int64_t i0, int64_t i1) {
     #pragma omp simd
     for (int64_t i = i0; i < i1; i++) {
         float w[POINTS];
@@ -194,8 +198,10 @@ void fe_winograd_filter_grad(fe_sgemm_fn sgemm, int parallel, int64_t batch, flo
         }
     }
     const int64_t block = 1024;
+    float gt[MAX_OUTPUTS][POINTS];
+    filter_transpose(gt, taps);
     #pragma omp parallel for schedule(static) \
         if (parallel && chunks * POINTS * size >= FE_PARALLEL_MIN_WORK)
     for (int64_t i0 = 0; i0 < size; i0 += block)
-        filter_grad_points(dw, partials, chunks, size, taps, i0, min64(size, i0 + block));
+        filter_grad_points(dw, gt, partials, chunks, size, taps, i0, min64(size, i0 + block));
 }
