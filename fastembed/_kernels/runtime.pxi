@@ -69,7 +69,8 @@ cdef class TeamChoice:
     300 us on two distant ones and 234 us on one. Results do not depend on
     the choice (every kernel gives the same bits for any team size)."""
     cdef double recent[2][FE_RECENT]  # ns of the last calls of [team, alone]
-    cdef int64_t seen[2], calls, interval
+    cdef int64_t seen[2]  # timed calls of [team, alone]
+    cdef int64_t calls, interval
     cdef int alone, saved_threads
 
     def __cinit__(self):
