@@ -149,13 +149,46 @@ class ModelCheckpoint(Callback, _MonitorMixin):
         (self.model.save_weights if self.save_weights_only else self.model.save)(path)
 
 
-def as_list(callbacks):
-    if callbacks is None:
-        return []
-    callbacks = list(callbacks)
-    for callback in callbacks:
-        if not isinstance(callback, Callback):
-            raise TypeError(f"callbacks must be Callback instances, got {callback!r}")
-    return callbacks
+class CallbackList:
+    """The callbacks of one fit (the user's, then History), each hook called
+    on all of them in order; batch hooks only on those that override them.
+    Hooks get their logs positionally, as Keras's CallbackList passes them
+    (LambdaCallback functions are written as `lambda epoch, logs: ...`)."""
 
+    def __init__(self, callbacks, history, model, params):
+        if callbacks is None:
+            callbacks = []
+        elif isinstance(callbacks, Callback):
+            callbacks = [callbacks]
+        self.callbacks = list(callbacks) + [history]
+        for callback in self.callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(f"callbacks must be Callback instances, got {callback!r}")
+            callback.set_model(model)
+            callback.set_params(params)
+        self._batch_callbacks = [c for c in self.callbacks if c.uses_batch_hooks()]
+        self.batch_hooks = bool(self._batch_callbacks)
 
+    def on_train_begin(self):
+        for callback in self.callbacks:
+            callback.on_train_begin(None)
+
+    def on_train_end(self, logs):
+        for callback in self.callbacks:
+            callback.on_train_end(logs)
+
+    def on_epoch_begin(self, epoch):
+        for callback in self.callbacks:
+            callback.on_epoch_begin(epoch, None)
+
+    def on_epoch_end(self, epoch, logs):
+        for callback in self.callbacks:
+            callback.on_epoch_end(epoch, logs)
+
+    def on_train_batch_begin(self, step):
+        for callback in self._batch_callbacks:
+            callback.on_train_batch_begin(step, None)
+
+    def on_train_batch_end(self, step, logs):
+        for callback in self._batch_callbacks:
+            callback.on_train_batch_end(step, logs)

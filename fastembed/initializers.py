@@ -42,14 +42,34 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
+    """A scalar filling the shape, or an array broadcast to it (Keras 3's
+    spelling of pretrained vectors: Embedding(n, d,
+    embeddings_initializer=Constant(matrix))). Its config holds the value as
+    a float, or a nested list for an array (Keras's {"class_name":
+    "__numpy__", ...} serialisation of an array is read too)."""
+
     def __init__(self, value=0.0):
-        self.value = float(value)
+        if isinstance(value, dict) and value.get("class_name") in ("__numpy__", "__tensor__"):
+            value = value.get("config", {}).get("value")
+        try:
+            if value is None:
+                raise TypeError
+            self.value = float(value) if np.ndim(value) == 0 else np.array(value, np.float32)
+        except (TypeError, ValueError):
+            raise ValueError(f"Constant needs a number or an array of numbers, got "
+                             f"value={value!r}") from None
 
     def sample(self, shape):
-        return np.full(shape, self.value)
+        if isinstance(self.value, float):
+            return np.full(shape, self.value)
+        try:
+            return np.broadcast_to(self.value, shape)
+        except ValueError:
+            raise ValueError(f"Constant: the value of shape {self.value.shape} cannot be "
+                             f"broadcast to the requested shape {tuple(shape)}") from None
 
     def get_config(self):
-        return {"value": self.value}
+        return {"value": self.value if isinstance(self.value, float) else self.value.tolist()}
 
 
 class RandomUniform(Initializer):

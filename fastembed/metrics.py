@@ -24,7 +24,7 @@ class Metric:
             self._count += float(weights.sum())
 
     def result(self):
-        return self._total / self._count if self._count else 0.0
+        return float(self._total / self._count) if self._count else 0.0
 
     def per_sample(self, y_true, y_pred):
         raise NotImplementedError

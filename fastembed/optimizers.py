@@ -7,7 +7,7 @@ Embedding(sparse=True)) or with Keras's dense semantics in one streaming pass.
 import numpy as np
 
 from fastembed import _kernels
-from fastembed.layers.layer import RowGrad
+from fastembed.engine.variable import RowGrad
 
 
 class Optimizer:
@@ -98,6 +98,17 @@ class Optimizer:
                 self._rule.apply_dense(variable.value, slots, np.ascontiguousarray(grad, np.float32))
             variable.grad = None
         self.iterations += 1
+
+    @property
+    def built(self):
+        """Whether the optimizer has made its per-weight state (at its first step)."""
+        return bool(self._slots)
+
+    def count_params(self):
+        """Its variables, as Keras counts them: the slots, the iteration
+        counter and the learning rate (unless a schedule)."""
+        slots = sum(s.size for slots in self._slots.values() for s in slots)
+        return slots + 1 + int(not callable(self.learning_rate))
 
     def variables_state(self, variables):
         """Slot arrays of the given variables, in order (for saving)."""

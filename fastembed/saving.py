@@ -59,3 +59,27 @@ def read_archive(path, file_format):
         raise ValueError(f"{path!r} is not a {file_format} file (found format {found!r})")
     metadata = json.loads(_decode_text(entries.pop("__metadata__"))) if "__metadata__" in entries else None
     return entries, metadata
+
+
+def serialize_layer(layer):
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize_layer(entry, custom_objects=None):
+    """A layer (or a nested model) from {"class_name", "config"}: fastembed's
+    classes, or custom_objects for a user's own."""
+    from fastembed import layers as layers_module
+    from fastembed import models as models_module
+    from fastembed.engine.layer import Layer
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        raise ValueError(f"A layer entry must be a dict with 'class_name' and 'config', "
+                         f"got {entry!r}")
+    name = entry.get("class_name")
+    layer_class = (custom_objects or {}).get(name) or getattr(layers_module, str(name), None) \
+        or getattr(models_module, str(name), None)
+    if not (isinstance(layer_class, type) and issubclass(layer_class, Layer)):
+        raise ValueError(f"Unknown layer class {name!r}; pass it in custom_objects")
+    config = dict(entry["config"])
+    if hasattr(layer_class, "graph") or name in ("Sequential", "Functional", "Model"):
+        return layer_class.from_config(config, custom_objects)
+    return layer_class.from_config(config)

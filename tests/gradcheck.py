@@ -1,6 +1,8 @@
 """Finite-difference gradient checks for layers (shared by the layer tests)."""
 import numpy as np
 
+from fastembed.engine import record
+
 
 def _perturbed_loss(layer, x, mask, projection, array, flat_index, delta):
     original = array.flat[flat_index]
@@ -18,9 +20,11 @@ def check_layer_gradients(layer, x, mask=None, eps=1e-2, rtol=2e-2, atol=2e-3,
     float array and check_input) and of every trainable weight."""
     rng = np.random.default_rng(seed)
     x = np.array(x, copy=True)
-    out = layer(x, mask=mask)
+    for w in layer.weights:
+        w.grad = None  # backward adds into grad: start from none
+    out, context = record(layer, x, mask=mask, needs_input_grad=check_input)
     projection = rng.standard_normal(out.shape)
-    grad_x = layer.backward(projection.astype(np.float32), input_grad=check_input)
+    grad_x = layer.backward(context, projection.astype(np.float32))
     targets = [(f"weight {w.name}", w.value, w.grad) for w in layer.trainable_weights]
     if check_input:
         assert x.dtype == np.float32

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from fastembed import layers
+from fastembed.engine import record
 from fastembed.models import Sequential
 
 CONV_CASES = [  # kernel_size, strides, dilation_rate, padding, activation
@@ -53,12 +54,12 @@ def test_conv1d_matches_keras(kernel_size, strides, dilation, padding, activatio
     layer = layers.Conv1D(5, kernel_size, **kwargs)
     layer.build_for((None,) + x.shape[1:])
     layer.set_weights([np.asarray(w) for w in keras_layer.get_weights()])
-    y = layer(x)
+    y, context = record(layer, x)
     assert y.shape == tuple(keras_layer.compute_output_shape(x.shape))
     projection = rng.standard_normal(y.shape).astype(np.float32)
     k_out, k_dx, (k_dkernel, k_dbias) = keras_grads(keras_layer, x, projection)
     np.testing.assert_allclose(y, k_out, rtol=1e-5, atol=1e-5)
-    dx = layer.backward(projection)
+    dx = layer.backward(context, projection)
     np.testing.assert_allclose(dx, k_dx, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(layer.kernel.grad, k_dkernel, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(layer.bias.grad, k_dbias, rtol=1e-5, atol=1e-5)
@@ -76,11 +77,12 @@ def test_winograd_sized_conv1d_matches_keras(padding, activation):
     layer = layers.Conv1D(128, 3, padding=padding, activation=activation)
     layer.build_for((None,) + x.shape[1:])
     layer.set_weights([np.asarray(w) for w in keras_layer.get_weights()])
-    y = layer(x)
-    assert layer._plan(x.shape).strategy == "winograd"  # 128 channels and filters, kernel 3
+    y, context = record(layer, x)
+    # 128 channels and filters, kernel 3: the plan (in the call's workspace) is Winograd's.
+    assert layer._plan(context, x.shape).strategy == "winograd"
     projection = rng.standard_normal(y.shape).astype(np.float32)
     k_out, k_dx, (k_dkernel, k_dbias) = keras_grads(keras_layer, x, projection)
-    dx = layer.backward(projection)
+    dx = layer.backward(context, projection)
     # Winograd's transforms scale the rounding with the largest values: over
     # 300 weight draws its outputs came within 2.8e-6 of Keras's relative to
     # the largest output (up to 1.1e-5 absolute, outputs up to about 4). The
@@ -133,11 +135,11 @@ def test_pooling_matches_keras(name, args, kwargs, steps):
     x = rng.standard_normal((3, steps, 4)).astype(np.float32)
     keras_layer = getattr(keras.layers, name)(*args, **kwargs)
     layer = getattr(layers, name)(*args, **kwargs)
-    y = layer(x)
+    y, context = record(layer, x)
     projection = rng.standard_normal(y.shape).astype(np.float32)
     k_out, k_dx, _ = keras_grads(keras_layer, x, projection)
     np.testing.assert_allclose(y, k_out, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(layer.backward(projection), k_dx, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(layer.backward(context, projection), k_dx, rtol=1e-6, atol=1e-6)
     assert layer.get_config()["data_format"] == keras_layer.get_config()["data_format"]
 
 
@@ -197,7 +199,10 @@ def test_seed_cnn_fit_history_matches_keras(conv_kwargs):
     np.testing.assert_allclose(fh["loss"], kh["loss"], rtol=1e-4, atol=0)
     assert kh["loss"][-1] < kh["loss"][0]  # the task is learnt, not a flat history
     if conv_kwargs.get("kernel_size") == 3:
-        assert fm.layers[1]._plan((32, LENGTH, 128)).strategy == "winograd"
+        # The plans live in the workspace of the conv node's context on the training tape.
+        conv = fm.layers[1]
+        context = fm._train_tape[[step[0] for step in fm.graph.steps].index(conv)]
+        assert context.workspace["plans"][(32, LENGTH, 128)].strategy == "winograd"
 
 
 def test_keras_aliases():

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastembed._kernels import _core
+from fastembed.engine import record
 from fastembed.layers import LSTM, Bidirectional
 from fastembed.layers.lstm import _dropout_mask
 from gradcheck import check_layer_gradients
@@ -126,12 +127,12 @@ def test_forward_and_backward_match_numpy(case, isa):
     mask = _random_mask(rng, B, T) if masked else None
     layer = _layer(U, x, **case)
     act, ract = layer.activation.name, layer.recurrent_activation.name
-    out = layer(x, mask=mask)
+    out, context = record(layer, x, mask=mask)
     hs, h, c, tape = ref_forward(x, layer.kernel.value, layer.recurrent_kernel.value,
                                  _bias(layer), act, ract, mask, layer.go_backwards)
     np.testing.assert_allclose(out, hs if layer.return_sequences else h, atol=2e-6, rtol=1e-5)
     grad = rng.standard_normal(out.shape).astype(np.float32)
-    dx = layer.backward(grad)
+    dx = layer.backward(context, grad)
     ref = ref_backward(x, layer.kernel.value, layer.recurrent_kernel.value, tape,
                        dh_seq=grad if layer.return_sequences else None,
                        dh_last=None if layer.return_sequences else grad, act=act, ract=ract)
@@ -149,13 +150,13 @@ def test_property_any_shape_matches_numpy(B, T, I, U, reverse, masked, seed):
     x = rng.standard_normal((B, T, I)).astype(np.float32)
     mask = rng.random((B, T)) > 0.4 if masked else None
     layer = _layer(U, x, weight_seed=seed, return_sequences=True, return_state=True, go_backwards=reverse)
-    out, h, c = layer(x, mask=mask)
+    (out, h, c), context = record(layer, x, mask=mask)
     hs, h_ref, c_ref, tape = ref_forward(x, layer.kernel.value, layer.recurrent_kernel.value,
                                          layer.bias.value, mask=mask, reverse=reverse)
     for got, ref in ((out, hs), (h, h_ref), (c, c_ref)):
         np.testing.assert_allclose(got, ref, atol=2e-6, rtol=1e-5)
     d_out, d_h, d_c = (rng.standard_normal(a.shape).astype(np.float32) for a in (out, h, c))
-    dx = layer.backward([d_out, d_h, d_c])
+    dx = layer.backward(context, [d_out, d_h, d_c])
     ref = ref_backward(x, layer.kernel.value, layer.recurrent_kernel.value, tape,
                        dh_seq=d_out, dh_last=d_h, dc_last=d_c)
     for g, r in zip([dx, layer.kernel.grad, layer.recurrent_kernel.grad, layer.bias.grad], ref):
@@ -184,13 +185,13 @@ def test_state_dropout_and_initial_state_match_numpy():
     masks = np.random.default_rng(7)
     in_mask = _dropout_mask(masks, (B, I), 0.3)
     rec_mask = _dropout_mask(masks, (B, U), 0.4)
-    out = layer(x, training=True, initial_state=[h0, c0])
+    out, context = record(layer, x, training=True, initial_state=[h0, c0])
     x_dropped = x * in_mask[:, None, :]
     hs, _, _, tape = ref_forward(x_dropped, layer.kernel.value, layer.recurrent_kernel.value,
                                  layer.bias.value, h0=h0, c0=c0, rmask=rec_mask)
     np.testing.assert_allclose(out, hs, atol=2e-6, rtol=1e-5)
     grad = rng.standard_normal(out.shape).astype(np.float32)
-    dx = layer.backward(grad)
+    dx = layer.backward(context, grad)
     ref = ref_backward(x_dropped, layer.kernel.value, layer.recurrent_kernel.value, tape,
                        dh_seq=grad, rmask=rec_mask)
     np.testing.assert_allclose(dx, ref[0] * in_mask[:, None, :], atol=1e-5, rtol=1e-4)
@@ -285,8 +286,11 @@ def test_results_are_bitwise_the_same_for_any_thread_count():
     try:
         for threads in (1, 2, 3):
             fastembed.set_num_threads(threads)
-            out = layer(x)
-            results.append([out, layer.backward(grad)] + [w.grad.copy() for w in layer.weights])
+            for w in layer.weights:
+                w.grad = None  # backward adds into grad: one run's gradient each
+            out, context = record(layer, x)
+            results.append([out, layer.backward(context, grad)]
+                           + [w.grad.copy() for w in layer.weights])
     finally:
         fastembed.set_num_threads(before)
     for other in results[1:]:

@@ -8,7 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from fastembed import callbacks, optimizers
+from fastembed import callbacks, engine, optimizers
 from fastembed.layers import Dense, Dropout, Embedding, Flatten, Input
 from fastembed.models import Sequential, load_model
 from fastembed.utils import set_random_seed
@@ -660,14 +660,14 @@ def test_dropout_training_versus_inference():
     layer = Dropout(0.4, seed=0)
     x = np.ones((200, 50), np.float32)
     np.testing.assert_array_equal(layer(x, training=False), x)
-    y = layer(x, training=True)
+    y, context = engine.record(layer, x, training=True)
     kept = y != 0
     assert 0.55 < kept.mean() < 0.65
     np.testing.assert_allclose(y[kept], 1 / 0.6, rtol=1e-6)
-    grad = layer.backward(np.full_like(x, 2.0))
+    grad = layer.backward(context, np.full_like(x, 2.0))
     np.testing.assert_array_equal(grad, 2.0 * y)  # the same mask scales the gradient
-    layer(x, training=False)
-    np.testing.assert_array_equal(layer.backward(np.full_like(x, 2.0)), 2.0)
+    _, context = engine.record(layer, x, training=False)
+    np.testing.assert_array_equal(layer.backward(context, np.full_like(x, 2.0)), 2.0)
 
 
 def test_dropout_in_a_model_is_off_in_predict_and_evaluate_and_on_in_fit():

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastembed import _kernels, activations, losses, metrics, optimizers
-from fastembed.layers import Dense, Embedding, RowGrad, Variable
+from fastembed.engine import RowGrad, Variable, record
+from fastembed.layers import Dense, Embedding
 from gradcheck import check_layer_gradients
 
 F32 = np.float32
@@ -539,8 +540,8 @@ def test_dense_gradients(activation, input_shape, use_bias):
 def test_dense_gradients_of_frozen_layer_reach_the_input_only():
     layer = Dense(3, trainable=False)
     x = np.random.default_rng(12).standard_normal((4, 5)).astype(F32)
-    layer(x)
-    grad_x = layer.backward(np.ones((4, 3), F32))
+    _, context = record(layer, x)
+    grad_x = layer.backward(context, np.ones((4, 3), F32))
     np.testing.assert_allclose(grad_x, np.ones((4, 3)) @ layer.kernel.value.T, rtol=1e-6)
     assert layer.kernel.grad is None and layer.trainable_weights == []
 
@@ -552,7 +553,9 @@ def test_embedding_gradient(indices):
     check_layer_gradients(layer, indices, check_input=False)
     # Duplicates summed: row 4 of the first case gets the gradient of every position holding 4.
     grad = np.random.default_rng(13).standard_normal(indices.shape + (3,)).astype(F32)
-    layer.backward(grad)
+    layer.embeddings.grad = None  # backward adds into grad
+    _, context = record(layer, indices)
+    layer.backward(context, grad)
     dense = np.zeros((10, 3))
     np.add.at(dense, indices, grad)
     row_grad = layer.embeddings.grad

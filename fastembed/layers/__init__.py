@@ -1,6 +1,6 @@
 """Keras layers, one per file."""
-from fastembed.layers.layer import Layer, RowGrad, Variable  # noqa: F401
-from fastembed.layers.input_layer import Input, InputLayer  # noqa: F401
+from fastembed.engine.layer import Layer  # noqa: F401
+from fastembed.engine.input_layer import Input, InputLayer  # noqa: F401
 from fastembed.layers.embedding import Embedding  # noqa: F401
 from fastembed.layers.flatten import Flatten  # noqa: F401
 from fastembed.layers.dense import Dense  # noqa: F401
@@ -16,3 +16,15 @@ from fastembed.layers.global_average_pooling1d import (  # noqa: F401
     GlobalAveragePooling1D, GlobalAveragePooling1D as GlobalAvgPool1D)
 from fastembed.layers.spatial_dropout1d import SpatialDropout1D  # noqa: F401
 from fastembed.layers.bidirectional import Bidirectional  # noqa: F401
+from fastembed.layers.add import Add, add  # noqa: F401
+from fastembed.layers.subtract import Subtract, subtract  # noqa: F401
+from fastembed.layers.multiply import Multiply, multiply  # noqa: F401
+from fastembed.layers.average import Average, average  # noqa: F401
+from fastembed.layers.maximum import Maximum, maximum  # noqa: F401
+from fastembed.layers.minimum import Minimum, minimum  # noqa: F401
+from fastembed.layers.concatenate import Concatenate, concatenate  # noqa: F401
+from fastembed.layers.dot import Dot, dot  # noqa: F401
+from fastembed.layers.reshape import Reshape  # noqa: F401
+from fastembed.layers.repeat_vector import RepeatVector  # noqa: F401
+from fastembed.layers.permute import Permute  # noqa: F401
+from fastembed.layers.activation import Activation  # noqa: F401

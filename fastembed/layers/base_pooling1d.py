@@ -4,7 +4,7 @@ import numpy as np
 from fastembed._kernels._core import pool1d_backward, pool1d_forward
 from fastembed.layers.conv_utils import (as_3d_float32, check_data_format, normalize_int,
                                          normalize_padding, padding_1d)
-from fastembed.layers.layer import Layer
+from fastembed.engine.layer import Layer
 
 
 class BasePooling1D(Layer):
@@ -15,7 +15,6 @@ class BasePooling1D(Layer):
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = check_data_format(data_format, type(self).__name__)
-        self._saved = None
 
     def build(self, input_shape):
         if len(input_shape) != 3:
@@ -23,22 +22,20 @@ class BasePooling1D(Layer):
                              f"got input shape {input_shape}")
         self.built = True
 
-    def _pool(self, x, pool, stride, pad_left, out_steps, mask=None):
+    def _pool(self, context, x, pool, stride, pad_left, out_steps, mask=None):
         """(batch, out_steps, channels) pooled windows of x (batch, steps, channels)."""
-        argmax = np.empty((x.shape[0], out_steps, x.shape[2]), np.int32) \
+        argmax = context.buffer("argmax", (x.shape[0], out_steps, x.shape[2]), np.int32) \
             if self.mode == "max" else None
         out = pool1d_forward(x, pool, stride, pad_left, out_steps, self.mode, mask=mask,
                              argmax=argmax)
-        self._saved = (x.shape, pool, stride, pad_left, out_steps, argmax, mask)
+        context.saved = (x.shape, pool, stride, pad_left, out_steps, argmax, mask)
         return out
 
-    def backward(self, grad_output, input_grad=True):
-        if self._saved is None:
-            raise RuntimeError(f"{type(self).__name__} {self.name!r}: backward called before call")
-        if not input_grad:
+    def backward(self, context, output_grads):
+        if not context.needs_input_grad:
             return None
-        shape, pool, stride, pad_left, out_steps, argmax, mask = self._saved
-        dout = np.ascontiguousarray(grad_output, dtype=np.float32)
+        shape, pool, stride, pad_left, out_steps, argmax, mask = context.saved
+        dout = np.ascontiguousarray(output_grads, dtype=np.float32)
         expected = (shape[0], out_steps * shape[2])
         if dout.size != expected[0] * expected[1] or dout.shape[0] != shape[0]:
             raise ValueError(f"grad_output of {self.name!r} must hold {expected} values, got "
@@ -71,10 +68,10 @@ class WindowPooling1D(BasePooling1D):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self._windows(input_shape[1])[1], input_shape[2])
 
-    def call(self, inputs, training=False, mask=None):
+    def forward(self, context, inputs, training=False, mask=None):
         x = as_3d_float32(inputs, self)
         pad_left, out_steps = self._windows(x.shape[1])
-        return self._pool(x, self.pool_size, self.strides, pad_left, out_steps)
+        return self._pool(context, x, self.pool_size, self.strides, pad_left, out_steps)
 
     def get_config(self):
         config = super().get_config()
@@ -94,12 +91,13 @@ class GlobalPooling1D(BasePooling1D):
         return (input_shape[0], 1, input_shape[2]) if self.keepdims \
             else (input_shape[0], input_shape[2])
 
-    def call(self, inputs, training=False, mask=None):
+    def forward(self, context, inputs, training=False, mask=None):
         x = as_3d_float32(inputs, self)
         if x.shape[1] == 0:
             raise ValueError(f"{type(self).__name__} {self.name!r} needs at least one step, got "
                              f"input shape {x.shape}")
-        out = self._pool(x, x.shape[1], 1, 0, 1, mask if self.supports_masking else None)
+        out = self._pool(context, x, x.shape[1], 1, 0, 1,
+                         mask if self.supports_masking else None)
         return out if self.keepdims else out.reshape(out.shape[0], out.shape[2])
 
     def get_config(self):

@@ -5,12 +5,22 @@ go_backwards flipped; with return_sequences its output is flipped back in
 time before merging, and masked steps output zeros (zero_output_for_mask).
 Weights are the forward layer's, then the backward layer's. With
 return_state the result is [output(s)..., forward h, c, backward h, c].
+The two directions are merged by the merge layers (Concatenate, Add,
+Multiply, Average), through their forward and backward.
 """
 import numpy as np
 
-from fastembed.layers.layer import Layer
+from fastembed.engine.layer import Context, Layer
+from fastembed.layers.add import Add
+from fastembed.layers.average import Average
+from fastembed.layers.concatenate import Concatenate
+from fastembed.layers.multiply import Multiply
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+_MERGE_LAYERS = {"concat": lambda name: Concatenate(axis=-1, name=name),
+                 "sum": lambda name: Add(name=name),
+                 "mul": lambda name: Multiply(name=name),
+                 "ave": lambda name: Average(name=name)}
 
 
 class Bidirectional(Layer):
@@ -41,6 +51,9 @@ class Bidirectional(Layer):
                                  f"same value for attribute {attribute!r}")
         for sub in (self.forward_layer, backward_layer):
             sub.zero_output_for_mask = sub.return_sequences
+        # named, so that it takes no default name ("concatenate") from the user's layers
+        self._merge_layer = _MERGE_LAYERS[merge_mode](f"{self.name}_merge") \
+            if merge_mode is not None else None
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
         self.stateful = layer.stateful
@@ -56,56 +69,42 @@ class Bidirectional(Layer):
             self.set_weights(self._initial_weights)
         self.built = True
 
-    def call(self, inputs, training=False, mask=None, initial_state=None):
+    def forward(self, context, inputs, training=False, mask=None, initial_state=None):
         if initial_state is not None:
             half = len(initial_state) // 2
             forward_state, backward_state = initial_state[:half], initial_state[half:]
         else:
             forward_state = backward_state = None
-        y = self.forward_layer(inputs, training=training, mask=mask, initial_state=forward_state)
-        y_rev = self.backward_layer(inputs, training=training, mask=mask,
-                                    initial_state=backward_state)
+        if not isinstance(context.saved, tuple):
+            context.saved = (Context(), Context(), Context())
+        forward_context, backward_context, merge_context = context.saved
+        forward_context.needs_input_grad = backward_context.needs_input_grad = \
+            context.needs_input_grad
+        y = self.forward_layer.forward(forward_context, inputs, training, mask, forward_state)
+        y_rev = self.backward_layer.forward(backward_context, inputs, training, mask,
+                                            backward_state)
         states = []
         if self.return_state:
             states = y[1:] + y_rev[1:]
             y, y_rev = y[0], y_rev[0]
         if self.return_sequences:
             y_rev = y_rev[:, ::-1]
-        self._merged = (y, y_rev)
-        if self.merge_mode == "concat":
-            output = [np.concatenate([y, y_rev], axis=-1)]
-        elif self.merge_mode == "sum":
-            output = [y + y_rev]
-        elif self.merge_mode == "ave":
-            output = [(y + y_rev) / np.float32(2)]
-        elif self.merge_mode == "mul":
-            output = [y * y_rev]
+        if self._merge_layer is not None:
+            merge_context.needs_input_grad = True
+            output = [self._merge_layer.forward(merge_context, [y, y_rev])]
         else:
             output = [y, y_rev]
         if not self.return_state and len(output) == 1:
             return output[0]
         return output + states
 
-    def __call__(self, inputs, training=False, mask=None, initial_state=None):
-        inputs = inputs if isinstance(inputs, np.ndarray) else np.asarray(inputs)
-        if not self.built:
-            self.build_for((None,) + inputs.shape[1:])
-        return self.call(inputs, training=training, mask=mask, initial_state=initial_state)
-
-    def backward(self, grad_output, input_grad=True):
-        y, y_rev = self._merged
+    def backward(self, context, output_grads):
+        forward_context, backward_context, merge_context = context.saved
         n_out = 2 if self.merge_mode is None else 1
-        grads = list(grad_output) if (self.return_state or n_out == 2) else [grad_output]
+        grads = list(output_grads) if (self.return_state or n_out == 2) else [output_grads]
         d_out, d_states = grads[:n_out], grads[n_out:]
-        if self.merge_mode == "concat":
-            units = y.shape[-1]
-            d_fwd, d_bwd = d_out[0][..., :units], d_out[0][..., units:]
-        elif self.merge_mode == "sum":
-            d_fwd = d_bwd = d_out[0]
-        elif self.merge_mode == "ave":
-            d_fwd = d_bwd = d_out[0] / np.float32(2)
-        elif self.merge_mode == "mul":
-            d_fwd, d_bwd = d_out[0] * y_rev, d_out[0] * y
+        if self._merge_layer is not None:
+            d_fwd, d_bwd = self._merge_layer.backward(merge_context, d_out[0])
         else:
             d_fwd, d_bwd = d_out
         if self.return_sequences:
@@ -115,9 +114,9 @@ class Bidirectional(Layer):
             half = len(d_states) // 2
             d_fwd = [d_fwd] + list(d_states[:half])
             d_bwd = [d_bwd] + list(d_states[half:])
-        dx = self.forward_layer.backward(d_fwd, input_grad=input_grad)
-        dx_rev = self.backward_layer.backward(d_bwd, input_grad=input_grad)
-        return dx + dx_rev if input_grad else None
+        dx = self.forward_layer.backward(forward_context, d_fwd)
+        dx_rev = self.backward_layer.backward(backward_context, d_bwd)
+        return dx + dx_rev if context.needs_input_grad else None
 
     def reset_states(self):
         self.forward_layer.reset_states()

@@ -11,17 +11,9 @@ from fastembed import initializers as initializers_module
 from fastembed._kernels._core import CONV1D_FUSED_ACTIVATIONS, Conv1DPlan
 from fastembed.layers.conv_utils import (as_3d_float32, check_data_format, normalize_int,
                                          normalize_padding, padding_1d)
-from fastembed.layers.layer import Layer, reject_unsupported, sequence_features
+from fastembed.engine.layer import Layer, reject_unsupported, sequence_features
 
-_MAX_PLANS = 4  # input shapes kept (a fit typically sees two: full and last batch)
-
-
-def _grad_buffer(variable):
-    """variable.grad, (re)allocated unless it is already a dense array to overwrite."""
-    grad = variable.grad
-    if not isinstance(grad, np.ndarray) or grad.shape != variable.shape:
-        grad = variable.grad = np.empty_like(variable.value)
-    return grad
+_MAX_PLANS = 4  # input shapes kept per call site (a fit sees two: full and last batch)
 
 
 class Conv1D(Layer):
@@ -54,8 +46,6 @@ class Conv1D(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers_module.get(kernel_initializer)
         self.bias_initializer = initializers_module.get(bias_initializer)
-        self._plans = {}
-        self._saved = None
 
     @property
     def _span(self):
@@ -82,43 +72,48 @@ class Conv1D(Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self._out_steps(input_shape[1])[1], self.filters)
 
-    def _plan(self, shape):
-        plan = self._plans.get(shape)
+    def _plan(self, context, shape):
+        """The plan of this call site for an input shape: its scratch holds
+        what the forward pass keeps for the backward."""
+        plans = context.workspace.setdefault("plans", {})
+        plan = plans.get(shape)
         if plan is None:
-            if len(self._plans) >= _MAX_PLANS:
-                self._plans.clear()
+            if len(plans) >= _MAX_PLANS:
+                plans.clear()
             pad_left, out_steps = self._out_steps(shape[1])
-            plan = self._plans[shape] = Conv1DPlan(
+            plan = plans[shape] = Conv1DPlan(
                 shape[0], shape[1], shape[2], self.filters, self.kernel_size, self.strides,
                 self.dilation_rate, pad_left, out_steps)
         return plan
 
-    def call(self, inputs, training=False, mask=None):
+    def forward(self, context, inputs, training=False, mask=None):
         x = as_3d_float32(inputs, self, self.kernel.value.shape[1])
         if x.size == 0:
             raise ValueError(f"Conv1D {self.name!r} got an empty input of shape {x.shape}")
-        plan = self._plan(x.shape)
+        plan = self._plan(context, x.shape)
         bias = self.bias.value if self.use_bias else None
         y = np.empty(plan.output_shape, dtype=np.float32)
         plan.forward(x, self.kernel.value, bias, self._act_code, y)
         z = None
         if self._python_activation is not None:
             z, y = y, np.asarray(self._python_activation.forward(y), dtype=np.float32)
-        self._saved = (plan, x, y, z)
+        context.saved = (plan, x, y, z)
         return y
 
-    def backward(self, grad_output, input_grad=True):
-        if self._saved is None:
-            raise RuntimeError(f"Conv1D {self.name!r}: backward called before call")
-        plan, x, y, z = self._saved
-        dy = np.ascontiguousarray(grad_output, dtype=np.float32)
+    def backward(self, context, output_grads):
+        plan, x, y, z = context.saved
+        dy = np.ascontiguousarray(output_grads, dtype=np.float32)
         if z is not None:
             dy = np.ascontiguousarray(self._python_activation.backward(z, y, dy),
                                       dtype=np.float32)
-        dkernel = _grad_buffer(self.kernel)
-        dbias = _grad_buffer(self.bias) if self.use_bias else None
-        dx = np.empty(x.shape, dtype=np.float32) if input_grad else None
+        dkernel = np.empty_like(self.kernel.value)
+        dbias = np.empty_like(self.bias.value) if self.use_bias else None
+        dx = np.empty(x.shape, dtype=np.float32) if context.needs_input_grad else None
         plan.backward(dy, y, self._act_code, x, self.kernel.value, dkernel, dbias, dx)
+        if self.wants_grad(self.kernel):
+            self.kernel.add_grad(dkernel)
+        if self.use_bias and self.wants_grad(self.bias):
+            self.bias.add_grad(dbias)
         return dx
 
     def get_config(self):

@@ -3,7 +3,7 @@ import numpy as np
 
 from fastembed import activations as activations_module
 from fastembed import initializers as initializers_module
-from fastembed.layers.layer import Layer, reject_unsupported
+from fastembed.engine.layer import Layer, reject_unsupported
 
 
 class Dense(Layer):
@@ -36,30 +36,30 @@ class Dense(Layer):
             if self.use_bias else None
         self.built = True
 
-    def call(self, inputs, training=False, mask=None):
+    def forward(self, context, inputs, training=False, mask=None):
         in_features = self.kernel.value.shape[0]
         if inputs.ndim < 2 or inputs.shape[-1] != in_features:
             raise ValueError(f"Input of layer {self.name!r} must have shape (batch, ..., "
                              f"{in_features}), got {inputs.shape}")
-        self._x = np.asarray(inputs, dtype=np.float32).reshape(-1, in_features)
-        z = np.dot(self._x, self.kernel.value)  # np.dot: BLAS even when a dimension is 1
+        x = np.asarray(inputs, dtype=np.float32).reshape(-1, in_features)
+        z = np.dot(x, self.kernel.value)  # np.dot: BLAS even when a dimension is 1
         if self.use_bias:
             z += self.bias.value
-        self._z = z
-        self._y = self.activation.forward(z)
-        return self._y.reshape(inputs.shape[:-1] + (self.units,))
+        y = self.activation.forward(z)
+        context.saved = (x, z, y)
+        return y.reshape(inputs.shape[:-1] + (self.units,))
 
-    def backward(self, grad_output, input_grad=True):
-        dz = self.activation.backward(self._z, self._y, grad_output.reshape(self._z.shape))
+    def backward(self, context, output_grads):
+        x, z, y = context.saved
+        dz = self.activation.backward(z, y, output_grads.reshape(z.shape))
         dz = np.asarray(dz, dtype=np.float32)
-        if self.trainable:
-            if self.kernel.trainable:
-                self.kernel.grad = np.dot(self._x.T, dz)
-            if self.use_bias and self.bias.trainable:
-                self.bias.grad = dz.sum(axis=0)
-        if not input_grad:
+        if self.wants_grad(self.kernel):
+            self.kernel.add_grad(np.dot(x.T, dz))
+        if self.use_bias and self.wants_grad(self.bias):
+            self.bias.add_grad(dz.sum(axis=0))
+        if not context.needs_input_grad:
             return None
-        return np.dot(dz, self.kernel.value.T).reshape(grad_output.shape[:-1] + (self._x.shape[1],))
+        return np.dot(dz, self.kernel.value.T).reshape(output_grads.shape[:-1] + (x.shape[1],))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

@@ -1,7 +1,7 @@
 """Dropout: zeroes a fraction `rate` of the inputs while training, scaling the rest."""
 import numpy as np
 
-from fastembed.layers.layer import Layer
+from fastembed.engine.layer import Layer
 from fastembed.utils.random import generator
 
 
@@ -16,27 +16,26 @@ class Dropout(Layer):
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
         self._rng = generator(seed) if seed is not None else None
-        self._scale_mask = None
 
     def _noise_shape(self, inputs):
         if self.noise_shape is None:
             return inputs.shape
         return tuple(inputs.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
 
-    def call(self, inputs, training=False, mask=None):
+    def forward(self, context, inputs, training=False, mask=None):
         if not training or self.rate == 0:
-            self._scale_mask = None
+            context.saved = None
             return inputs
         rng = self._rng or generator()
         keep = rng.random(self._noise_shape(inputs)) >= self.rate
-        self._scale_mask = (keep / np.float32(1.0 - self.rate)).astype(np.float32) \
+        scale = context.saved = (keep / np.float32(1.0 - self.rate)).astype(np.float32) \
             if self.rate < 1 else np.zeros(keep.shape, np.float32)
-        return inputs * self._scale_mask
+        return inputs * scale
 
-    def backward(self, grad_output, input_grad=True):
-        if not input_grad:
+    def backward(self, context, output_grads):
+        if not context.needs_input_grad:
             return None
-        return grad_output if self._scale_mask is None else grad_output * self._scale_mask
+        return output_grads if context.saved is None else output_grads * context.saved
 
     def get_config(self):
         config = super().get_config()

@@ -3,7 +3,8 @@ import numpy as np
 
 from fastembed import _kernels
 from fastembed import initializers as initializers_module
-from fastembed.layers.layer import Layer, RowGrad, reject_unsupported
+from fastembed.engine.layer import Layer, reject_unsupported
+from fastembed.engine.variable import RowGrad
 
 
 def _positive_int(value, argument):
@@ -41,7 +42,6 @@ class Embedding(Layer):
         self.sparse = bool(sparse)
         self.supports_masking = self.mask_zero
         self._initial_weights = self._check_initial_weights(weights)
-        self._indices = None
 
     def _check_initial_weights(self, weights):
         if weights is None:
@@ -68,14 +68,14 @@ class Embedding(Layer):
             self._initial_weights = None
         self.built = True
 
-    def call(self, inputs, training=False, mask=None):
-        self._indices = _kernels.as_indices(inputs, self.input_dim, name="indices")
-        return _kernels.gather(self.embeddings.value, self._indices)
+    def forward(self, context, inputs, training=False, mask=None):
+        indices = context.saved = _kernels.as_indices(inputs, self.input_dim, name="indices")
+        return _kernels.gather(self.embeddings.value, indices)
 
-    def backward(self, grad_output, input_grad=True):
-        if self.trainable and self.embeddings.trainable:
-            rows, values = _kernels.embedding_grad(grad_output, self._indices, self.input_dim)
-            self.embeddings.grad = RowGrad(rows, values)
+    def backward(self, context, output_grads):
+        if self.wants_grad(self.embeddings):
+            self.embeddings.add_grad(RowGrad(*_kernels.embedding_grad(
+                output_grads, context.saved, self.input_dim)))
         return None
 
     def compute_mask(self, inputs, mask=None):

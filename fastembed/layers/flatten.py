@@ -1,7 +1,7 @@
 """Flatten: (batch, d1, d2, ...) -> (batch, d1 * d2 * ...)."""
 import numpy as np
 
-from fastembed.layers.layer import Layer
+from fastembed.engine.layer import Layer
 
 
 class Flatten(Layer):
@@ -10,14 +10,13 @@ class Flatten(Layer):
             raise ValueError(f"Flatten supports data_format='channels_last' only, got "
                              f"{data_format!r}")
         super().__init__(**kwargs)
-        self._input_shape = None
 
-    def call(self, inputs, training=False, mask=None):
-        self._input_shape = inputs.shape
+    def forward(self, context, inputs, training=False, mask=None):
+        context.saved = inputs.shape
         return inputs.reshape(inputs.shape[0], -1)
 
-    def backward(self, grad_output, input_grad=True):
-        return grad_output.reshape(self._input_shape) if input_grad else None
+    def backward(self, context, output_grads):
+        return output_grads.reshape(context.saved) if context.needs_input_grad else None
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]

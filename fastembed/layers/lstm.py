@@ -14,7 +14,7 @@ import numpy as np
 from fastembed import activations as activations_module
 from fastembed import initializers as initializers_module
 from fastembed._kernels._core import LSTM_ACTIVATIONS, LSTM_SAVED, lstm_backward, lstm_forward
-from fastembed.layers.layer import Layer, reject_unsupported, sequence_features
+from fastembed.engine.layer import Layer, reject_unsupported, sequence_features
 from fastembed.utils.random import generator
 
 
@@ -83,7 +83,6 @@ class LSTM(Layer):
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.use_cudnn = use_cudnn
         self.states = None
-        self._buffers = {}
 
     # ---- weights -----------------------------------------------------------
     def build(self, input_shape):
@@ -115,12 +114,6 @@ class LSTM(Layer):
                 state[...] = 0.0
 
     # ---- forward -----------------------------------------------------------
-    def _buffer(self, name, shape):
-        array = self._buffers.get(name)
-        if array is None or array.shape != shape:
-            array = self._buffers[name] = np.empty(shape, np.float32)
-        return array
-
     def _check_inputs(self, inputs, mask):
         x = inputs if isinstance(inputs, np.ndarray) else np.asarray(inputs)
         if x.ndim != 3:
@@ -162,13 +155,7 @@ class LSTM(Layer):
                              f"Expected batch size: {self.states[0].shape[0]}, received: {batch}")
         return [s.copy() for s in self.states]
 
-    def __call__(self, inputs, training=False, mask=None, initial_state=None):
-        inputs = inputs if isinstance(inputs, np.ndarray) else np.asarray(inputs)
-        if not self.built:
-            self.build_for((None,) + inputs.shape[1:])
-        return self.call(inputs, training=training, mask=mask, initial_state=initial_state)
-
-    def call(self, inputs, training=False, mask=None, initial_state=None):
+    def forward(self, context, inputs, training=False, mask=None, initial_state=None):
         x, mask = self._check_inputs(inputs, mask)
         batch, steps, input_dim = x.shape
         u = self.units
@@ -181,15 +168,16 @@ class LSTM(Layer):
         rmask = None
         if training and 0.0 < self.recurrent_dropout < 1.0:
             rmask = _dropout_mask(rng, (batch, u), self.recurrent_dropout)
-        saved = {name: self._buffer(name, (batch, steps, width * u)) for name, width in LSTM_SAVED}
+        saved = {name: context.buffer(name, (batch, steps, width * u))
+                 for name, width in LSTM_SAVED}
         h_seq = np.empty((batch, steps, u), np.float32) if self.return_sequences \
-            else self._buffer("h_seq", (batch, steps, u))
+            else context.buffer("h_seq", (batch, steps, u))
         args = dict(activation=self.activation.name,
                     recurrent_activation=self.recurrent_activation.name,
                     reverse=self.go_backwards)
         lstm_forward(x, self.kernel.value, self.recurrent_kernel.value,
                      self.bias.value if self.use_bias else None, h0, c0, rmask, mask,
-                     h_seq, saved, self._buffer("z_rec", (batch, 4 * u)), **args)
+                     h_seq, saved, context.buffer("z_rec", (batch, 4 * u)), **args)
         h_last = h_seq[:, -1].copy()
         c_last = saved["c_seq"][:, 0 if self.go_backwards else -1].copy()
         if self.stateful:
@@ -200,22 +188,22 @@ class LSTM(Layer):
         if mask is not None and self.zero_output_for_mask:
             out_keep = mask[:, ::-1] if self.go_backwards else mask
             h_seq *= out_keep[:, :, None]
-        self._saved = (x, h0, c0, rmask, mask, input_mask, out_keep, saved, args)
+        context.saved = (x, h0, c0, rmask, mask, input_mask, out_keep, saved, args)
         output = h_seq if self.return_sequences else h_seq[:, -1].copy()
         if self.return_state:
             return [output, h_last, c_last]
         return output
 
     # ---- backward ----------------------------------------------------------
-    def backward(self, grad_output, input_grad=True):
-        x, h0, c0, rmask, mask, input_mask, out_keep, saved, args = self._saved
+    def backward(self, context, output_grads):
+        x, h0, c0, rmask, mask, input_mask, out_keep, saved, args = context.saved
         batch, steps, input_dim = x.shape
         u = self.units
         if self.return_state:
             d_out, dh_last, dc_last = (None if g is None else np.asarray(g, np.float32)
-                                       for g in grad_output)
+                                       for g in output_grads)
         else:
-            d_out, dh_last, dc_last = np.asarray(grad_output, np.float32), None, None
+            d_out, dh_last, dc_last = np.asarray(output_grads, np.float32), None, None
         dh_seq = None
         if d_out is not None and self.return_sequences:
             dh_seq = np.ascontiguousarray(d_out * out_keep[:, :, None] if out_keep is not None
@@ -224,19 +212,19 @@ class LSTM(Layer):
             if out_keep is not None:
                 d_out = d_out * out_keep[:, -1, None]
             dh_last = d_out if dh_last is None else d_out + dh_last
-        grads = {}
-        for variable in self.weights:
-            if variable.grad is None or variable.grad.shape != variable.shape:
-                variable.grad = np.empty(variable.shape, np.float32)
-            grads[variable] = variable.grad
-        dx = np.empty((batch, steps, input_dim), np.float32) if input_grad else None
+        grads = {variable: np.empty(variable.shape, np.float32) for variable in self.weights}
+        dx = np.empty((batch, steps, input_dim), np.float32) \
+            if context.needs_input_grad else None
         lstm_backward(x, self.kernel.value, self.recurrent_kernel.value, c0, rmask, mask, saved,
                       dh_seq, None if dh_last is None else np.ascontiguousarray(dh_last),
                       None if dc_last is None else np.ascontiguousarray(dc_last),
                       dx, grads[self.kernel], grads[self.recurrent_kernel],
                       grads[self.bias] if self.use_bias else None,
-                      self._buffer("dz", (batch, steps, 4 * u)),
-                      self._buffer("work", (3, batch, u)), **args)
+                      context.buffer("dz", (batch, steps, 4 * u)),
+                      context.buffer("work", (3, batch, u)), **args)
+        for variable, grad in grads.items():
+            if self.wants_grad(variable):
+                variable.add_grad(grad)
         if dx is not None and input_mask is not None:
             dx *= input_mask[:, None, :]
         return dx

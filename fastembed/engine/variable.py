@@ -1,0 +1,76 @@
+"""Variable: a weight, and the gradients a training step accumulates in it."""
+from typing import NamedTuple
+
+import numpy as np
+
+from fastembed import _kernels
+
+
+class RowGrad(NamedTuple):
+    """Gradient of a table that is zero outside `rows`.
+    rows: (k,) int64, strictly increasing; values: (k, dim) float32."""
+
+    rows: np.ndarray
+    values: np.ndarray
+
+
+def merge_row_grads(first, second, num_rows):
+    """The sum of two RowGrads of a (num_rows, dim) table, rows merged by the
+    embedding gradient kernel (sorted, duplicates added in a fixed order)."""
+    rows = np.concatenate([first.rows, second.rows])
+    values = np.concatenate([first.values, second.values])
+    return RowGrad(*_kernels.embedding_grad(values, rows, num_rows))
+
+
+def _dense(grad, shape):
+    if isinstance(grad, RowGrad):
+        dense = np.zeros(shape, np.float32)
+        dense[grad.rows] = grad.values
+        return dense
+    return grad
+
+
+class Variable:
+    """A weight: a C-contiguous float32 array updated in place by optimizers.
+
+    grad holds the sum of the gradients the backward passes of this step
+    added (add_grad): a dense array of the same shape, a RowGrad, or None.
+    lazy marks tables updated only at the rows of their RowGrad
+    (Embedding(sparse=True)); otherwise an update has Keras's dense
+    semantics (every row's optimizer state moves)."""
+
+    __slots__ = ("name", "value", "trainable", "grad", "lazy")
+
+    def __init__(self, name, value, trainable=True, lazy=False):
+        self.name = name
+        self.value = np.ascontiguousarray(value, dtype=np.float32)
+        self.trainable = trainable
+        self.grad = None
+        self.lazy = lazy
+
+    @property
+    def shape(self):
+        return self.value.shape
+
+    def numpy(self):
+        return self.value.copy()
+
+    def assign(self, new_value):
+        new_value = np.asarray(new_value)
+        if new_value.shape != self.value.shape:
+            raise ValueError(f"cannot assign a value of shape {new_value.shape} to weight "
+                             f"{self.name!r} of shape {self.value.shape}")
+        self.value[...] = new_value
+
+    def add_grad(self, grad):
+        """Add one call's gradient: dense arrays add, RowGrads merge (a layer
+        called N times in a step gets the sum of its N gradients)."""
+        if self.grad is None:
+            self.grad = grad
+        elif isinstance(grad, RowGrad) and isinstance(self.grad, RowGrad):
+            self.grad = merge_row_grads(self.grad, grad, self.value.shape[0])
+        else:
+            self.grad = _dense(self.grad, self.value.shape) + _dense(grad, self.value.shape)
+
+    def __repr__(self):
+        return f"<Variable {self.name} shape={self.value.shape}>"

@@ -1,0 +1,187 @@
+"""Functional: a model defined by calling layers on Input tensors.
+
+Its config is Keras's: the layers with the nodes each was called at
+(inbound_nodes naming the producing layer, node and output of each input),
+and the model's input and output tensors as [layer name, node, output].
+"""
+import numpy as np
+
+from fastembed.engine.graph import Graph
+from fastembed.engine.input_layer import InputLayer
+from fastembed.models.model import Model
+from fastembed.saving import deserialize_layer, serialize_layer
+
+
+def _as_tensor_list(tensors, argument):
+    if isinstance(tensors, dict):
+        return list(tensors.values())
+    if isinstance(tensors, (list, tuple)):
+        if not tensors:
+            raise ValueError(f"`{argument}` of a Model must not be empty")
+        return list(tensors)
+    return [tensors]
+
+
+class Functional(Model):
+    def __init__(self, inputs, outputs, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
+        self._set_graph(_as_tensor_list(inputs, "inputs"), _as_tensor_list(outputs, "outputs"),
+                        several_inputs=isinstance(inputs, (list, tuple, dict)),
+                        several_outputs=isinstance(outputs, (list, tuple)))
+        if not trainable:
+            self.trainable = False  # freezes the layers, as in Keras
+
+    def _set_graph(self, inputs, outputs, several_inputs, several_outputs):
+        self.graph = Graph(inputs, outputs)
+        self.inputs, self.outputs = inputs, outputs
+        self._several_inputs, self._several_outputs = several_inputs, several_outputs
+        self.input_names = [t.node.layer.name for t in inputs]
+        self.output_names = [t.node.layer.name for t in outputs]
+        if len(set(self.input_names)) != len(self.input_names):
+            raise ValueError(f"The inputs of a Model must have distinct names, got "
+                             f"{self.input_names}")
+        self._layers = self.graph.layers
+        self._train_tape, self._predict_tape = [], []
+        self.built = True
+        self.batch_input_shape = inputs[0].shape if len(inputs) == 1 else None
+        self.input_shape = [t.shape for t in inputs] if several_inputs else inputs[0].shape
+        self.output_shape = [t.shape for t in outputs] if several_outputs else outputs[0].shape
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def _build_for_inputs(self, xs):
+        for name, tensor, x in zip(self.input_names, self.inputs, xs):
+            expected = tensor.shape
+            if x.ndim != len(expected) or any(
+                    e is not None and e != s for e, s in zip(expected[1:], x.shape[1:])):
+                raise ValueError(f"Input {name!r} of model {self.name!r} is incompatible: "
+                                 f"expected shape={expected}, found shape={x.shape}")
+
+    # ---- as a layer ----------------------------------------------------------
+    def build_for(self, input_shape):
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        if len(shapes) != len(self.inputs):
+            raise ValueError(f"Model {self.name!r} takes {len(self.inputs)} inputs, got "
+                             f"{len(shapes)}")
+        for name, tensor, shape in zip(self.input_names, self.inputs, shapes):
+            if len(shape) != len(tensor.shape) or any(
+                    e is not None and s is not None and e != s
+                    for e, s in zip(tensor.shape[1:], shape[1:])):
+                raise ValueError(f"Input {name!r} of model {self.name!r} expects shape "
+                                 f"{tensor.shape}, got {tuple(shape)}")
+        return self.output_shape
+
+    def _input_list(self, inputs):
+        if isinstance(inputs, dict):
+            from fastembed.trainers.data_adapter import as_list
+            return as_list(inputs, self.input_names, "inputs")
+        return list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+
+    def _output_value(self, values):
+        return values if self._several_outputs else values[0]
+
+    def __call__(self, inputs, training=False, mask=None, **kwargs):
+        if isinstance(inputs, dict):
+            inputs = self._input_list(inputs)
+        return super().__call__(inputs, training=training, mask=mask, **kwargs)
+
+    def forward(self, context, inputs, training=False, mask=None):
+        xs = [np.asarray(x) for x in self._input_list(inputs)]
+        masks = None if mask is None else self._input_list(mask)
+        tape = context.saved if isinstance(context.saved, list) else []
+        outputs, output_masks = self.graph.run(xs, masks, training=training, tape=tape,
+                                               input_grads=context.needs_input_grad)
+        context.saved = tape
+        return self._output_value(outputs)
+
+    def backward(self, context, output_grads):
+        grads = list(output_grads) if self._several_outputs else [output_grads]
+        input_grads = self.graph.backward(context.saved, grads, context.needs_input_grad)
+        return input_grads if len(self.inputs) > 1 or self._several_inputs else input_grads[0]
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    # ---- config --------------------------------------------------------------
+    def get_config(self):
+        in_graph = {id(node) for node in self.graph.nodes}
+        nodes_of = {layer: [n for n in layer._inbound_nodes if id(n) in in_graph]
+                    for layer in self.layers}
+        # A node is named by its layer and its number among that layer's nodes here.
+        numbering = {id(node): i for nodes in nodes_of.values() for i, node in enumerate(nodes)}
+        layers_config = []
+        for layer, nodes in nodes_of.items():
+            entry = serialize_layer(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = [
+                {"args": [self._tensor_config(node.inputs, numbering, node.many)], "kwargs": {}}
+                for node in nodes if node.inputs]
+            layers_config.append(entry)
+
+        def history(tensor):
+            return [tensor.node.layer.name, numbering[id(tensor.node)], tensor.index]
+
+        return {"name": self.name, "trainable": self.trainable, "layers": layers_config,
+                "input_layers": [history(t) for t in self.inputs]
+                if self._several_inputs else history(self.inputs[0]),
+                "output_layers": [history(t) for t in self.outputs]
+                if self._several_outputs else history(self.outputs[0])}
+
+    @staticmethod
+    def _tensor_config(tensors, numbering, many):
+        configs = [{"class_name": "__keras_tensor__",
+                    "config": {"shape": list(t.shape), "dtype": t.dtype,
+                               "keras_history": [t.node.layer.name, numbering[id(t.node)],
+                                                 t.index]}}
+                   for t in tensors]
+        return configs if many else configs[0]
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        layers, outputs_of = {}, {}
+        pending = []
+        for entry in config["layers"]:
+            layer = deserialize_layer(entry, custom_objects)
+            layers[entry.get("name", layer.name)] = layer
+            if isinstance(layer, InputLayer):
+                outputs_of[(layer.name, 0)] = [layer.output]
+            pending.append((layer, list(entry.get("inbound_nodes", []))))
+        # Call each layer on its inbound nodes' inputs once they exist, as
+        # Keras does: a pass over the layers until no node is left.
+        while any(nodes for _, nodes in pending):
+            progressed = False
+            for layer, nodes in pending:
+                while nodes:
+                    args = nodes[0]["args"][0] if isinstance(nodes[0], dict) else nodes[0]
+                    inputs = _resolve(args, outputs_of)
+                    if inputs is None:
+                        break
+                    node_count = sum(1 for key in outputs_of if key[0] == layer.name)
+                    result = layer(inputs)
+                    outputs_of[(layer.name, node_count)] = result if isinstance(result, list) \
+                        else [result]
+                    nodes.pop(0)
+                    progressed = True
+            if not progressed:
+                raise ValueError("The model config's layers cannot be connected: a layer's "
+                                 "inputs come from a layer that is not in the config")
+
+        def tensors(spec):
+            if spec and isinstance(spec[0], list):
+                return [outputs_of[(s[0], s[1])][s[2]] for s in spec]
+            return outputs_of[(spec[0], spec[1])][spec[2]]
+
+        return cls(tensors(config["input_layers"]), tensors(config["output_layers"]),
+                   name=config.get("name"), trainable=config.get("trainable", True))
+
+
+def _resolve(args, outputs_of):
+    """The tensors an inbound node's args name, or None if one is not made yet."""
+    if isinstance(args, list):
+        resolved = [_resolve(a, outputs_of) for a in args]
+        return None if any(r is None for r in resolved) else resolved
+    layer_name, node_index, tensor_index = args["config"]["keras_history"]
+    outputs = outputs_of.get((layer_name, node_index))
+    return None if outputs is None else outputs[tensor_index]

@@ -1,0 +1,158 @@
+"""compile()'s loss, loss_weights and metrics, resolved per model output
+and named as Keras names them ('loss', '<output>_loss', '<output>_<metric>'
+when the model has several outputs)."""
+import numpy as np
+
+from fastembed import losses as losses_module
+from fastembed import metrics as metrics_module
+
+
+def per_output(value, output_names, argument):
+    """value given once, as a list (one per output) or a dict keyed by
+    output name, as a list with one entry per output."""
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in output_names]
+        if unknown:
+            raise ValueError(f"`{argument}` has keys {unknown} that are not output names; the "
+                             f"outputs are {output_names}")
+        return [value.get(name) for name in output_names]
+    if isinstance(value, (list, tuple)) and (len(output_names) > 1 or argument != "metrics"):
+        if len(value) != len(output_names):
+            raise ValueError(f"`{argument}` must have one entry per output {output_names}, "
+                             f"got {len(value)}")
+        return list(value)
+    return [value] * len(output_names)
+
+
+class CompiledLoss:
+    """The training loss: the sum over outputs of loss_weight * loss."""
+
+    def __init__(self, loss, loss_weights, output_names):
+        if loss is None:
+            raise ValueError("compile needs a loss, e.g. loss='binary_crossentropy'")
+        losses = per_output(loss, output_names, "loss")
+        if all(entry is None for entry in losses):
+            raise ValueError(f"compile needs a loss for at least one output of {output_names}")
+        self.losses = [None if entry is None else losses_module.get(entry) for entry in losses]
+        weights = per_output(loss_weights, output_names, "loss_weights") \
+            if loss_weights is not None else [None] * len(output_names)
+        for name, weight in zip(output_names, weights):
+            if weight is not None and (isinstance(weight, bool) or not isinstance(
+                    weight, (int, float, np.floating, np.integer))):
+                raise ValueError(f"loss_weights for output {name!r} must be a number, "
+                                 f"got {weight!r}")
+        self.weights = weights
+        self.output_names = output_names
+
+    def trackers(self):
+        """Fresh running means: the total loss, then each output's loss when
+        there are several outputs (None for an output without a loss)."""
+        several = len(self.output_names) > 1
+        return [metrics_module.Mean("loss")] + [
+            metrics_module.Mean(f"{name}_loss") if several and loss is not None else None
+            for name, loss in zip(self.output_names, self.losses)]
+
+    def value_and_gradients(self, ys, y_preds, masks, trackers):
+        """Each output's loss gradient, with the step's losses added to trackers."""
+        total, grads, batch = 0.0, [], len(y_preds[0])
+        for loss, weight, tracker, y, y_pred, mask in zip(
+                self.losses, self.weights, trackers[1:], ys, y_preds, masks):
+            if loss is None:
+                grads.append(None)
+                continue
+            value, grad = loss.value_and_gradient(y, y_pred, mask)
+            if tracker is not None:
+                tracker.update_state(value, batch)
+            if weight is not None:
+                value, grad = value * weight, grad * np.float32(weight)
+            total += value
+            grads.append(np.asarray(grad, dtype=np.float32))
+        trackers[0].update_state(total, batch)
+        return grads
+
+    def update_state(self, ys, y_preds, masks, trackers):
+        """A batch's losses added to trackers (evaluate)."""
+        total, batch = 0.0, len(y_preds[0])
+        for loss, weight, tracker, y, y_pred, mask in zip(
+                self.losses, self.weights, trackers[1:], ys, y_preds, masks):
+            if loss is None:
+                continue
+            value = loss.value(y, y_pred, mask)
+            if tracker is not None:
+                tracker.update_state(value, batch)
+            total += value if weight is None else value * weight
+        trackers[0].update_state(total, batch)
+
+    def serialize(self):
+        return [None if loss is None else losses_module.serialize(loss) for loss in self.losses]
+
+
+class CompiledMetrics:
+    """Metric objects per output, built on the first data seen (where
+    'accuracy' resolves to its binary, categorical or sparse form)."""
+
+    def __init__(self, metrics, output_names):
+        self.output_names = output_names
+        specs = per_output(metrics, output_names, "metrics")
+        self.specs = [[] if s is None else list(s) if isinstance(s, (list, tuple)) else [s]
+                      for s in specs]
+        for output_specs in self.specs:
+            for spec in output_specs:  # fail now on unknown names
+                metrics_module.get(spec, (1, 2), (1, 2))
+
+    def build(self, ys, y_pred_shapes):
+        """Fresh metric objects per output, for targets ys and outputs of
+        y_pred_shapes ('accuracy' resolves from them)."""
+        return [[metrics_module.get(spec, y.shape, shape) for spec in output_specs]
+                for output_specs, y, shape in zip(self.specs, ys, y_pred_shapes)]
+
+    def names(self, built):
+        prefix = len(self.output_names) > 1
+        return [f"{name}_{m.name}" if prefix else m.name
+                for name, output_metrics in zip(self.output_names, built) for m in output_metrics]
+
+    def serialize(self):
+        """The metric names, in the form compile takes them back."""
+        names = [[m if isinstance(m, str) else m.name for m in specs] for specs in self.specs]
+        return names[0] if len(names) == 1 else names
+
+
+class RunningResults:
+    """The running loss means and metrics of one loop (a fit epoch, an
+    evaluate), with Keras's log names."""
+
+    def __init__(self, compiled_loss, compiled_metrics, ys, y_pred_shapes):
+        self.compiled_loss = compiled_loss
+        self.trackers = compiled_loss.trackers()
+        self.metrics = compiled_metrics.build(ys, y_pred_shapes)
+        names = [t.name for t in self.trackers if t is not None] \
+            + compiled_metrics.names(self.metrics)
+        # Logs in sorted order of their names, as Keras (jax) gives them.
+        self._order = sorted(range(len(names)), key=names.__getitem__)
+        self._names = [names[i] for i in self._order]
+
+    def train_gradients(self, ys, y_preds, masks):
+        grads = self.compiled_loss.value_and_gradients(ys, y_preds, masks, self.trackers)
+        self._update_metrics(ys, y_preds, masks)
+        return grads
+
+    def update_state(self, ys, y_preds, masks):
+        self.compiled_loss.update_state(ys, y_preds, masks, self.trackers)
+        self._update_metrics(ys, y_preds, masks)
+
+    def _update_metrics(self, ys, y_preds, masks):
+        for output_metrics, y, y_pred, mask in zip(self.metrics, ys, y_preds, masks):
+            for metric in output_metrics:
+                metric.update_state(y, y_pred, mask)
+
+    def reset(self):
+        for metric in self._all():
+            metric.reset_state()
+
+    def _all(self):
+        return [t for t in self.trackers if t is not None] + \
+            [m for output_metrics in self.metrics for m in output_metrics]
+
+    def logs(self):
+        metrics = self._all()
+        return {name: metrics[i].result() for name, i in zip(self._names, self._order)}

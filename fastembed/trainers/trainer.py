@@ -1,0 +1,232 @@
+"""compile / fit / evaluate / predict for a model with a graph: the
+training step (forward with a tape, per-output losses, backward, one
+optimizer update) and the loops around it."""
+import sys
+import time
+
+import numpy as np
+
+from fastembed import _kernels
+from fastembed import callbacks as callbacks_module
+from fastembed import optimizers as optimizers_module
+from fastembed.trainers import data_adapter
+from fastembed.trainers.compile_utils import CompiledLoss, CompiledMetrics, RunningResults
+from fastembed.utils.progbar import Progbar
+from fastembed.utils.random import generator
+
+
+def _on_faster_team(team, work, *args):
+    """work(*args) with the calling thread's team set by the TeamChoice team."""
+    alone = team.enter()
+    start = time.perf_counter_ns()
+    try:
+        return work(*args)
+    finally:
+        team.leave(alone, time.perf_counter_ns() - start)
+
+
+def _reject_unknown(method, kwargs):
+    if kwargs:
+        raise TypeError(f"{method}() got unexpected keyword arguments: {sorted(kwargs)}")
+
+
+class Trainer:
+    """Mixed into Model: needs graph, input_names, output_names,
+    trainable_weights and _build_for_inputs(xs)."""
+
+    def _init_trainer(self):
+        self.optimizer = self.compiled_loss = self.compiled_metrics = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        # Steps of training and of inference, each on the thread team or the
+        # calling thread alone, whichever has been faster (TeamChoice).
+        self._train_team = _kernels.TeamChoice()
+        self._predict_team = _kernels.TeamChoice()
+
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True, **kwargs):
+        _reject_unknown("compile", kwargs)
+        if weighted_metrics is not None:
+            raise NotImplementedError("weighted_metrics are not supported yet")
+        self.optimizer = optimizers_module.get(optimizer)
+        self.compiled_loss = CompiledLoss(loss, loss_weights, self.output_names)
+        self.compiled_metrics = CompiledMetrics(metrics, self.output_names)
+        self.compiled = True
+
+    @property
+    def loss(self):
+        """The compiled loss (a list of one per output when there are several)."""
+        if self.compiled_loss is None:
+            return None
+        losses = self.compiled_loss.losses
+        return losses[0] if len(losses) == 1 else losses
+
+    def _require_compiled(self, method):
+        if not self.compiled:
+            raise RuntimeError(f"You must call `compile()` before using the model ({method}).")
+
+    # ---- data --------------------------------------------------------------
+    def _inputs(self, x):
+        xs = data_adapter.as_list(x, self.input_names, "x")
+        self._build_for_inputs(xs)
+        return xs
+
+    def _data(self, x, y):
+        xs = self._inputs(x)
+        ys = data_adapter.as_list(y, self.output_names, "y")
+        return xs, ys, data_adapter.check_cardinality(xs, ys)
+
+    # ---- steps -------------------------------------------------------------
+    def _prepare_training(self):
+        self.graph.invalidate()
+        self._trainable_variables = self.trainable_weights
+
+    def _results(self, ys):
+        return RunningResults(self.compiled_loss, self.compiled_metrics, ys,
+                              [t.shape for t in self.outputs])
+
+    def _train_step(self, xs, ys, results):
+        _on_faster_team(self._train_team, self._train_step_here, xs, ys, results)
+
+    def _train_step_here(self, xs, ys, results):
+        tape = self._train_tape
+        y_preds, masks = self.graph.run(xs, training=True, tape=tape)
+        self.graph.backward(tape, results.train_gradients(ys, y_preds, masks))
+        self.optimizer.apply_gradients(self._trainable_variables)
+
+    def _predict_step(self, xs):
+        """(outputs, masks) of a batch in inference mode."""
+        return _on_faster_team(self._predict_team, self.graph.run, xs, None, False,
+                               self._predict_tape)
+
+    # ---- loops -------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        self._require_compiled("fit")
+        if class_weight is not None or sample_weight is not None:
+            raise NotImplementedError("class_weight and sample_weight are not supported yet")
+        if validation_steps is not None:
+            raise NotImplementedError("validation_steps is not supported yet")
+        xs, ys, num_samples = self._data(x, y)
+        batch_size = data_adapter.check_batch_size(batch_size)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if validation_data is None and validation_split:
+            xs, ys, validation_data = data_adapter.split_validation(xs, ys, validation_split)
+            num_samples = len(xs[0])
+        elif validation_data is not None:
+            if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a tuple (x_val, y_val)")
+        if num_samples == 0:
+            raise ValueError("fit needs at least one training sample")
+        steps = steps_per_epoch or -(-num_samples // batch_size)
+        self._prepare_training()
+
+        history = callbacks_module.History()
+        callback_list = callbacks_module.CallbackList(
+            callbacks, history, model=self,
+            params={"verbose": verbose, "epochs": epochs, "steps": steps})
+        results = self._results(ys)
+        self.stop_training = False
+        training_logs = None
+        callback_list.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            callback_list.on_epoch_begin(epoch)
+            order = generator().permutation(num_samples) if shuffle else None
+            results.reset()
+            if verbose:
+                print(f"Epoch {epoch + 1}/{epochs}")
+            progbar = Progbar(steps, verbose=verbose)
+            for step, batch in data_adapter.batches(xs + ys, num_samples, batch_size, steps,
+                                                    order):
+                callback_list.on_train_batch_begin(step)
+                self._train_step(batch[:len(xs)], batch[len(xs):], results)
+                if callback_list.batch_hooks:
+                    callback_list.on_train_batch_end(step, results.logs())
+                if progbar.due():
+                    progbar.update(step + 1, results.logs())
+                if self.stop_training:
+                    break
+            logs = results.logs()
+            if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                val_x, val_y = validation_data
+                logs.update({"val_" + k: v for k, v in self.evaluate(
+                    val_x, val_y, batch_size=validation_batch_size or batch_size, verbose=0,
+                    return_dict=True).items()})
+            progbar.update(steps, logs, finalize=True)
+            callback_list.on_epoch_end(epoch, logs)
+            training_logs = logs
+            if self.stop_training:
+                break
+        callback_list.on_train_end(training_logs)
+        self.history = history
+        return history
+
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
+        self._require_compiled("train_on_batch")
+        if class_weight is not None or sample_weight is not None:
+            raise NotImplementedError("class_weight and sample_weight are not supported yet")
+        xs, ys, _ = self._data(x, y)
+        self._prepare_training()
+        results = self._results(ys)
+        self._train_step(xs, ys, results)
+        return self._result(results.logs(), return_dict)
+
+    def _result(self, logs, return_dict):
+        """logs, or as Keras lists them: the loss, each output's loss, then
+        the other entries in sorted order of their names."""
+        if return_dict:
+            return logs
+        first = ["loss"] + [f"{name}_loss" for name in self.output_names
+                            if f"{name}_loss" in logs]
+        values = [logs[k] for k in first] + [logs[k] for k in sorted(logs) if k not in first]
+        return values[0] if len(values) == 1 else values
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        self._require_compiled("evaluate")
+        if sample_weight is not None:
+            raise NotImplementedError("sample_weight is not supported yet")
+        if steps is not None or callbacks is not None:
+            raise NotImplementedError("evaluate(steps=..., callbacks=...) is not supported yet")
+        xs, ys, num_samples = self._data(x, y)
+        batch_size = data_adapter.check_batch_size(batch_size)
+        # Fresh trackers and metrics, so that evaluating mid-fit leaves fit's alone.
+        results = self._results(ys)
+        for _, batch in data_adapter.batches(xs + ys, num_samples, batch_size):
+            xb, yb = batch[:len(xs)], batch[len(xs):]
+            results.update_state(yb, *self._predict_step(xb))
+        logs = results.logs()
+        if verbose not in (0, "auto") or verbose == "auto" and sys.stdout.isatty():
+            print("evaluate -" + "".join(f" {k}: {v:.4f}" for k, v in logs.items()))
+        return self._result(logs, return_dict)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        if steps is not None or callbacks is not None:
+            raise NotImplementedError("predict(steps=..., callbacks=...) is not supported yet")
+        xs = self._inputs(x)
+        num_samples = data_adapter.check_cardinality(xs)
+        batch_size = data_adapter.check_batch_size(batch_size)
+        outs = None
+        for step, batch in data_adapter.batches(xs, num_samples, batch_size):
+            y_preds = self._predict_step(batch)[0]
+            if outs is None:
+                outs = [np.empty((num_samples,) + y.shape[1:], dtype=np.float32) for y in y_preds]
+            start = step * batch_size
+            for out, y in zip(outs, y_preds):
+                out[start:start + len(y)] = y
+        if outs is None:
+            outs = [np.empty((0,) + tuple(t.shape[1:]), np.float32) for t in self.outputs]
+        return outs[0] if len(outs) == 1 else outs
+
+    def predict_on_batch(self, x):
+        xs = self._inputs(x)
+        return self.predict(xs, batch_size=max(1, len(xs[0])))
+
+    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
+        xs = self._inputs(x)
+        return self.evaluate(xs, y, batch_size=max(1, len(xs[0])), verbose=0,
+                             sample_weight=sample_weight, return_dict=return_dict)
