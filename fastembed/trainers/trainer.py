@@ -70,8 +70,7 @@ class Trainer:
     # ---- data --------------------------------------------------------------
     def _inputs(self, x):
         xs = data_adapter.as_list(x, self.input_names, "x")
-        self._build_for_inputs(xs)
-        return xs
+        return self._build_for_inputs(xs)
 
     def _data(self, x, y):
         xs = self._inputs(x)
