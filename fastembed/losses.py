@@ -25,50 +25,108 @@ def _same_rank(y_true, y_pred):
     return y_true
 
 
+REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none")
+
+
+def broadcast_weights(weights, shape, argument="sample_weight"):
+    """weights (per sample, or per sample and time step) as an array of
+    `shape` (the loss values' shape), with Keras's squeeze of a trailing
+    axis of size 1; per-sample weights of a temporal output apply to every
+    step of the sample."""
+    weights = np.asarray(weights, np.float32)
+    if weights.ndim == len(shape) + 1 and weights.shape[-1] == 1:
+        weights = weights[..., 0]
+    if weights.ndim < len(shape):
+        weights = weights.reshape(weights.shape + (1,) * (len(shape) - weights.ndim))
+    try:
+        return np.broadcast_to(weights, shape)
+    except ValueError:
+        raise ValueError(f"`{argument}` of shape {weights.shape} does not match the loss "
+                         f"values of shape {tuple(shape)} (per sample, or per sample and "
+                         f"time step)") from None
+
+
 class Loss:
     """Subclasses implement compute(y_true, y_pred, gradient) -> (values,
-    d sum(values) / d y_pred, or None when gradient is False)."""
+    d sum(values) / d y_pred, or None when gradient is False).
+
+    reduction as Keras: "sum_over_batch_size" (the default; the weighted sum
+    divided by the number of values, not by the sum of the weights), "sum",
+    "mean_with_sample_weight" (divided by the sum of the weights) or "none"
+    (the weighted values, only when calling the loss)."""
 
     name = "loss"
 
-    def __init__(self, name=None, reduction="sum_over_batch_size"):
-        if reduction != "sum_over_batch_size":
-            raise NotImplementedError(f"reduction={reduction!r}: only "
-                                      "'sum_over_batch_size' is supported")
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        if reduction is None:
+            reduction = "none"
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"Invalid value for argument `reduction`. Expected one of "
+                             f"{REDUCTIONS}. Received: reduction={reduction!r}")
+        if dtype not in (None, "float32", np.float32):
+            raise ValueError(f"dtype must be float32, got {dtype!r}")
+        self.reduction = reduction
         if name is not None:
             self.name = name
 
-    def __call__(self, y_true, y_pred):
-        return self.value(np.asarray(y_true), np.asarray(y_pred, np.float32))
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred, np.float32)
+        if self.reduction == "none":
+            values = self.compute(y_true, y_pred, False)[0]
+            if sample_weight is None:
+                return values
+            return values * broadcast_weights(sample_weight, values.shape)
+        return self.value(y_true, y_pred, sample_weight=sample_weight)
 
     def per_sample(self, y_true, y_pred):
         return self.compute(np.asarray(y_true), np.asarray(y_pred, np.float32), False)[0]
 
-    @staticmethod
-    def _weights(values, mask):
-        """Weight of each value in the loss: 1/n, or with a mask (shape of the
-        values) 1/valid at valid positions and 0 elsewhere (Keras's apply_mask)."""
-        if mask is None:
-            return np.float32(1.0 / values.size)
-        weights = np.asarray(mask, np.float32).reshape(values.shape)
-        valid = float(weights.sum())
-        return weights * (np.float32(1.0 / valid) if valid else np.float32(0))
+    def _weights(self, values, mask, sample_weight):
+        """Weight of each value in the reduced loss (a scalar or an array of
+        the values' shape): Keras's reduce_weighted_values, where a mask
+        weighs valid values total/valid (apply_mask) before the reduction."""
+        weights = None
+        if mask is not None:
+            weights = np.asarray(mask, np.float32).reshape(values.shape)
+            if self.reduction in ("sum_over_batch_size", "mean"):
+                valid = float(weights.sum())
+                weights = weights * np.float32(values.size / valid if valid else 0.0)
+        if sample_weight is not None:
+            sample_weight = broadcast_weights(sample_weight, values.shape)
+            weights = sample_weight if weights is None else weights * sample_weight
+        if self.reduction == "sum":
+            divisor = 1.0
+        elif self.reduction == "mean_with_sample_weight" and weights is not None:
+            divisor = float(weights.sum(dtype=np.float64))
+        else:
+            divisor = float(values.size)
+        scale = np.float32(1.0 / divisor if divisor else 0.0)  # divide_no_nan
+        return scale if weights is None else weights * scale
 
-    def value(self, y_true, y_pred, mask=None):
+    def _check_training_reduction(self):
+        if self.reduction == "none":
+            raise ValueError(f"Loss {self.name!r} has reduction='none', which gives one value "
+                             f"per sample; training needs a scalar loss (use "
+                             f"'sum_over_batch_size', 'sum' or 'mean_with_sample_weight')")
+
+    def value(self, y_true, y_pred, mask=None, sample_weight=None):
+        self._check_training_reduction()
         values = self.compute(y_true, y_pred, False)[0]
-        return float((values * self._weights(values, mask)).sum())
+        return float((values * self._weights(values, mask, sample_weight)).sum(dtype=np.float64))
 
-    def value_and_gradient(self, y_true, y_pred, mask=None):
+    def value_and_gradient(self, y_true, y_pred, mask=None, sample_weight=None):
         """(loss, d loss / d y_pred) in one pass: the training step's call."""
+        self._check_training_reduction()
         values, grad = self.compute(y_true, y_pred, True)
-        weights = self._weights(values, mask)
-        return float((values * weights).sum()), grad * (weights if mask is None else weights[..., None])
+        weights = self._weights(values, mask, sample_weight)
+        value = float((values * weights).sum(dtype=np.float64))
+        return value, grad * (weights[..., None] if np.ndim(weights) else weights)
 
     def compute(self, y_true, y_pred, gradient):
         raise NotImplementedError
 
     def get_config(self):
-        return {"name": self.name}
+        return {"name": self.name, "reduction": self.reduction}
 
 
 class BinaryCrossentropy(Loss):
@@ -89,7 +147,7 @@ class BinaryCrossentropy(Loss):
         return values, _kernels.binary_crossentropy_backward(*args, 1.0 / y_pred.shape[-1])
 
     def get_config(self):
-        return {"name": self.name, "from_logits": self.from_logits,
+        return {**super().get_config(), "from_logits": self.from_logits,
                 "label_smoothing": self.label_smoothing}
 
 
@@ -135,7 +193,7 @@ class CategoricalCrossentropy(Loss):
         return values, grad
 
     def get_config(self):
-        return {"name": self.name, "from_logits": self.from_logits,
+        return {**super().get_config(), "from_logits": self.from_logits,
                 "label_smoothing": self.label_smoothing}
 
 
@@ -161,7 +219,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         return np.eye(classes, dtype=np.float32)[ids.astype(np.int64)]
 
     def get_config(self):
-        return {"name": self.name, "from_logits": self.from_logits}
+        return {**super().get_config(), "from_logits": self.from_logits}
 
 
 class MeanSquaredError(Loss):

@@ -1,7 +1,10 @@
 """Metrics as Keras computes them: values per position (the last axis
-reduced) averaged over every position seen since the last reset, counting
-only unmasked positions when the model's output carries a mask."""
+reduced) averaged over every position seen since the last reset, weighted
+by sample_weight (per sample, or per sample and time step; training passes
+the output's mask, times the sample weights for weighted metrics)."""
 import numpy as np
+
+from fastembed.losses import broadcast_weights
 
 
 class Metric:
@@ -13,15 +16,15 @@ class Metric:
         self._total = 0.0
         self._count = 0
 
-    def update_state(self, y_true, y_pred, mask=None):
+    def update_state(self, y_true, y_pred, sample_weight=None):
         values = self.per_sample(np.asarray(y_true), np.asarray(y_pred))
-        if mask is None:
+        if sample_weight is None:
             self._total += float(values.sum())
             self._count += values.size
         else:
-            weights = np.asarray(mask, np.float32).reshape(values.shape)
-            self._total += float((values * weights).sum())
-            self._count += float(weights.sum())
+            weights = broadcast_weights(sample_weight, values.shape)
+            self._total += float((values * weights).sum(dtype=np.float64))
+            self._count += float(weights.sum(dtype=np.float64))
 
     def result(self):
         return float(self._total / self._count) if self._count else 0.0
@@ -43,9 +46,9 @@ class BinaryAccuracy(Metric):
     def per_sample(self, y_true, y_pred):
         return self._hits(y_true, y_pred).mean(axis=-1, dtype=np.float32)
 
-    def update_state(self, y_true, y_pred, mask=None):
-        if mask is not None:
-            return super().update_state(y_true, y_pred, mask)
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is not None:
+            return super().update_state(y_true, y_pred, sample_weight)
         # The sum of the per-sample means, in one count (a third of the time).
         hits = self._hits(np.asarray(y_true), np.asarray(y_pred))
         self._total += np.count_nonzero(hits) / hits.shape[-1]
