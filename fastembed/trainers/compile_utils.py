@@ -176,6 +176,10 @@ class RunningResults:
                 for metric in output_weighted_metrics:
                     metric.update_state(y, y_pred, sample_weight=mask)
 
+    def metric_object_names(self):
+        return [m.name for output_metrics in self.metrics + self.weighted_metrics
+                for m in output_metrics]
+
     def reset(self):
         for metric in self._all():
             metric.reset_state()

@@ -198,16 +198,19 @@ class Trainer:
         self._prepare_training()
         results = self._results(ys)
         self._train_step(xs, ys, sample_weights, results)
-        return self._result(results.logs(), return_dict)
+        return self._result(results.logs(), return_dict, results)
 
-    def _result(self, logs, return_dict):
-        """logs, or as Keras lists them: the loss, each output's loss, then
-        the other entries in sorted order of their names."""
+    def _result(self, logs, return_dict, results):
+        """logs, or as Keras lists them (_flatten_metrics_in_order): the
+        loss, the metrics named by their objects' names in compile order
+        (which only single-output logs use), each output's loss, then the
+        other entries in sorted order of their names."""
         if return_dict:
             return logs
-        first = ["loss"] + [f"{name}_loss" for name in self.output_names
-                            if f"{name}_loss" in logs]
-        values = [logs[k] for k in first] + [logs[k] for k in sorted(logs) if k not in first]
+        first = ["loss"] + results.metric_object_names() + [
+            f"{name}_loss" for name in self.output_names]
+        values = [logs[k] for k in first if k in logs] + \
+            [logs[k] for k in sorted(logs) if k not in first]
         return values[0] if len(values) == 1 else values
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
@@ -231,7 +234,7 @@ class Trainer:
         logs = results.logs()
         if verbose not in (0, "auto") or verbose == "auto" and sys.stdout.isatty():
             print("evaluate -" + "".join(f" {k}: {v:.4f}" for k, v in logs.items()))
-        return self._result(logs, return_dict)
+        return self._result(logs, return_dict, results)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         if steps is not None or callbacks is not None:
