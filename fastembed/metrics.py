@@ -4,6 +4,9 @@ by sample_weight (per sample, or per sample and time step; training passes
 the output's mask, times the sample weights for weighted metrics)."""
 import numpy as np
 
+from scipy import special
+
+from fastembed import losses as losses_module
 from fastembed.losses import broadcast_weights
 
 
@@ -84,16 +87,247 @@ class Mean(Metric):
         self._count += sample_weight
 
 
+class _LossMetric(Metric):
+    """The running mean of a loss's per-sample values (Keras's
+    MeanMetricWrapper of the loss function)."""
+
+    loss_class = None
+
+    def __init__(self, name=None, **loss_arguments):
+        self._loss = self.loss_class(**loss_arguments)
+        super().__init__(name or self.loss_class.name)
+
+    def per_sample(self, y_true, y_pred):
+        return self._loss.per_sample(y_true, y_pred)
+
+
+class MeanSquaredError(_LossMetric):
+    loss_class = losses_module.MeanSquaredError
+
+
+class MeanAbsoluteError(_LossMetric):
+    loss_class = losses_module.MeanAbsoluteError
+
+
+class BinaryCrossentropy(_LossMetric):
+    loss_class = losses_module.BinaryCrossentropy
+
+    def __init__(self, name="binary_crossentropy", from_logits=False, label_smoothing=0.0):
+        super().__init__(name, from_logits=from_logits, label_smoothing=label_smoothing)
+
+
+class RootMeanSquaredError(MeanSquaredError):
+    def __init__(self, name="root_mean_squared_error"):
+        super().__init__(name)
+
+    def result(self):
+        return float(np.sqrt(super().result()))
+
+
+class TopKCategoricalAccuracy(Metric):
+    """Whether the true class's score is among the k largest (ties count
+    as in, as Keras's in_top_k); y_true one-hot."""
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy"):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+            raise ValueError(f"`k` must be a positive integer, got {k!r}")
+        self.k = int(k)
+        super().__init__(name)
+
+    def _classes(self, y_true, y_pred):
+        return np.argmax(y_true, axis=-1)
+
+    def per_sample(self, y_true, y_pred):
+        classes = self._classes(y_true, y_pred).astype(np.int64)
+        if classes.shape != y_pred.shape[:-1]:
+            raise ValueError(f"{self.name} needs targets of shape {y_pred.shape[:-1]} "
+                             f"(one class per sample), got {y_true.shape}")
+        scores = np.take_along_axis(y_pred, classes[..., None], axis=-1)[..., 0]
+        if self.k >= y_pred.shape[-1]:
+            return np.ones(scores.shape, np.float32)
+        kth = -np.partition(-y_pred, self.k - 1, axis=-1)[..., self.k - 1]
+        return (scores >= kth).astype(np.float32)
+
+
+class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
+    """TopKCategoricalAccuracy with integer class ids as y_true."""
+
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy"):
+        super().__init__(k, name)
+
+    def _classes(self, y_true, y_pred):
+        if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+            y_true = y_true[..., 0]
+        return y_true
+
+
+def _positive_probabilities(y_true, y_pred, sample_weight, from_logits=False):
+    """(labels as bools, predictions, weights), flattened, as Keras's
+    confusion-matrix metrics count every prediction of every sample."""
+    y_pred = np.asarray(y_pred, np.float32)
+    y_true = np.asarray(y_true)
+    if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
+        y_true = y_true[..., None]
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred must have the same shape, got {y_true.shape} and "
+                         f"{y_pred.shape}")
+    if from_logits:
+        y_pred = special.expit(y_pred)
+    weights = np.ones(y_pred.shape, np.float32) if sample_weight is None else \
+        broadcast_weights(sample_weight, y_pred.shape)
+    return y_true.reshape(-1) != 0, y_pred.reshape(-1), weights.reshape(-1)
+
+
+class _ConfusionMetric(Metric):
+    """Weighted counts of true/false positives/negatives at thresholds (a
+    prediction above a threshold is positive)."""
+
+    def __init__(self, name, thresholds):
+        self.thresholds = np.asarray(thresholds, np.float64)
+        super().__init__(name)
+
+    def reset_state(self):
+        shape = self.thresholds.shape
+        self.true_positives, self.false_positives = np.zeros(shape), np.zeros(shape)
+        self.true_negatives, self.false_negatives = np.zeros(shape), np.zeros(shape)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        positive, scores, weights = _positive_probabilities(
+            y_true, y_pred, sample_weight, getattr(self, "from_logits", False))
+        # above[i]: the thresholds a prediction exceeds are thresholds[:above[i]]
+        above = np.searchsorted(self.thresholds, scores.astype(np.float64), side="left")
+        n = len(self.thresholds)
+        for labels, hits, misses in ((positive, self.true_positives, self.false_negatives),
+                                     (~positive, self.false_positives, self.true_negatives)):
+            counts = np.bincount(above[labels], weights[labels], minlength=n + 1)
+            exceeding = np.cumsum(counts[::-1])[::-1][1:]  # weight above thresholds[i]
+            hits += exceeding
+            misses += counts.sum() - exceeding
+
+
+def _single_threshold(thresholds, top_k, class_id, name):
+    if top_k is not None or class_id is not None:
+        raise NotImplementedError(f"{name}: top_k and class_id are not supported yet")
+    if thresholds is None:
+        return 0.5
+    value = float(np.asarray(thresholds).reshape(-1)[0]) if np.size(thresholds) == 1 else None
+    if value is None or not 0 <= value <= 1:
+        raise ValueError(f"{name}: `thresholds` must be one number in [0, 1], got "
+                         f"{thresholds!r}")
+    return value
+
+
+def _ratio(numerator, denominator):
+    return float(numerator / denominator) if denominator else 0.0
+
+
+class Precision(_ConfusionMetric):
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name="precision"):
+        super().__init__(name, [_single_threshold(thresholds, top_k, class_id, name)])
+
+    def result(self):
+        tp, fp = self.true_positives[0], self.false_positives[0]
+        return _ratio(tp, tp + fp)
+
+
+class Recall(_ConfusionMetric):
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name="recall"):
+        super().__init__(name, [_single_threshold(thresholds, top_k, class_id, name)])
+
+    def result(self):
+        tp, fn = self.true_positives[0], self.false_negatives[0]
+        return _ratio(tp, tp + fn)
+
+
+class AUC(_ConfusionMetric):
+    """Keras's AUC: the ROC or PR curve from counts at num_thresholds
+    evenly spaced thresholds (with -epsilon and 1 + epsilon at the ends),
+    summed by the trapezoidal rule ('interpolation'; for PR, Davis and
+    Goadrich's interpolation, as Keras), 'minoring' or 'majoring'."""
+
+    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
+                 name="auc", thresholds=None, multi_label=False, num_labels=None,
+                 label_weights=None, from_logits=False):
+        curve, summation_method = str(curve).upper(), str(summation_method).lower()
+        if curve not in ("ROC", "PR"):
+            raise ValueError(f'Invalid `curve` argument value "{curve}". Expected one of '
+                             f'"ROC", "PR"')
+        if summation_method not in ("interpolation", "minoring", "majoring"):
+            raise ValueError(f'Invalid `summation_method` argument value "{summation_method}"'
+                             f'. Expected one of "interpolation", "minoring", "majoring"')
+        if multi_label or label_weights is not None:
+            raise NotImplementedError("AUC(multi_label=True) is not supported yet")
+        if thresholds is not None:
+            inner = sorted(float(t) for t in np.asarray(thresholds).reshape(-1))
+        else:
+            if isinstance(num_thresholds, bool) or not isinstance(
+                    num_thresholds, (int, np.integer)) or num_thresholds <= 1:
+                raise ValueError(f"Argument `num_thresholds` must be an integer > 1. "
+                                 f"Received: num_thresholds={num_thresholds!r}")
+            inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        epsilon = 1e-7
+        self.curve, self.summation_method = curve, summation_method
+        self.num_thresholds = len(inner) + 2
+        self.from_logits = bool(from_logits)
+        super().__init__(name, [0.0 - epsilon] + inner + [1.0 + epsilon])
+
+    def result(self):
+        tp, fp, tn, fn = (self.true_positives, self.false_positives, self.true_negatives,
+                          self.false_negatives)
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            return self._interpolated_pr_auc()
+        recall = _divide_no_nan(tp, tp + fn)
+        if self.curve == "ROC":
+            x, y = _divide_no_nan(fp, fp + tn), recall
+        else:
+            x, y = recall, _divide_no_nan(tp, tp + fp)
+        if self.summation_method == "interpolation":
+            heights = (y[:-1] + y[1:]) / 2
+        elif self.summation_method == "minoring":
+            heights = np.minimum(y[:-1], y[1:])
+        else:
+            heights = np.maximum(y[:-1], y[1:])
+        return float(((x[:-1] - x[1:]) * heights).sum())
+
+    def _interpolated_pr_auc(self):
+        tp, fp, fn = self.true_positives, self.false_positives, self.false_negatives
+        d_tp = tp[:-1] - tp[1:]
+        p = tp + fp
+        d_p = p[:-1] - p[1:]
+        slope = _divide_no_nan(d_tp, np.maximum(d_p, 0))
+        intercept = tp[1:] - slope * p[1:]
+        both = (p[:-1] > 0) & (p[1:] > 0)
+        ratio = np.where(both, _divide_no_nan(p[:-1], np.maximum(p[1:], 0)), 1.0)
+        increments = _divide_no_nan(slope * (d_tp + intercept * np.log(ratio)),
+                                    np.maximum(tp[1:] + fn[1:], 0))
+        return float(increments.sum())
+
+
+def _divide_no_nan(numerator, denominator):
+    denominator = np.asarray(denominator, np.float64)
+    safe = np.where(denominator == 0, 1.0, denominator)
+    return np.where(denominator == 0, 0.0, numerator / safe)
+
+
 _BY_NAME = {
     "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "auc": AUC, "precision": Precision, "recall": Recall,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
+    "root_mean_squared_error": RootMeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "binary_crossentropy": BinaryCrossentropy,
 }
+_CLASSES = {cls.__name__: cls for cls in set(_BY_NAME.values())}
 
 
 def get(identifier, y_true_shape, y_pred_shape):
     """A Metric from a name or instance; 'accuracy'/'acc' resolved as Keras does
-    from the shapes of the targets and the predictions."""
+    from the shapes of the targets and the predictions. A metric given by
+    name is named by it in the logs, as Keras names it."""
     if isinstance(identifier, Metric):
         return identifier
     if not isinstance(identifier, str):
@@ -104,7 +338,8 @@ def get(identifier, y_true_shape, y_pred_shape):
         if len(y_true_shape) < len(y_pred_shape) or y_true_shape[-1] == 1:
             return SparseCategoricalAccuracy(name=identifier)
         return CategoricalAccuracy(name=identifier)
-    if identifier not in _BY_NAME:
+    cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
+    if cls is None:
         raise ValueError(f"Unknown metric: {identifier!r}; expected 'accuracy' or one of "
                          f"{sorted(_BY_NAME)}")
-    return _BY_NAME[identifier]()
+    return cls(name=identifier)
