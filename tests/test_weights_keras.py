@@ -34,9 +34,11 @@ def twins(build, seed=0):
     return km, fm
 
 
-def classifier(units=1, activation="sigmoid", embedding={}, dense={}, lstm=None):
+def classifier(units=1, activation="sigmoid", embedding={}, dense={}, lstm=None, conv=None):
     def build(lib):
         layers = [lib.layers.Embedding(VOCAB, DIM, **embedding)]
+        if conv is not None:
+            layers.append(lib.layers.Conv1D(4, 3, activation="relu", **conv))
         if lstm is None:
             layers.append(lib.layers.Flatten())
         else:
@@ -104,6 +106,27 @@ def test_temporal_sample_weight_matches_keras():
     kh, fh = fit_both(km, fm, x, y, {**BINARY, "weighted_metrics": ["accuracy"]},
                       sample_weight=weights)
     assert_same_history(kh, fh)
+    np.testing.assert_allclose(fm.evaluate(x, y, sample_weight=weights, verbose=0),
+                               km.evaluate(x, y, sample_weight=weights, verbose=0), rtol=1e-4)
+
+
+def test_temporal_sample_weight_with_a_mask_matches_keras():
+    """Keras merges the mask into the weights: sum(loss * w * mask) / valid."""
+    x, y = data("temporal")
+    x[::3, 4:] = 0  # padding, masked by mask_zero
+    weights = sample_weights((SAMPLES, LENGTH))
+
+    def build(lib):
+        return lib.Sequential([lib.Input((LENGTH,), dtype="int32"),
+                               lib.layers.Embedding(VOCAB, DIM, mask_zero=True),
+                               lib.layers.LSTM(5, return_sequences=True),
+                               lib.layers.Dense(1, activation="sigmoid")])
+    km, fm = twins(build)
+    kh, fh = fit_both(km, fm, x, y, {**BINARY, "weighted_metrics": ["accuracy"]},
+                      sample_weight=weights)
+    # Keras's jax train step leaves the mask out of its metrics (its evaluate
+    # does not; fastembed masks both): the loss and evaluate are compared.
+    np.testing.assert_allclose(fh["loss"], kh["loss"], rtol=1e-4)
     np.testing.assert_allclose(fm.evaluate(x, y, sample_weight=weights, verbose=0),
                                km.evaluate(x, y, sample_weight=weights, verbose=0), rtol=1e-4)
 
@@ -200,6 +223,9 @@ REGULARIZED = {
     "lstm kernel+recurrent+bias": classifier(lstm={
         "kernel_regularizer": "l2", "recurrent_regularizer": "l1", "bias_regularizer": "l2"}),
     "lstm activity": classifier(lstm={"activity_regularizer": "l1"}),
+    "conv1d l2 + max_norm": classifier(conv={"kernel_regularizer": "l2",
+                                             "bias_regularizer": "l1",
+                                             "kernel_constraint": "max_norm"}),
     "embedding max_norm": classifier(embedding={"embeddings_constraint": "max_norm"}),
     "embedding unit_norm rows": classifier(embedding={"embeddings_constraint": "unit_norm"}),
     "dense non_neg": classifier(dense={"kernel_constraint": "non_neg"}),
@@ -348,3 +374,19 @@ def test_bad_batch_method_arguments_fail_clearly():
 def test_unknown_regularizer_or_constraint_is_a_clear_error(make):
     with pytest.raises(ValueError, match="regularizer|constraint|l2"):
         make()
+
+
+def test_weighted_metrics_and_regularizers_survive_save_and_load(tmp_path):
+    x, y = data()
+    weights = sample_weights(SAMPLES)
+    _, fm = twins(classifier(dense={"kernel_regularizer": "l2",
+                                    "kernel_constraint": constraints.MaxNorm(1.5)}))
+    fm.compile(**BINARY, weighted_metrics=["accuracy"])
+    fm.fit(x, y, sample_weight=weights, epochs=1, verbose=0)
+    path = str(tmp_path / "model.keras")
+    fm.save(path)
+    loaded = fastembed.load_model(path)
+    assert loaded.layers[-1].kernel_regularizer.get_config() == {"l2": 0.01}
+    assert loaded.layers[-1].kernel_constraint.get_config() == {"max_value": 1.5, "axis": 0}
+    assert loaded.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True) == \
+        fm.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True)
