@@ -390,3 +390,18 @@ def test_weighted_metrics_and_regularizers_survive_save_and_load(tmp_path):
     assert loaded.layers[-1].kernel_constraint.get_config() == {"max_value": 1.5, "axis": 0}
     assert loaded.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True) == \
         fm.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True)
+
+
+def test_sparse_embedding_loss_counts_the_penalty_of_the_touched_rows():
+    x, y = data()
+    model = fastembed.Sequential([
+        fastembed.Input((LENGTH,), dtype="int32"),
+        fastembed.layers.Embedding(VOCAB, DIM, sparse=True, embeddings_regularizer="l2"),
+        fastembed.layers.Flatten(), fastembed.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    table = model.layers[0].embeddings.value.copy()
+    p = np.clip(model.predict(x[:8], verbose=0)[:, 0].astype(np.float64), 1e-7, 1 - 1e-7)
+    cross_entropy = -np.mean(y[:8] * np.log(p) + (1 - y[:8]) * np.log(1 - p))
+    penalty = 0.01 * np.square(table[np.unique(x[:8])].astype(np.float64)).sum()
+    np.testing.assert_allclose(model.train_on_batch(x[:8], y[:8]), cross_entropy + penalty,
+                               rtol=1e-5)
