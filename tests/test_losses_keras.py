@@ -7,6 +7,7 @@ import pytest
 
 import fastembed
 from fastembed import losses
+from keras_twins import LENGTH, SAMPLES, VOCAB, twin_classifiers
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
@@ -110,19 +111,6 @@ def test_reduction_none_cannot_train_and_unknown_names_fail():
         model.compile("sgd", "hubber")
 
 
-VOCAB, DIM, LENGTH, SAMPLES = 200, 8, 6, 150
-
-
-def twins(units, activation):
-    keras.utils.set_random_seed(0)
-
-    def build(lib):
-        return lib.Sequential([lib.Input((LENGTH,), dtype="int32"),
-                               lib.layers.Embedding(VOCAB, DIM), lib.layers.Flatten(),
-                               lib.layers.Dense(units, activation=activation)])
-    km, fm = build(keras), build(fastembed)
-    fm.set_weights(km.get_weights())
-    return km, fm
 
 
 FITS = {  # loss string: (units, activation, targets from the first token id)
@@ -146,7 +134,7 @@ def test_fit_history_matches_keras_for_each_loss(loss):
     x = np.random.default_rng(1).integers(0, VOCAB, (SAMPLES, LENGTH)).astype(np.int32)
     y = np.asarray(target(x[:, 0]), np.float32)
     weights = np.random.default_rng(2).uniform(0.5, 2.0, SAMPLES).astype(np.float32)
-    km, fm = twins(units, activation)
+    km, fm = twin_classifiers(units, activation)
     histories = []
     for model in (km, fm):
         model.compile(optimizer=keras.optimizers.Adam(0.01) if model is km else

@@ -6,6 +6,7 @@ import pytest
 
 import fastembed
 from fastembed import metrics
+from keras_twins import LENGTH, SAMPLES, VOCAB, twin_classifiers
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
@@ -81,7 +82,6 @@ def test_auc_of_a_perfect_and_a_reversed_ranking():
         assert metric.result() == pytest.approx(expected, abs=1e-6)
 
 
-VOCAB, DIM, LENGTH, SAMPLES = 200, 8, 6, 150
 
 
 def test_metrics_by_string_in_fit_and_evaluate_match_keras():
@@ -91,14 +91,7 @@ def test_metrics_by_string_in_fit_and_evaluate_match_keras():
     vy = (vx[:, :1] < VOCAB // 2).astype(np.float32)
     names = ["auc", "precision", "recall", "mse", "root_mean_squared_error", "mae",
              "binary_crossentropy"]
-    keras.utils.set_random_seed(0)
-
-    def build(lib):
-        return lib.Sequential([lib.Input((LENGTH,), dtype="int32"),
-                               lib.layers.Embedding(VOCAB, DIM), lib.layers.Flatten(),
-                               lib.layers.Dense(1, activation="sigmoid")])
-    km, fm = build(keras), build(fastembed)
-    fm.set_weights(km.get_weights())
+    km, fm = twin_classifiers(1, "sigmoid")
     histories = []
     for model in (km, fm):
         model.compile("adam", "binary_crossentropy", metrics=names)
@@ -115,14 +108,7 @@ def test_metrics_by_string_in_fit_and_evaluate_match_keras():
 def test_top_k_by_string_matches_keras():
     x = np.random.default_rng(1).integers(0, VOCAB, (SAMPLES, LENGTH)).astype(np.int32)
     y = (x[:, 0] * 6 // VOCAB).astype(np.int32)
-    keras.utils.set_random_seed(0)
-
-    def build(lib):
-        return lib.Sequential([lib.Input((LENGTH,), dtype="int32"),
-                               lib.layers.Embedding(VOCAB, DIM), lib.layers.Flatten(),
-                               lib.layers.Dense(6, activation="softmax")])
-    km, fm = build(keras), build(fastembed)
-    fm.set_weights(km.get_weights())
+    km, fm = twin_classifiers(6, "softmax")
     for model in (km, fm):
         model.compile("adam", "sparse_categorical_crossentropy",
                       metrics=["sparse_top_k_categorical_accuracy"])

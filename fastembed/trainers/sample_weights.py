@@ -2,6 +2,8 @@
 as Keras takes them, checked and turned into one array (or None) per output."""
 import numpy as np
 
+from fastembed.trainers.compile_utils import per_output
+
 
 def _numbers(value, argument):
     try:
@@ -35,18 +37,10 @@ def _checked(weights, argument, num_samples, output_shape):
 def _per_output(sample_weight, output_names):
     """sample_weight as one entry per output (Keras: one array for all
     outputs when per sample, or a list / dict keyed by output name)."""
-    if isinstance(sample_weight, dict):
-        unknown = [k for k in sample_weight if k not in output_names]
-        if unknown:
-            raise ValueError(f"`sample_weight` has keys {unknown} that are not output names; "
-                             f"the outputs are {output_names}")
-        return [sample_weight.get(name) for name in output_names]
-    if isinstance(sample_weight, (list, tuple)) and len(output_names) > 1:
-        if len(sample_weight) != len(output_names):
-            raise ValueError(f"`sample_weight` must have one entry per output {output_names}, "
-                             f"got {len(sample_weight)}")
-        return list(sample_weight)
-    if len(output_names) > 1:
+    several = len(output_names) > 1
+    if isinstance(sample_weight, dict) or several and isinstance(sample_weight, (list, tuple)):
+        return per_output(sample_weight, output_names, "sample_weight")
+    if several:
         weights = np.asarray(sample_weight)
         if weights.ndim > 1 and not (weights.ndim == 2 and weights.shape[1] == 1):
             raise ValueError("For a model with several outputs, a single `sample_weight` array "
