@@ -221,18 +221,26 @@ def _ratio(numerator, denominator):
     return float(numerator / denominator) if denominator else 0.0
 
 
-class Precision(_ConfusionMetric):
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name="precision"):
+class _AtThreshold(_ConfusionMetric):
+    """A ratio of the counts at one threshold (0.5 by default)."""
+
+    default_name = None
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None):
+        name = name or self.default_name
         super().__init__(name, [_single_threshold(thresholds, top_k, class_id, name)])
+
+
+class Precision(_AtThreshold):
+    default_name = "precision"
 
     def result(self):
         tp, fp = self.true_positives[0], self.false_positives[0]
         return _ratio(tp, tp + fp)
 
 
-class Recall(_ConfusionMetric):
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name="recall"):
-        super().__init__(name, [_single_threshold(thresholds, top_k, class_id, name)])
+class Recall(_AtThreshold):
+    default_name = "recall"
 
     def result(self):
         tp, fn = self.true_positives[0], self.false_negatives[0]
