@@ -85,6 +85,9 @@ class Loss:
         """Weight of each value in the reduced loss (a scalar or an array of
         the values' shape): Keras's reduce_weighted_values, where a mask
         weighs valid values total/valid (apply_mask) before the reduction."""
+        if mask is None and sample_weight is None:  # the common case, kept cheap
+            divisor = 1 if self.reduction == "sum" else values.size
+            return np.float32(1.0 / divisor if divisor else 0.0)
         weights = None
         if mask is not None:
             weights = np.asarray(mask, np.float32).reshape(values.shape)
@@ -112,15 +115,15 @@ class Loss:
     def value(self, y_true, y_pred, mask=None, sample_weight=None):
         self._check_training_reduction()
         values = self.compute(y_true, y_pred, False)[0]
-        return float((values * self._weights(values, mask, sample_weight)).sum(dtype=np.float64))
+        return float((values * self._weights(values, mask, sample_weight)).sum())
 
     def value_and_gradient(self, y_true, y_pred, mask=None, sample_weight=None):
         """(loss, d loss / d y_pred) in one pass: the training step's call."""
         self._check_training_reduction()
         values, grad = self.compute(y_true, y_pred, True)
         weights = self._weights(values, mask, sample_weight)
-        value = float((values * weights).sum(dtype=np.float64))
-        return value, grad * (weights[..., None] if np.ndim(weights) else weights)
+        value = float((values * weights).sum())
+        return value, grad * (weights[..., None] if isinstance(weights, np.ndarray) else weights)
 
     def compute(self, y_true, y_pred, gradient):
         raise NotImplementedError
