@@ -141,6 +141,23 @@ def test_class_weight_matches_keras():
     assert_same_history(kh, fh)
 
 
+def test_class_weight_of_a_binary_output_matches_keras():
+    x, y = data()
+    km, fm = twins(classifier())
+    kh, fh = fit_both(km, fm, x, y, {**BINARY, "weighted_metrics": ["accuracy"]},
+                      class_weight={1: 3.0})
+    assert_same_history(kh, fh)
+
+
+def test_validation_split_holds_out_the_weights_with_the_samples_like_keras():
+    x, y = data()
+    km, fm = twins(classifier())
+    kh, fh = fit_both(km, fm, x, y, {**BINARY, "weighted_metrics": ["accuracy"]},
+                      sample_weight=sample_weights(SAMPLES), validation_split=0.2)
+    assert "val_weighted_accuracy" in fh
+    assert_same_history(kh, fh)
+
+
 def test_validation_data_with_sample_weight_matches_keras():
     x, y = data()
     vx, vy = data(seed=5)
