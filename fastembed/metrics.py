@@ -311,6 +311,69 @@ class AUC(_ConfusionMetric):
         return float(increments.sum())
 
 
+class FBetaScore(Metric):
+    """Keras's F-beta score of (batch, classes) predictions: a prediction is
+    positive above `threshold`, or where it is its row's maximum when
+    threshold is None; per class (average=None), or averaged 'micro',
+    'macro' or 'weighted'."""
+
+    def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score"):
+        if average not in (None, "micro", "macro", "weighted"):
+            raise ValueError(f"Invalid `average` argument value. Expected one of: None, "
+                             f"'micro', 'macro', 'weighted'. Received: average={average!r}")
+        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or beta <= 0:
+            raise ValueError(f"Invalid `beta` argument value. It should be a Python float "
+                             f"> 0. Received: beta={beta!r}")
+        if threshold is not None and not (isinstance(threshold, (int, float))
+                                          and 0 < threshold <= 1):
+            raise ValueError(f"Invalid `threshold` argument value. It should be a Python "
+                             f"float in the range ]0, 1]. Received: threshold={threshold!r}")
+        self.average, self.beta, self.threshold = average, float(beta), threshold
+        super().__init__(name)
+
+    def reset_state(self):
+        self.true_positives = self.false_positives = self.false_negatives = 0.0
+        self.intermediate_weights = 0.0
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = np.asarray(y_true, np.float32)
+        y_pred = np.asarray(y_pred, np.float32)
+        if y_pred.ndim != 2 or y_true.shape != y_pred.shape:
+            raise ValueError(f"{self.name} needs y_true and y_pred of one shape (batch, "
+                             f"classes), got {y_true.shape} and {y_pred.shape}")
+        if self.threshold is None:
+            positive = (y_pred >= y_pred.max(axis=-1, keepdims=True)) & (np.abs(y_pred) > 1e-9)
+        else:
+            positive = y_pred > self.threshold
+        positive = positive.astype(np.float32)
+        weights = np.float32(1) if sample_weight is None else \
+            broadcast_weights(sample_weight, y_pred.shape[:1])[:, None]
+        axis = None if self.average == "micro" else 0
+        self.true_positives += (weights * positive * y_true).sum(axis=axis)
+        self.false_positives += (weights * positive * (1 - y_true)).sum(axis=axis)
+        self.false_negatives += (weights * (1 - positive) * y_true).sum(axis=axis)
+        self.intermediate_weights += (weights * y_true).sum(axis=axis)
+
+    def result(self):
+        epsilon = 1e-7
+        tp = np.asarray(self.true_positives, np.float64)
+        precision = tp / (tp + self.false_positives + epsilon)
+        recall = tp / (tp + self.false_negatives + epsilon)
+        beta2 = self.beta ** 2
+        score = precision * recall / (beta2 * precision + recall + epsilon) * (1 + beta2)
+        if self.average == "weighted":
+            weights = self.intermediate_weights / (np.sum(self.intermediate_weights) + epsilon)
+            return float(np.sum(score * weights))
+        if self.average is not None:
+            return float(np.mean(score))
+        return score.astype(np.float32)
+
+
+class F1Score(FBetaScore):
+    def __init__(self, average=None, threshold=None, name="f1_score"):
+        super().__init__(average=average, beta=1.0, threshold=threshold, name=name)
+
+
 def _divide_no_nan(numerator, denominator):
     denominator = np.asarray(denominator, np.float64)
     safe = np.where(denominator == 0, 1.0, denominator)
@@ -328,6 +391,7 @@ _BY_NAME = {
     "root_mean_squared_error": RootMeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
     "binary_crossentropy": BinaryCrossentropy,
+    "f1_score": F1Score, "fbeta_score": FBetaScore,
 }
 _CLASSES = {cls.__name__: cls for cls in set(_BY_NAME.values())}
 

@@ -47,6 +47,12 @@ CASES = {  # name: (fastembed metric, keras metric, data kind, tolerance)
               keras.metrics.TopKCategoricalAccuracy(k=3), "onehot", 1e-5),
     "sparse top 2": (metrics.SparseTopKCategoricalAccuracy(k=2),
                      keras.metrics.SparseTopKCategoricalAccuracy(k=2), "sparse", 1e-5),
+    "f1 per class": (metrics.F1Score(), keras.metrics.F1Score(), "onehot", 1e-5),
+    "f1 macro 0.6": (metrics.F1Score("macro", 0.6), keras.metrics.F1Score("macro", 0.6),
+                     "onehot", 1e-5),
+    "f1 micro": (metrics.F1Score("micro"), keras.metrics.F1Score("micro"), "onehot", 1e-5),
+    "fbeta weighted": (metrics.FBetaScore("weighted", beta=2.0),
+                       keras.metrics.FBetaScore("weighted", beta=2.0), "onehot", 1e-5),
     "mse": (metrics.MeanSquaredError(), keras.metrics.MeanSquaredError(), "real", 1e-5),
     "rmse": (metrics.RootMeanSquaredError(), keras.metrics.RootMeanSquaredError(), "real",
              1e-5),
@@ -68,10 +74,10 @@ def test_metric_results_match_keras(case, weighted):
     for y, p, w in batches(kind):
         f_metric.update_state(y, p, sample_weight=w if weighted else None)
         k_metric.update_state(y, p, sample_weight=w if weighted else None)
-        np.testing.assert_allclose(f_metric.result(), float(k_metric.result()), rtol=tolerance,
+        np.testing.assert_allclose(f_metric.result(), np.asarray(k_metric.result()), rtol=tolerance,
                                    atol=1e-7)
     f_metric.reset_state()
-    assert f_metric.result() == 0.0
+    assert np.all(f_metric.result() == 0.0)
 
 
 def test_auc_of_a_perfect_and_a_reversed_ranking():
