@@ -12,6 +12,8 @@ import numpy as np
 from fastembed.engine.variable import RowGrad
 from fastembed.utils.identifiers import lookup, serialize  # noqa: F401 (serialize: API)
 
+EPSILON = 1e-7  # keras.config.epsilon()
+
 
 def _penalty_factor(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
@@ -81,10 +83,58 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
-l1, l2, l1_l2 = L1, L2, L1L2
+class OrthogonalRegularizer(Regularizer):
+    """factor * mean |cosine| between the rows (mode='rows') or columns of a
+    2-D weight: Keras's penalty for non-orthogonal vectors."""
+
+    def __init__(self, factor=0.01, mode="rows"):
+        self.factor = _penalty_factor(factor, "factor")
+        if mode not in ("rows", "columns"):
+            raise ValueError(f'Invalid value for argument `mode`. Expected one of '
+                             f'{{"rows", "columns"}}. Received: mode={mode}')
+        self.mode = mode
+
+    def _vectors(self, x):
+        x = np.asarray(x, np.float32)
+        if x.ndim != 2:
+            raise ValueError(f"Inputs to OrthogonalRegularizer must have rank 2. Received: "
+                             f"inputs.shape={x.shape}")
+        return x if self.mode == "rows" else x.T
+
+    def _parts(self, vectors):
+        """(unit vectors, inverse norms, off-diagonal cosines, the scale of their sum)."""
+        inverse = np.minimum(1 / np.sqrt(np.square(vectors).sum(axis=1, keepdims=True)),
+                             np.float32(1 / EPSILON))
+        unit = vectors * inverse
+        cosines = unit @ unit.T
+        np.fill_diagonal(cosines, 0)
+        size = len(vectors)
+        return unit, inverse, cosines, self.factor * 0.5 / (size * (size - 1) / 2)
+
+    def __call__(self, x):
+        _, _, cosines, scale = self._parts(self._vectors(x))
+        return scale * float(np.abs(cosines).sum(dtype=np.float64))
+
+    def gradient(self, x):
+        vectors = self._vectors(x)
+        unit, inverse, cosines, scale = self._parts(vectors)
+        signs = np.where(cosines < 0, -1.0, 1.0).astype(np.float32)
+        np.fill_diagonal(signs, 0)
+        d_unit = np.float32(2 * scale) * (signs @ unit)  # signs is symmetric
+        inside = inverse < np.float32(1 / EPSILON)
+        d_vectors = np.where(inside, (d_unit - unit * (d_unit * unit).sum(axis=1, keepdims=True))
+                             * inverse, d_unit * inverse)
+        return d_vectors if self.mode == "rows" else d_vectors.T
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
+l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
 
 _CLASSES = {"Regularizer": Regularizer, "L1": L1, "L2": L2, "L1L2": L1L2,
-            "l1": L1, "l2": L2, "l1l2": L1L2, "l1_l2": L1L2}
+            "OrthogonalRegularizer": OrthogonalRegularizer, "l1": L1, "l2": L2, "l1l2": L1L2,
+            "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer}
 
 
 def get(identifier):
