@@ -155,6 +155,7 @@ class Trainer:
             callbacks, history, model=self,
             params={"verbose": verbose, "epochs": epochs, "steps": steps})
         results = self._results(ys)
+        arrays = sample_weights_module.pack(xs, ys, sample_weights)
         self.stop_training = False
         training_logs = None
         callback_list.on_train_begin()
@@ -165,7 +166,6 @@ class Trainer:
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
             progbar = Progbar(steps, verbose=verbose)
-            arrays = sample_weights_module.pack(xs, ys, sample_weights)
             for step, batch in data_adapter.batches(arrays, num_samples, batch_size, steps,
                                                     order):
                 callback_list.on_train_batch_begin(step)
