@@ -102,6 +102,7 @@ class Functional(Model):
         outputs, output_masks = self.graph.run(xs, masks, training=training, tape=tape,
                                                input_grads=context.needs_input_grad)
         context.saved = tape
+        context.activity_loss = self.graph.activity_loss(tape)
         return self._output_value(outputs)
 
     def backward(self, context, output_grads):

@@ -117,6 +117,7 @@ class Model(Trainer, Layer):
                 "loss": self.compiled_loss.serialize(),
                 "loss_weights": self.compiled_loss.weights,
                 "metrics": self.compiled_metrics.serialize(),
+                "weighted_metrics": self.compiled_weighted_metrics.serialize(),
                 "iterations": self.optimizer.iterations}
             state = self.optimizer.variables_state(self.trainable_weights) \
                 if self.optimizer.iterations else []
@@ -143,7 +144,8 @@ def load_model(filepath, custom_objects=None, compile=True):
         model.compile(optimizer=optimizers_module.get(compile_config["optimizer"]),
                       loss=[None if loss is None else losses_module.get(loss) for loss in losses],
                       loss_weights=compile_config.get("loss_weights"),
-                      metrics=compile_config["metrics"])
+                      metrics=compile_config["metrics"],
+                      weighted_metrics=compile_config.get("weighted_metrics"))
         state = [arrays[k] for k in sorted(arrays) if k.startswith("optimizer_")]
         if state:
             model.optimizer.load_variables_state(model.trainable_weights, state,
