@@ -12,7 +12,6 @@ from fastembed import optimizers as optimizers_module
 from fastembed.trainers import data_adapter
 from fastembed.trainers.compile_utils import CompiledLoss, CompiledMetrics, RunningResults
 from fastembed.utils.progbar import Progbar
-from fastembed.utils.random import generator
 
 
 def _on_faster_team(team, work, *args):
@@ -78,6 +77,23 @@ class Trainer:
         ys = data_adapter.as_list(y, self.output_names, "y")
         return xs, ys, data_adapter.check_cardinality(xs, ys)
 
+    def _stream(self, x, y, batch_size, steps, steps_argument, shuffle=False, targets=True):
+        """StreamBatches of x (a generator, iterator, PyDataset ...), the model
+        built from its first batch; with that batch's xs and ys."""
+        kind = type(x).__name__
+        if y is not None:
+            raise ValueError(f"When providing `x` as streamed data ({kind}), `y` should not be "
+                             f"passed: the batches hold the targets")
+        if batch_size is not None:
+            raise ValueError(f"`batch_size` must be None for streamed data ({kind}), which "
+                             f"gives its own batches; got batch_size={batch_size!r}")
+        data = data_adapter.StreamBatches(x, self.input_names,
+                                          self.output_names if targets else [], steps,
+                                          steps_argument, shuffle)
+        xs, ys = data.first()
+        self._build_for_inputs(xs)
+        return data, xs, ys
+
     # ---- steps -------------------------------------------------------------
     def _prepare_training(self):
         self.graph.invalidate()
@@ -111,18 +127,27 @@ class Trainer:
             raise NotImplementedError("class_weight and sample_weight are not supported yet")
         if validation_steps is not None:
             raise NotImplementedError("validation_steps is not supported yet")
-        xs, ys, num_samples = self._data(x, y)
-        batch_size = data_adapter.check_batch_size(batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
-        if validation_data is None and validation_split:
-            xs, ys, validation_data = data_adapter.split_validation(xs, ys, validation_split)
-            num_samples = len(xs[0])
-        elif validation_data is not None:
-            if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (x_val, y_val)")
-        if num_samples == 0:
-            raise ValueError("fit needs at least one training sample")
-        steps = steps_per_epoch or -(-num_samples // batch_size)
+        if data_adapter.is_stream(x):
+            if validation_split:
+                raise ValueError("`validation_split` is only supported for arrays, not for "
+                                 f"streamed data ({type(x).__name__})")
+            data, xs, ys = self._stream(x, y, batch_size, steps_per_epoch, "steps_per_epoch",
+                                        shuffle)
+        else:
+            xs, ys, num_samples = self._data(x, y)
+            batch_size = data_adapter.check_batch_size(batch_size)
+            if validation_data is None and validation_split:
+                xs, ys, validation_data = data_adapter.split_validation(xs, ys, validation_split)
+                num_samples = len(xs[0])
+            if num_samples == 0:
+                raise ValueError("fit needs at least one training sample")
+            data = data_adapter.ArrayBatches(xs + ys, num_samples, batch_size, steps_per_epoch,
+                                             shuffle)
+        if validation_data is not None and (
+                not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2):
+            raise ValueError("validation_data must be a tuple (x_val, y_val)")
+        steps = data.steps
         self._prepare_training()
 
         history = callbacks_module.History()
@@ -135,13 +160,11 @@ class Trainer:
         callback_list.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
-            order = generator().permutation(num_samples) if shuffle else None
             results.reset()
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
             progbar = Progbar(steps, verbose=verbose)
-            for step, batch in data_adapter.batches(xs + ys, num_samples, batch_size, steps,
-                                                    order):
+            for step, batch in data.epoch():
                 callback_list.on_train_batch_begin(step)
                 self._train_step(batch[:len(xs)], batch[len(xs):], results)
                 if callback_list.batch_hooks:
@@ -150,17 +173,19 @@ class Trainer:
                     progbar.update(step + 1, results.logs())
                 if self.stop_training:
                     break
+            data.on_epoch_end()
             logs = results.logs()
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
                 val_x, val_y = validation_data
                 logs.update({"val_" + k: v for k, v in self.evaluate(
                     val_x, val_y, batch_size=validation_batch_size or batch_size, verbose=0,
                     return_dict=True).items()})
-            progbar.update(steps, logs, finalize=True)
+            progbar.update(step + 1, logs, finalize=True)
             callback_list.on_epoch_end(epoch, logs)
             training_logs = logs
             if self.stop_training:
                 break
+        self.optimizer.finalize_variable_values(self._trainable_variables)
         callback_list.on_train_end(training_logs)
         self.history = history
         return history
@@ -190,36 +215,41 @@ class Trainer:
         self._require_compiled("evaluate")
         if sample_weight is not None:
             raise NotImplementedError("sample_weight is not supported yet")
-        if steps is not None or callbacks is not None:
-            raise NotImplementedError("evaluate(steps=..., callbacks=...) is not supported yet")
-        xs, ys, num_samples = self._data(x, y)
-        batch_size = data_adapter.check_batch_size(batch_size)
+        if callbacks is not None:
+            raise NotImplementedError("evaluate(callbacks=...) is not supported yet")
+        if data_adapter.is_stream(x):
+            data, xs, ys = self._stream(x, y, batch_size, steps, "steps")
+        else:
+            xs, ys, num_samples = self._data(x, y)
+            data = data_adapter.ArrayBatches(xs + ys, num_samples,
+                                             data_adapter.check_batch_size(batch_size), steps)
         # Fresh trackers and metrics, so that evaluating mid-fit leaves fit's alone.
         results = self._results(ys)
-        for _, batch in data_adapter.batches(xs + ys, num_samples, batch_size):
+        for _, batch in data.epoch():
             xb, yb = batch[:len(xs)], batch[len(xs):]
             results.update_state(yb, *self._predict_step(xb))
+        data.on_epoch_end()
         logs = results.logs()
         if verbose not in (0, "auto") or verbose == "auto" and sys.stdout.isatty():
             print("evaluate -" + "".join(f" {k}: {v:.4f}" for k, v in logs.items()))
         return self._result(logs, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        if steps is not None or callbacks is not None:
-            raise NotImplementedError("predict(steps=..., callbacks=...) is not supported yet")
-        xs = self._inputs(x)
-        num_samples = data_adapter.check_cardinality(xs)
-        batch_size = data_adapter.check_batch_size(batch_size)
-        outs = None
-        for step, batch in data_adapter.batches(xs, num_samples, batch_size):
-            y_preds = self._predict_step(batch)[0]
-            if outs is None:
-                outs = [np.empty((num_samples,) + y.shape[1:], dtype=np.float32) for y in y_preds]
-            start = step * batch_size
-            for out, y in zip(outs, y_preds):
-                out[start:start + len(y)] = y
-        if outs is None:
-            outs = [np.empty((0,) + tuple(t.shape[1:]), np.float32) for t in self.outputs]
+        if callbacks is not None:
+            raise NotImplementedError("predict(callbacks=...) is not supported yet")
+        if data_adapter.is_stream(x):
+            data, _, _ = self._stream(x, None, batch_size, steps, "steps", targets=False)
+        else:
+            xs = self._inputs(x)
+            data = data_adapter.ArrayBatches(xs, data_adapter.check_cardinality(xs),
+                                             data_adapter.check_batch_size(batch_size), steps)
+        outs = [[] for _ in self.outputs]
+        for _, batch in data.epoch():
+            for out, y_pred in zip(outs, self._predict_step(batch)[0]):
+                out.append(y_pred.copy())
+        data.on_epoch_end()
+        outs = [np.concatenate(out) if out else np.empty((0,) + tuple(t.shape[1:]), np.float32)
+                for out, t in zip(outs, self.outputs)]
         return outs[0] if len(outs) == 1 else outs
 
     def predict_on_batch(self, x):
