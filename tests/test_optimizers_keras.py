@@ -55,7 +55,7 @@ SCHEDULES = {
                                                     "decay_steps": 5, "decay_rate": 0.5,
                                                     "staircase": True}),
     "cosine": ("CosineDecay", {"initial_learning_rate": 0.02, "decay_steps": 30, "alpha": 0.1}),
-    "cosine-warmup": ("CosineDecay", {"initial_learning_rate": 0.001, "decay_steps": 30,
+    "cosine-warmup": ("CosineDecay", {"initial_learning_rate": 0.001, "decay_steps": 30, "alpha": 0.1,
                                       "warmup_target": 0.02, "warmup_steps": 8}),
     "cosine-restarts": ("CosineDecayRestarts", {"initial_learning_rate": 0.02,
                                                 "first_decay_steps": 6, "t_mul": 2.0,

@@ -157,7 +157,9 @@ class Trainer:
         results = self._results(ys)
         self.stop_training = False
         training_logs = None
+        self._initial_epoch = None  # BackupAndRestore sets where a resumed fit starts
         callback_list.on_train_begin()
+        initial_epoch = self._initial_epoch or initial_epoch
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
             results.reset()
