@@ -404,3 +404,6 @@ class CallbackList:
     def on_train_batch_end(self, step, logs):
         for callback in self._batch_callbacks:
             callback.on_train_batch_end(step, logs)
+
+# Defined apart (it writes through tensorboardX, an extra); imported last as it builds on Callback.
+from fastembed.tensorboard import TensorBoard  # noqa: E402,F401

@@ -110,8 +110,27 @@ def test_a_generator_without_steps_trains_one_epoch_until_it_ends():
     assert_same_weights(reference, streamed)
 
 
+class Tensor:
+    """What a DataLoader yields: no ndarray, but np.asarray takes it."""
+
+    def __init__(self, array):
+        self.array = array
+
+    def __array__(self, dtype=None, copy=None):
+        return self.array if dtype is None else self.array.astype(dtype)
+
+
+def test_batches_of_array_likes_are_taken_as_arrays():
+    x, y = data()
+    reference, streamed = model(), model()
+    reference.fit(x, y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
+    streamed.fit(_Iterable([(Tensor(xb), Tensor(yb)) for xb, yb in batches_of(x, y)]), epochs=2,
+                 verbose=0)
+    assert_same_weights(reference, streamed)
+
+
 def test_torch_dataloader_batches_are_taken_as_arrays():
-    import torch
+    torch = pytest.importorskip("torch")  # a peer, in the bench extra
     x, y = data()
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
