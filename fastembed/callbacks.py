@@ -1,6 +1,6 @@
 """Callbacks with Keras's hooks: History, EarlyStopping, ModelCheckpoint,
 LambdaCallback, ReduceLROnPlateau, LearningRateScheduler, CSVLogger,
-TerminateOnNaN, BackupAndRestore."""
+TerminateOnNaN, BackupAndRestore, ProgbarLogger, TensorBoard."""
 import csv
 import json
 import os
@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from fastembed.utils import random as random_module
+from fastembed.utils.progbar import Progbar
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
 
@@ -361,6 +362,27 @@ class BackupAndRestore(Callback):
                 os.rmdir(self.backup_dir)
 
 
+class ProgbarLogger(Callback):
+    """The progress display as a callback (fit's own display steps aside
+    when one is given), at fit's verbosity."""
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.verbose, self.epochs = params.get("verbose", 1), params.get("epochs", 1)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.verbose:
+            print(f"Epoch {epoch + 1}/{self.epochs}")
+        self._progbar, self._seen = Progbar(self.params.get("steps"), verbose=self.verbose), 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._seen = batch + 1
+        self._progbar.update(self._seen, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._progbar.update(self._seen, logs, finalize=True)
+
+
 class CallbackList:
     """The callbacks of one fit (the user's, then History), each hook called
     on all of them in order; batch hooks only on those that override them.
@@ -379,6 +401,7 @@ class CallbackList:
             callback.set_model(model)
             callback.set_params(params)
         self._batch_callbacks = [c for c in self.callbacks if c.uses_batch_hooks()]
+        self.shows_progress = any(isinstance(c, ProgbarLogger) for c in self.callbacks)
         self.batch_hooks = bool(self._batch_callbacks)
 
     def on_train_begin(self):

@@ -188,3 +188,15 @@ def test_backup_and_restore_rejects_what_it_does_not_support(tmp_path):
         callbacks.BackupAndRestore("")
     with pytest.raises(NotImplementedError, match="save_freq"):
         callbacks.BackupAndRestore(tmp_path, save_freq=10)
+
+
+def test_progbar_logger_takes_over_the_display(capsys):
+    x, y = make_data("binary")
+    _, fm = twin_models()
+    fm.compile(optimizers.SGD(0.1), "binary_crossentropy")
+    fm.fit(x, y, epochs=2, verbose=2, callbacks=[callbacks.ProgbarLogger()])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if line.startswith("Epoch")] == ["Epoch 1/2", "Epoch 2/2"]
+    assert len([line for line in lines if line.startswith("16/16 - ")]) == 2
+    fm.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ProgbarLogger()])
+    assert capsys.readouterr().out == ""

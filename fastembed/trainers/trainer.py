@@ -160,12 +160,13 @@ class Trainer:
         self._initial_epoch = None  # BackupAndRestore sets where a resumed fit starts
         callback_list.on_train_begin()
         initial_epoch = self._initial_epoch or initial_epoch
+        shown = 0 if callback_list.shows_progress else verbose  # a ProgbarLogger shows it
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
             results.reset()
-            if verbose:
+            if shown:
                 print(f"Epoch {epoch + 1}/{epochs}")
-            progbar = Progbar(steps, verbose=verbose)
+            progbar = Progbar(steps, verbose=shown)
             for step, batch in data.epoch():
                 callback_list.on_train_batch_begin(step)
                 self._train_step(batch[:len(xs)], batch[len(xs):], results)
