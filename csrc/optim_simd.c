@@ -6,6 +6,24 @@ void FE_ISA_FN(fe_add_row)(float *restrict y, const float *restrict x, int64_t n
     for (int64_t j = 0; j < n; j++) y[j] += x[j];
 }
 
+/* Ftrl on w[n] with its accumulator and linear slots; root: lr_power is
+ * -0.5 (a constant after inlining, so each variant is its own loop). */
+static inline __attribute__((always_inline)) void ftrl_row(
+        const fe_optimizer *opt, float *restrict w, float *restrict accum,
+        float *restrict linear, const float *restrict g, int64_t n, const int root) {
+    const float lr = opt->lr, l1 = opt->l1, two_l2 = 2.0f * opt->l2;
+    const float two_l2_shrinkage = 2.0f * opt->l2_shrinkage, p = -opt->lr_power;
+    for (int64_t j = 0; j < n; j++) {
+        const float new_accum = accum[j] + g[j] * g[j];
+        const float new_power = root ? sqrtf(new_accum) : powf(new_accum, p);
+        const float old_power = root ? sqrtf(accum[j]) : powf(accum[j], p);
+        linear[j] += (g[j] + two_l2_shrinkage * w[j]) - ((new_power - old_power) / lr) * w[j];
+        const float clipped = fminf(fmaxf(linear[j], -l1), l1);
+        w[j] = (clipped - linear[j]) / (new_power / lr + two_l2);
+        accum[j] = new_accum;
+    }
+}
+
 /* w[n], slots[k][n], g[n]: one optimizer step, formulas as in optim.h. */
 void FE_ISA_FN(fe_update_row)(const fe_optimizer *opt, float *restrict w,
                               float *const *slots, const float *restrict g,
@@ -118,23 +136,11 @@ void FE_ISA_FN(fe_update_row)(const fe_optimizer *opt, float *restrict w,
         }
         break;
     }
-    case FE_OPT_FTRL: {
-        const float l1 = opt->l1, two_l2 = 2.0f * opt->l2;
-        const float two_l2_shrinkage = 2.0f * opt->l2_shrinkage, p = -opt->lr_power;
-        const int root = p == 0.5f;  /* the default: sqrtf, exact and far cheaper than powf */
-        float *restrict accum = slots[0];
-        float *restrict linear = slots[1];
-        for (int64_t j = 0; j < n; j++) {
-            const float new_accum = accum[j] + g[j] * g[j];
-            const float new_power = root ? sqrtf(new_accum) : powf(new_accum, p);
-            const float old_power = root ? sqrtf(accum[j]) : powf(accum[j], p);
-            linear[j] += (g[j] + two_l2_shrinkage * w[j]) - ((new_power - old_power) / lr) * w[j];
-            const float clipped = fminf(fmaxf(linear[j], -l1), l1);
-            w[j] = (clipped - linear[j]) / (new_power / lr + two_l2);
-            accum[j] = new_accum;
-        }
+    case FE_OPT_FTRL:
+        /* The default power -0.5 takes sqrtf (exact, and vectorised), others powf. */
+        if (opt->lr_power == -0.5f) ftrl_row(opt, w, slots[0], slots[1], g, n, 1);
+        else ftrl_row(opt, w, slots[0], slots[1], g, n, 0);
         break;
-    }
     case FE_OPT_LION: {
         const float b1 = opt->beta_1, b2 = opt->beta_2;
         float *restrict m = slots[0];

@@ -237,8 +237,9 @@ class StreamBatches:
                                  f"(x, y) or (x, y, sample_weight)")
             ys = as_list(y, self.output_names, f"y of {where}")
         arrays = xs + ys
-        check_cardinality(xs, ys)
         shapes = [(a.shape[1:], a.dtype.kind) for a in arrays]
+        if any(len(a) != len(arrays[0]) for a in arrays):
+            check_cardinality(xs, ys)
         if self._shapes is None:
             self._shapes = shapes
         elif shapes != self._shapes:
