@@ -20,26 +20,33 @@ class LearningRateSchedule:
         return cls(**config)
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """initial_learning_rate * decay_rate ** (step / decay_steps), the exponent
-    floored when staircase."""
+class _StepsDecay(LearningRateSchedule):
+    """A decay driven by p = step / decay_steps, floored when staircase."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
+                 name=None):
         _check_decay_steps(decay_steps, "decay_steps")
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
+        self.decay_rate, self.staircase = decay_rate, staircase
+        self.name = name or type(self).__name__
 
-    def __call__(self, step):
+    def _progress(self, step):
         p = _F(step) / _F(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
-        return _F(self.initial_learning_rate) * np.power(_F(self.decay_rate), p)
+        return np.floor(p) if self.staircase else p
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
                 "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_StepsDecay):
+    """initial_learning_rate * decay_rate ** (step / decay_steps), the exponent
+    floored when staircase."""
+
+    def __call__(self, step):
+        return _F(self.initial_learning_rate) * np.power(_F(self.decay_rate),
+                                                         self._progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -89,26 +96,13 @@ class PolynomialDecay(LearningRateSchedule):
                 "power": self.power, "cycle": self.cycle, "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepsDecay):
     """initial_learning_rate / (1 + decay_rate * step / decay_steps), the
     quotient floored when staircase."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="InverseTimeDecay"):
-        _check_decay_steps(decay_steps, "decay_steps")
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
-
     def __call__(self, step):
-        p = _F(step) / _F(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
-        return _F(self.initial_learning_rate) / (_F(1) + _F(self.decay_rate) * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return _F(self.initial_learning_rate) / (_F(1) + _F(self.decay_rate)
+                                                 * self._progress(step))
 
 
 def _cosine(completed_fraction, alpha, scale=_F(1)):
