@@ -250,3 +250,14 @@ def test_pydataset_rejects_bad_arguments():
         PyDataset(workers=-1)
     with pytest.raises(NotImplementedError, match="__getitem__"):
         PyDataset()[0]
+
+
+def test_streamed_validation_data_gives_the_array_validation_logs():
+    x, y = data()
+    xv, yv = data(64, seed=1)
+    reference, streamed = model(), model()
+    want = reference.fit(x, y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0,
+                         validation_data=(xv, yv)).history
+    got = streamed.fit(Batches(x, y), epochs=2, shuffle=False, verbose=0,
+                       validation_data=Batches(xv, yv)).history
+    assert got == want and "val_loss" in got

@@ -144,9 +144,9 @@ class Trainer:
                 raise ValueError("fit needs at least one training sample")
             data = data_adapter.ArrayBatches(xs + ys, num_samples, batch_size, steps_per_epoch,
                                              shuffle)
-        if validation_data is not None and (
+        if validation_data is not None and not data_adapter.is_stream(validation_data) and (
                 not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2):
-            raise ValueError("validation_data must be a tuple (x_val, y_val)")
+            raise ValueError("validation_data must be a tuple (x_val, y_val) or streamed data")
         steps = data.steps
         self._prepare_training()
 
@@ -179,10 +179,13 @@ class Trainer:
             data.on_epoch_end()
             logs = results.logs()
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                val_x, val_y = validation_data
-                logs.update({"val_" + k: v for k, v in self.evaluate(
-                    val_x, val_y, batch_size=validation_batch_size or batch_size, verbose=0,
-                    return_dict=True).items()})
+                if data_adapter.is_stream(validation_data):
+                    val_logs = self.evaluate(validation_data, verbose=0, return_dict=True)
+                else:
+                    val_x, val_y = validation_data
+                    val_logs = self.evaluate(val_x, val_y, batch_size=validation_batch_size
+                                             or batch_size, verbose=0, return_dict=True)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
             progbar.update(step + 1, logs, finalize=True)
             callback_list.on_epoch_end(epoch, logs)
             training_logs = logs
