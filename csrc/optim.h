@@ -23,8 +23,8 @@ typedef struct {
     float lr;          /* learning rate (Adam: alpha, the bias-corrected rate of this step) */
     float momentum;    /* SGD, RMSprop: momentum, 0 = none */
     int nesterov;      /* SGD */
-    float rho;         /* RMSprop */
-    float beta_1, beta_2;
+    float rho;         /* RMSprop, Adadelta */
+    float beta_1, beta_2; /* Adam, Nadam, Adamax, Lion */
     float epsilon;
     int centered;      /* RMSprop */
     int amsgrad;       /* Adam */
