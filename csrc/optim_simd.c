@@ -18,7 +18,8 @@ static inline __attribute__((always_inline)) void ftrl_row(
         const float new_power = root ? sqrtf(new_accum) : powf(new_accum, p);
         const float old_power = root ? sqrtf(accum[j]) : powf(accum[j], p);
         linear[j] += (g[j] + two_l2_shrinkage * w[j]) - ((new_power - old_power) / lr) * w[j];
-        const float clipped = fminf(fmaxf(linear[j], -l1), l1);
+        /* clip as jnp.clip: a NaN stays NaN (and the loop vectorises, fminf's would not) */
+        const float clipped = linear[j] < -l1 ? -l1 : (linear[j] > l1 ? l1 : linear[j]);
         w[j] = (clipped - linear[j]) / (new_power / lr + two_l2);
         accum[j] = new_accum;
     }
