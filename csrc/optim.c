@@ -16,6 +16,8 @@ int fe_optimizer_num_slots(const fe_optimizer *opt) {
     case FE_OPT_ADAGRAD: return 1;
     case FE_OPT_RMSPROP: return 1 + (opt->centered ? 1 : 0) + (opt->momentum > 0.0f ? 1 : 0);
     case FE_OPT_ADAM: return opt->amsgrad ? 3 : 2;
+    case FE_OPT_NADAM: case FE_OPT_ADAMAX: case FE_OPT_ADADELTA: case FE_OPT_FTRL: return 2;
+    case FE_OPT_LION: return 1;
     }
     return 0;
 }

@@ -10,6 +10,12 @@ typedef enum {
     FE_OPT_ADAGRAD = 1, /* a += g^2; w -= lr*g / sqrt(a + eps) */
     FE_OPT_RMSPROP = 2, /* v = rho*v + (1-rho)*g^2; [c = rho*c + (1-rho)*g]; w -= lr*g / sqrt(v [- c^2] + eps) (with momentum through m) */
     FE_OPT_ADAM = 3,    /* m += (g-m)(1-b1); v += (g^2-v)(1-b2); [vh = max(vh, v)]; w -= m*alpha / (sqrt(v) + eps) */
+    FE_OPT_NADAM = 4,   /* m, v as Adam; w -= (m*ms + g*gs)*lr / (sqrt(v*vs) + eps) */
+    FE_OPT_ADAMAX = 5,  /* m += (g-m)(1-b1); u = max(b2*u, |g|); w -= lr*m / (u + eps) (lr: lr / (1 - b1^t)) */
+    FE_OPT_ADADELTA = 6,/* a = rho*a + (1-rho)g^2; d = -sqrt(e + eps)*g / sqrt(a + eps); e = rho*e + (1-rho)d^2; w += lr*d */
+    FE_OPT_FTRL = 7,    /* n' = n + g^2; z += g + 2*l2s*w - (n'^-p - n^-p)/lr * w;
+                         * w = (clip(z, -l1, l1) - z) / (n'^-p/lr + 2*l2); n = n' */
+    FE_OPT_LION = 8,    /* w -= lr*sign(b1*m + (1-b1)g); m = b2*m + (1-b2)g */
 } fe_opt_kind;
 
 typedef struct {
@@ -17,11 +23,16 @@ typedef struct {
     float lr;          /* learning rate (Adam: alpha, the bias-corrected rate of this step) */
     float momentum;    /* SGD, RMSprop: momentum, 0 = none */
     int nesterov;      /* SGD */
-    float rho;         /* RMSprop */
-    float beta_1, beta_2;
+    float rho;         /* RMSprop, Adadelta */
+    float beta_1, beta_2; /* Adam, Nadam, Adamax, Lion */
     float epsilon;
     int centered;      /* RMSprop */
     int amsgrad;       /* Adam */
+    float decay;       /* every kind: w -= w*decay first (Keras's weight_decay * lr of the step) */
+    /* Nadam, set per step: m_hat = m*momentum_scale + g*gradient_scale, v_hat = v*velocity_scale */
+    float momentum_scale, gradient_scale, velocity_scale;
+    /* Ftrl: learning_rate_power p, l1, l2 (+ beta / (2 lr), set per step), l2 shrinkage */
+    float lr_power, l1, l2, l2_shrinkage;
 } fe_optimizer;
 
 /* Number of slot arrays (each shaped like the parameter) the optimizer needs. */

@@ -6,11 +6,34 @@ void FE_ISA_FN(fe_add_row)(float *restrict y, const float *restrict x, int64_t n
     for (int64_t j = 0; j < n; j++) y[j] += x[j];
 }
 
+/* Ftrl on w[n] with its accumulator and linear slots; root: lr_power is
+ * -0.5 (a constant after inlining, so each variant is its own loop). */
+static inline __attribute__((always_inline)) void ftrl_row(
+        const fe_optimizer *opt, float *restrict w, float *restrict accum,
+        float *restrict linear, const float *restrict g, int64_t n, const int root) {
+    const float lr = opt->lr, l1 = opt->l1, two_l2 = 2.0f * opt->l2;
+    const float two_l2_shrinkage = 2.0f * opt->l2_shrinkage, p = -opt->lr_power;
+    for (int64_t j = 0; j < n; j++) {
+        const float new_accum = accum[j] + g[j] * g[j];
+        const float new_power = root ? sqrtf(new_accum) : powf(new_accum, p);
+        const float old_power = root ? sqrtf(accum[j]) : powf(accum[j], p);
+        linear[j] += (g[j] + two_l2_shrinkage * w[j]) - ((new_power - old_power) / lr) * w[j];
+        /* clip as jnp.clip: a NaN stays NaN (and the loop vectorises, fminf's would not) */
+        const float clipped = linear[j] < -l1 ? -l1 : (linear[j] > l1 ? l1 : linear[j]);
+        w[j] = (clipped - linear[j]) / (new_power / lr + two_l2);
+        accum[j] = new_accum;
+    }
+}
+
 /* w[n], slots[k][n], g[n]: one optimizer step, formulas as in optim.h. */
 void FE_ISA_FN(fe_update_row)(const fe_optimizer *opt, float *restrict w,
                               float *const *slots, const float *restrict g,
                               int64_t n) {
     const float lr = opt->lr, eps = opt->epsilon;
+    if (opt->decay != 0.0f) {
+        const float decay = opt->decay;
+        for (int64_t j = 0; j < n; j++) w[j] -= w[j] * decay;
+    }
     switch (opt->kind) {
     case FE_OPT_SGD: {
         const float mu = opt->momentum;
@@ -74,6 +97,58 @@ void FE_ISA_FN(fe_update_row)(const fe_optimizer *opt, float *restrict w,
                 v[j] += (g[j] * g[j] - v[j]) * one_minus_b2;
                 w[j] -= (m[j] * lr) / (sqrtf(v[j]) + eps);
             }
+        }
+        break;
+    }
+    case FE_OPT_NADAM: {
+        const float one_minus_b1 = 1.0f - opt->beta_1;
+        const float one_minus_b2 = 1.0f - opt->beta_2;
+        const float ms = opt->momentum_scale, gs = opt->gradient_scale, vs = opt->velocity_scale;
+        float *restrict m = slots[0];
+        float *restrict v = slots[1];
+        for (int64_t j = 0; j < n; j++) {
+            m[j] += (g[j] - m[j]) * one_minus_b1;
+            v[j] += (g[j] * g[j] - v[j]) * one_minus_b2;
+            const float m_hat = m[j] * ms + g[j] * gs;
+            w[j] -= (m_hat * lr) / (sqrtf(v[j] * vs) + eps);
+        }
+        break;
+    }
+    case FE_OPT_ADAMAX: {
+        const float one_minus_b1 = 1.0f - opt->beta_1, b2 = opt->beta_2;
+        float *restrict m = slots[0];
+        float *restrict u = slots[1];
+        for (int64_t j = 0; j < n; j++) {
+            m[j] += (g[j] - m[j]) * one_minus_b1;
+            u[j] = fmaxf(b2 * u[j], fabsf(g[j]));
+            w[j] -= (lr * m[j]) / (u[j] + eps);
+        }
+        break;
+    }
+    case FE_OPT_ADADELTA: {
+        const float rho = opt->rho;
+        float *restrict a = slots[0];
+        float *restrict e = slots[1];
+        for (int64_t j = 0; j < n; j++) {
+            a[j] = rho * a[j] + (1.0f - rho) * (g[j] * g[j]);
+            const float delta = -(sqrtf(e[j] + eps) * g[j]) / sqrtf(a[j] + eps);
+            e[j] = rho * e[j] + (1.0f - rho) * (delta * delta);
+            w[j] += lr * delta;
+        }
+        break;
+    }
+    case FE_OPT_FTRL:
+        /* The default power -0.5 takes sqrtf (exact, and vectorised), others powf. */
+        if (opt->lr_power == -0.5f) ftrl_row(opt, w, slots[0], slots[1], g, n, 1);
+        else ftrl_row(opt, w, slots[0], slots[1], g, n, 0);
+        break;
+    case FE_OPT_LION: {
+        const float b1 = opt->beta_1, b2 = opt->beta_2;
+        float *restrict m = slots[0];
+        for (int64_t j = 0; j < n; j++) {
+            const float c = m[j] * b1 + g[j] * (1.0f - b1);
+            w[j] -= lr * (float)((c > 0.0f) - (c < 0.0f));
+            m[j] = m[j] * b2 + g[j] * (1.0f - b2);
         }
         break;
     }

@@ -1,6 +1,16 @@
 """Callbacks with Keras's hooks: History, EarlyStopping, ModelCheckpoint,
-LambdaCallback."""
+LambdaCallback, ReduceLROnPlateau, LearningRateScheduler, CSVLogger,
+TerminateOnNaN, BackupAndRestore, ProgbarLogger, TensorBoard."""
+import csv
+import json
+import os
+import tempfile
 import warnings
+
+import numpy as np
+
+from fastembed.utils import random as random_module
+from fastembed.utils.progbar import Progbar
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
 
@@ -149,6 +159,230 @@ class ModelCheckpoint(Callback, _MonitorMixin):
         (self.model.save_weights if self.save_weights_only else self.model.save)(path)
 
 
+def _logged_rate(optimizer):
+    """The learning rate as Keras logs it: read back from a float32 variable."""
+    return float(np.float32(optimizer.learning_rate))
+
+
+class ReduceLROnPlateau(Callback, _MonitorMixin):
+    """Multiplies the learning rate by `factor` (down to min_lr) when the
+    monitored value has not improved by min_delta for `patience` epochs;
+    logs the rate as "learning_rate"."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
+                 min_delta=1e-4, cooldown=0, min_lr=0.0):
+        super().__init__()
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. "
+                             f"Received factor={factor}")
+        self._init_monitor(monitor, mode, min_delta)
+        self.factor, self.patience, self.verbose = factor, patience, verbose
+        self.cooldown, self.min_lr = cooldown, min_lr
+        self.best, self.wait, self.cooldown_counter = None, 0, 0
+
+    def on_train_begin(self, logs=None):
+        self.best, self.wait, self.cooldown_counter = None, 0, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        optimizer = self.model.optimizer
+        logs["learning_rate"] = _logged_rate(optimizer)
+        current = self._monitored(logs)
+        if current is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._improved(current, self.best):
+            self.best, self.wait = current, 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            old_lr = _logged_rate(optimizer)
+            if self.wait >= self.patience and old_lr > np.float32(self.min_lr):
+                new_lr = max(old_lr * self.factor, self.min_lr)
+                optimizer.learning_rate = new_lr
+                if self.verbose > 0:
+                    print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to "
+                          f"{new_lr}.")
+                self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class LearningRateScheduler(Callback):
+    """Sets the learning rate at each epoch's start to schedule(epoch, lr)
+    (or schedule(epoch), the older spelling); logs it as "learning_rate"."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        try:
+            learning_rate = self.schedule(epoch, _logged_rate(optimizer))
+        except TypeError:  # the one-argument spelling
+            learning_rate = self.schedule(epoch)
+        if not isinstance(learning_rate, (float, np.float32, np.float64)):
+            raise ValueError(f"The output of the `schedule` function should be a float. "
+                             f"Got: {learning_rate!r}")
+        optimizer.learning_rate = learning_rate
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+                  f"{learning_rate}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = _logged_rate(self.model.optimizer)
+
+
+class CSVLogger(Callback):
+    """One CSV row per epoch: "epoch" then the logs in sorted order of their
+    names (with val_ columns even before validation runs), as Keras writes."""
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.filename, self.sep, self.append = os.fspath(filename), separator, append
+        self.keys = self.writer = self.csv_file = None
+
+    def on_train_begin(self, logs=None):
+        header = True
+        if self.append and os.path.exists(self.filename):
+            with open(self.filename) as f:
+                header = not f.readline()
+        self._header = header
+        self.csv_file = open(self.filename, "a" if self.append else "w", newline="")
+        self.keys = self.writer = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if not any(k.startswith("val_") for k in self.keys):
+                self.keys += [f"val_{k}" for k in self.keys]
+        if self.writer is None:
+            dialect = type("Dialect", (csv.excel,), {"delimiter": self.sep})
+            self.writer = csv.DictWriter(self.csv_file, ["epoch"] + self.keys, dialect=dialect)
+            if self._header:
+                self.writer.writeheader()
+        row = {"epoch": epoch}
+        for key in self.keys:
+            value = logs.get(key, "NA")
+            if isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) > 0:
+                value = f'"[{", ".join(map(str, value))}]"'
+            row[key] = value
+        self.writer.writerow(row)
+        self.csv_file.flush()
+
+    def on_train_end(self, logs=None):
+        if self.csv_file is not None and not self.csv_file.closed:
+            self.csv_file.close()
+        self.writer = None
+
+
+class TerminateOnNaN(Callback):
+    """Stops training at the first batch whose running loss is NaN or
+    infinite (or raises RuntimeError with raise_error=True)."""
+
+    def __init__(self, raise_error=False):
+        super().__init__()
+        self.raise_error = raise_error
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            if self.raise_error:
+                raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. Loss value: "
+                                   f"{loss}. Terminating training immediately.")
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
+
+
+class BackupAndRestore(Callback):
+    """Saves the weights, the optimizer's state, the epoch count and the
+    random generator's state after each epoch into backup_dir (one file,
+    replaced atomically); a fit that finds it there resumes after that epoch,
+    and so ends with the weights of a run that was never interrupted. The
+    backup is deleted when fit ends normally (delete_checkpoint)."""
+
+    FILENAME = "latest.backup.npz"
+
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
+                 delete_checkpoint=True):
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("Empty `backup_dir` argument passed")
+        if save_freq != "epoch":
+            raise NotImplementedError(f"BackupAndRestore(save_freq={save_freq!r}): only "
+                                      "'epoch' is supported")
+        if double_checkpoint:
+            raise NotImplementedError("BackupAndRestore(double_checkpoint=True) is not "
+                                      "supported: the backup is replaced atomically")
+        self.backup_dir, self.save_freq = os.fspath(backup_dir), save_freq
+        self.double_checkpoint, self.delete_checkpoint = double_checkpoint, delete_checkpoint
+        self.path = os.path.join(self.backup_dir, self.FILENAME)
+
+    def on_train_begin(self, logs=None):
+        if not os.path.exists(self.path):
+            return
+        model = self.model
+        with np.load(self.path, allow_pickle=False) as archive:
+            metadata = json.loads(str(archive["metadata"]))
+            weights = [archive[f"weight_{i:04d}"] for i in range(metadata["weights"])]
+            state = [archive[f"optimizer_{i:04d}"] for i in range(metadata["optimizer"])]
+        model.set_weights(weights)
+        model.optimizer.load_variables_state(model.trainable_weights, state,
+                                             metadata["iterations"])
+        random_module.generator().bit_generator.state = metadata["random_state"]
+        model._initial_epoch = metadata["epoch"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        model = self.model
+        weights = model.get_weights()
+        state = model.optimizer.variables_state(model.trainable_weights)
+        metadata = {"epoch": epoch + 1, "iterations": model.optimizer.iterations,
+                    "weights": len(weights), "optimizer": len(state),
+                    "random_state": random_module.generator().bit_generator.state}
+        arrays = {f"weight_{i:04d}": w for i, w in enumerate(weights)}
+        arrays.update({f"optimizer_{i:04d}": s for i, s in enumerate(state)})
+        os.makedirs(self.backup_dir, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.backup_dir, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as f:
+                np.savez(f, metadata=np.array(json.dumps(metadata)), **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+
+    def on_train_end(self, logs=None):
+        if self.delete_checkpoint and os.path.exists(self.path):
+            os.remove(self.path)
+            if not os.listdir(self.backup_dir):
+                os.rmdir(self.backup_dir)
+
+
+class ProgbarLogger(Callback):
+    """The progress display as a callback (fit's own display steps aside
+    when one is given), at fit's verbosity."""
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.verbose, self.epochs = params.get("verbose", 1), params.get("epochs", 1)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.verbose:
+            print(f"Epoch {epoch + 1}/{self.epochs}")
+        self._progbar, self._seen = Progbar(self.params.get("steps"), verbose=self.verbose), 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._seen = batch + 1
+        self._progbar.update(self._seen, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._progbar.update(self._seen, logs, finalize=True)
+
+
 class CallbackList:
     """The callbacks of one fit (the user's, then History), each hook called
     on all of them in order; batch hooks only on those that override them.
@@ -167,6 +401,7 @@ class CallbackList:
             callback.set_model(model)
             callback.set_params(params)
         self._batch_callbacks = [c for c in self.callbacks if c.uses_batch_hooks()]
+        self.shows_progress = any(isinstance(c, ProgbarLogger) for c in self.callbacks)
         self.batch_hooks = bool(self._batch_callbacks)
 
     def on_train_begin(self):
@@ -192,3 +427,6 @@ class CallbackList:
     def on_train_batch_end(self, step, logs):
         for callback in self._batch_callbacks:
             callback.on_train_batch_end(step, logs)
+
+# Defined apart (it writes through tensorboardX, an extra); imported last as it builds on Callback.
+from fastembed.tensorboard import TensorBoard  # noqa: E402,F401

@@ -288,17 +288,28 @@ def test_optimizer_steps_match_keras_for_dense_lazy_and_dense_semantics_tables(k
 def test_learning_rate_schedule_is_called_with_the_iteration():
     seen = []
 
-    def schedule(iteration):
-        seen.append(iteration)
-        return 0.1 / (1 + iteration)
+    class Schedule(optimizers.schedules.LearningRateSchedule):
+        def __call__(self, iteration):
+            seen.append(iteration)
+            return 0.1 / (1 + iteration)
 
     var = Variable("w", np.zeros(3))
-    optimizer = optimizers.SGD(learning_rate=schedule)
+    optimizer = optimizers.SGD(learning_rate=Schedule())
     for _ in range(3):
         var.grad = np.ones(3, F32)
         optimizer.apply_gradients([var])
     assert seen == [0, 1, 2]
     np.testing.assert_allclose(var.value, -(0.1 + 0.05 + 0.1 / 3), rtol=1e-6)
+
+
+def test_a_plain_callable_learning_rate_is_called_without_arguments():
+    rates = iter([0.1, 0.2])
+    var = Variable("w", np.zeros(3))
+    optimizer = optimizers.SGD(learning_rate=lambda: next(rates))
+    for _ in range(2):
+        var.grad = np.ones(3, F32)
+        optimizer.apply_gradients([var])
+    np.testing.assert_allclose(var.value, -0.3, rtol=1e-6)
 
 
 def numpy_clip(grads, clipnorm=None, clipvalue=None, global_clipnorm=None):

@@ -12,6 +12,14 @@ cdef extern from "optim.h":
         float epsilon
         int centered
         int amsgrad
+        float decay
+        float momentum_scale
+        float gradient_scale
+        float velocity_scale
+        float lr_power
+        float l1
+        float l2
+        float l2_shrinkage
     int fe_optimizer_num_slots(const fe_optimizer *opt) nogil
     void fe_update_rows(const fe_optimizer *opt, float *table, float **slots,
                         const int64_t *rows, const float *grads, int64_t n_rows,
@@ -21,7 +29,8 @@ cdef extern from "optim.h":
                             const float *grads, int64_t n_rows, int64_t dim,
                             const float *zeros, int64_t n_zeros) nogil
 
-UPDATE_KINDS = {"sgd": 0, "adagrad": 1, "rmsprop": 2, "adam": 3}
+UPDATE_KINDS = {"sgd": 0, "adagrad": 1, "rmsprop": 2, "adam": 3, "nadam": 4, "adamax": 5,
+                "adadelta": 6, "ftrl": 7, "lion": 8}
 # Untouched rows of a table are updated in spans of this many zero gradients.
 DEF ZERO_SPAN = 4096
 cdef float ZEROS[ZERO_SPAN]
@@ -39,17 +48,18 @@ cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b):
 
 cdef class UpdateRule:
     """One optimizer's formula and hyper-parameters; `lr` is set per step
-    (for Adam, the bias-corrected step size alpha)."""
+    (for Adam, the bias-corrected step size alpha), or with set_step the
+    step's other scalars too (see csrc/optim.h)."""
     cdef fe_optimizer opt
     cdef readonly int num_slots
 
     def __init__(self, kind, float momentum=0.0, bint nesterov=False, float rho=0.9,
                  float beta_1=0.9, float beta_2=0.999, float epsilon=1e-7,
-                 bint centered=False, bint amsgrad=False):
+                 bint centered=False, bint amsgrad=False, float lr_power=-0.5, float l1=0.0,
+                 float l2_shrinkage=0.0):
         if kind not in UPDATE_KINDS:
             raise ValueError(f"kind must be one of {sorted(UPDATE_KINDS)}, got {kind!r}")
         self.opt.kind = UPDATE_KINDS[kind]
-        self.opt.lr = 0.0
         self.opt.momentum = momentum
         self.opt.nesterov = nesterov
         self.opt.rho = rho
@@ -58,6 +68,10 @@ cdef class UpdateRule:
         self.opt.epsilon = epsilon
         self.opt.centered = centered
         self.opt.amsgrad = amsgrad
+        self.opt.lr_power = lr_power
+        self.opt.l1 = l1
+        self.opt.l2_shrinkage = l2_shrinkage
+        self.set_step(0.0)
         self.num_slots = fe_optimizer_num_slots(&self.opt)
 
     @property
@@ -67,6 +81,17 @@ cdef class UpdateRule:
     @lr.setter
     def lr(self, float value):
         self.opt.lr = value
+
+    def set_step(self, float lr, float decay=0.0, float momentum_scale=0.0,
+                 float gradient_scale=0.0, float velocity_scale=0.0, float l2=0.0):
+        """The scalars of one step: the rate, the weight decay (decay * w
+        comes off first), Nadam's scales of m, g and v, Ftrl's l2."""
+        self.opt.lr = lr
+        self.opt.decay = decay
+        self.opt.momentum_scale = momentum_scale
+        self.opt.gradient_scale = gradient_scale
+        self.opt.velocity_scale = velocity_scale
+        self.opt.l2 = l2
 
     cdef float *_param(self, param, str name) except NULL:
         if not is_float_carray(param) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>param):

@@ -1,6 +1,11 @@
 """Data given to fit / evaluate / predict, as lists of arrays in the
 model's input and output order, and the batches of an epoch."""
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
+
+from fastembed.utils.random import generator
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -88,3 +93,177 @@ def batches(arrays, num_samples, batch_size, steps=None, order=None):
         else:
             index = order[start:start + batch_size]
             yield step, [a[index] for a in arrays]
+
+
+class ArrayBatches:
+    """The batches of in-memory arrays: consecutive slices, or a fresh
+    permutation each epoch when shuffling."""
+
+    def __init__(self, arrays, num_samples, batch_size, steps=None, shuffle=False):
+        self.arrays, self.num_samples, self.batch_size = arrays, num_samples, batch_size
+        self.steps = steps or -(-num_samples // batch_size)
+        self.shuffle = shuffle
+
+    def epoch(self):
+        order = generator().permutation(self.num_samples) if self.shuffle else None
+        return batches(self.arrays, self.num_samples, self.batch_size, self.steps, order)
+
+    def on_epoch_end(self):
+        pass
+
+
+def is_stream(data):
+    """Whether data is a source of batches (a generator or iterator, a
+    PyDataset or an object with its protocol, an iterable such as a torch
+    DataLoader) rather than arrays (anything np.asarray takes as numbers)."""
+    if data is None or isinstance(data, (np.ndarray, list, tuple, dict, str, bytes)) \
+            or hasattr(data, "__array__") or hasattr(data, "shape"):
+        return False
+    return hasattr(data, "__next__") or hasattr(data, "__iter__") or \
+        (hasattr(data, "__getitem__") and hasattr(data, "__len__"))
+
+
+def unpack_batch(batch):
+    """(x, y, sample_weight) of a batch given as x, (x,), (x, y) or
+    (x, y, sample_weight), as Keras unpacks them."""
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if not isinstance(batch, tuple):
+        return batch, None, None
+    if not 1 <= len(batch) <= 3:
+        raise ValueError(f"A batch must be x, (x,), (x, y) or (x, y, sample_weight); got a "
+                         f"tuple of {len(batch)} elements")
+    return batch + (None,) * (3 - len(batch))
+
+
+class StreamBatches:
+    """The batches of a stream, as lists of arrays in the model's input then
+    output order, each checked against the first batch's shapes.
+
+    A PyDataset (or an object with __len__ and __getitem__) gives batches
+    0 .. len - 1 each epoch, in a shuffled order when asked, and hears
+    on_epoch_end; with workers > 1 threads fetch them ahead, in order. An
+    iterable (a torch DataLoader) is iterated afresh each epoch; a generator
+    or iterator continues where the last epoch stopped. `steps` bounds an
+    epoch (None: until the data ends)."""
+
+    def __init__(self, data, input_names, output_names, steps, steps_argument,
+                 shuffle=False):
+        if steps is not None and (isinstance(steps, bool) or not isinstance(
+                steps, (int, np.integer)) or steps <= 0):
+            raise ValueError(f"`{steps_argument}` must be None or a positive integer, "
+                             f"got {steps!r}")
+        self.data, self.input_names, self.output_names = data, input_names, output_names
+        self.steps_argument, self.shuffle = steps_argument, shuffle
+        self.one_shot = hasattr(data, "__next__")
+        self.indexed = not self.one_shot and hasattr(data, "__getitem__") \
+            and hasattr(data, "__len__")
+        self.steps = steps or (len(data) if not self.one_shot and hasattr(data, "__len__")
+                               else None)
+        self._shapes = None
+        self._replay = None  # (source, first batch) read early to build the model
+
+    def first(self):
+        """The first batch as (xs, ys), read once and replayed as step 0."""
+        if self._replay is None:
+            source = self._source()
+            self._replay = (source, self._convert(0, self._next(source, 0)))
+        batch = self._replay[1]
+        return batch[:len(self.input_names)], batch[len(self.input_names):]
+
+    def epoch(self):
+        """(step, xs + ys) of one epoch."""
+        step = 0
+        if self._replay is not None:
+            source, batch = self._replay
+            self._replay = None
+            yield 0, batch
+            step = 1
+        else:
+            source = self._source()
+        while self.steps is None or step < self.steps:
+            raw = self._next(source, step)
+            if raw is _END:
+                return
+            yield step, self._convert(step, raw)
+            step += 1
+
+    def on_epoch_end(self):
+        if callable(getattr(self.data, "on_epoch_end", None)):
+            self.data.on_epoch_end()
+
+    def _source(self):
+        if self.one_shot:
+            return self.data
+        if not self.indexed:
+            return iter(self.data)
+        if callable(getattr(self.data, "on_epoch_begin", None)):
+            self.data.on_epoch_begin()
+        order = generator().permutation(len(self.data)) if self.shuffle \
+            else range(len(self.data))
+        if getattr(self.data, "use_multiprocessing", False):
+            raise ValueError(f"{type(self.data).__name__}(use_multiprocessing=True) is not "
+                             f"supported: use workers > 1 (threads)")
+        workers = getattr(self.data, "workers", 1) or 1
+        if workers > 1:
+            return _prefetched(self.data, order, workers,
+                               getattr(self.data, "max_queue_size", 10) or 10)
+        return (self.data[int(i)] for i in order)
+
+    def _next(self, source, step):
+        """The next raw batch; _END when an epoch of unknown length ends."""
+        try:
+            return next(source)
+        except StopIteration:
+            if self.steps is None and step > 0:
+                return _END
+        expected = f"{self.steps} ({self.steps_argument})" if self.steps else "at least one"
+        raise ValueError(f"The data ran out after {step} batches of this epoch; expected "
+                         f"{expected}. A generator or iterator serves all epochs: it must "
+                         f"yield {self.steps_argument} x epochs batches (Keras would stop "
+                         f"training here)")
+
+    def _convert(self, step, raw):
+        x, y, sample_weight = unpack_batch(raw)
+        if sample_weight is not None:
+            raise NotImplementedError("sample_weight in a batch of streamed data is not "
+                                      "supported yet")
+        where = f"batch {step} of the data"
+        xs = as_list(x, self.input_names, f"x of {where}")
+        ys = []
+        if self.output_names:
+            if y is None:
+                raise ValueError(f"{where.capitalize()} has no targets: batches must be "
+                                 f"(x, y) or (x, y, sample_weight)")
+            ys = as_list(y, self.output_names, f"y of {where}")
+        arrays = xs + ys
+        shapes = [(a.shape[1:], a.dtype.kind) for a in arrays]
+        if any(len(a) != len(arrays[0]) for a in arrays):
+            check_cardinality(xs, ys)
+        if self._shapes is None:
+            self._shapes = shapes
+        elif shapes != self._shapes:
+            names = [f"x[{n!r}]" for n in self.input_names] + \
+                [f"y[{n!r}]" for n in self.output_names]
+            bad = next(i for i, (a, b) in enumerate(zip(shapes, self._shapes)) if a != b)
+            raise ValueError(f"Inconsistent batches: {names[bad]} of {where} has per-sample "
+                             f"shape {shapes[bad][0]} and dtype kind {shapes[bad][1]!r}, the "
+                             f"first batch had {self._shapes[bad][0]} and "
+                             f"{self._shapes[bad][1]!r}")
+        return arrays
+
+
+_END = object()
+
+
+def _prefetched(dataset, order, workers, queue_size):
+    """dataset[i] for i in order, fetched ahead by `workers` threads,
+    yielded in order; at most queue_size batches wait."""
+    with ThreadPoolExecutor(workers) as pool:
+        pending = deque()
+        for index in order:
+            pending.append(pool.submit(dataset.__getitem__, int(index)))
+            if len(pending) >= queue_size:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -14,7 +14,6 @@ from fastembed import regularizers as regularizers_module
 from fastembed.trainers import data_adapter, sample_weights as sample_weights_module
 from fastembed.trainers.compile_utils import CompiledLoss, CompiledMetrics, RunningResults
 from fastembed.utils.progbar import Progbar
-from fastembed.utils.random import generator
 
 
 def _on_faster_team(team, work, *args):
@@ -84,6 +83,23 @@ class Trainer:
             num_samples)
         return xs, ys, sample_weights, num_samples
 
+    def _stream(self, x, y, batch_size, steps, steps_argument, shuffle=False, targets=True):
+        """StreamBatches of x (a generator, iterator, PyDataset ...), the model
+        built from its first batch; with that batch's xs and ys."""
+        kind = type(x).__name__
+        if y is not None:
+            raise ValueError(f"When providing `x` as streamed data ({kind}), `y` should not be "
+                             f"passed: the batches hold the targets")
+        if batch_size is not None:
+            raise ValueError(f"`batch_size` must be None for streamed data ({kind}), which "
+                             f"gives its own batches; got batch_size={batch_size!r}")
+        data = data_adapter.StreamBatches(x, self.input_names,
+                                          self.output_names if targets else [], steps,
+                                          steps_argument, shuffle)
+        xs, ys = data.first()
+        self._build_for_inputs(xs)
+        return data, xs, ys
+
     # ---- steps -------------------------------------------------------------
     def _prepare_training(self):
         self.graph.invalidate()
@@ -125,28 +141,41 @@ class Trainer:
         self._require_compiled("fit")
         if validation_steps is not None:
             raise NotImplementedError("validation_steps is not supported yet")
-        xs, ys, sample_weights, num_samples = self._data(x, y, sample_weight, class_weight)
-        batch_size = data_adapter.check_batch_size(batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
-        if validation_data is None and validation_split:
-            # Keras holds out the last samples, their weights with them.
-            split = int(num_samples * (1 - validation_split))
-            xs, ys, (val_x, val_y) = data_adapter.split_validation(xs, ys, validation_split)
-            val_weights = [None if w is None else w[split:] for w in sample_weights]
-            validation_data = (val_x, val_y, None if all(w is None for w in val_weights) else
-                               dict(zip(self.output_names, val_weights)))
-            sample_weights = [None if w is None else w[:split] for w in sample_weights]
-            num_samples = len(xs[0])
-        elif validation_data is not None:
+        if data_adapter.is_stream(x):
+            if validation_split:
+                raise ValueError("`validation_split` is only supported for arrays, not for "
+                                 f"streamed data ({type(x).__name__})")
+            if sample_weight is not None or class_weight is not None:
+                raise ValueError(f"`sample_weight` and `class_weight` go with arrays; streamed "
+                                 f"data ({type(x).__name__}) must yield them in its batches")
+            data, xs, ys = self._stream(x, y, batch_size, steps_per_epoch, "steps_per_epoch",
+                                        shuffle)
+            sample_weights = [None] * len(ys)
+        else:
+            xs, ys, sample_weights, num_samples = self._data(x, y, sample_weight, class_weight)
+            batch_size = data_adapter.check_batch_size(batch_size)
+            if validation_data is None and validation_split:
+                # Keras holds out the last samples, their weights with them.
+                split = int(num_samples * (1 - validation_split))
+                xs, ys, (val_x, val_y) = data_adapter.split_validation(xs, ys, validation_split)
+                val_weights = [None if w is None else w[split:] for w in sample_weights]
+                validation_data = (val_x, val_y, None if all(w is None for w in val_weights)
+                                   else dict(zip(self.output_names, val_weights)))
+                sample_weights = [None if w is None else w[:split] for w in sample_weights]
+                num_samples = len(xs[0])
+            if num_samples == 0:
+                raise ValueError("fit needs at least one training sample")
+            data = data_adapter.ArrayBatches(sample_weights_module.pack(xs, ys, sample_weights),
+                                             num_samples, batch_size, steps_per_epoch, shuffle)
+        if validation_data is not None and not data_adapter.is_stream(validation_data):
             if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, "
-                                 "y_val, val_sample_weight)")
+                                 "y_val, val_sample_weight), or streamed data")
             validation_data = tuple(validation_data) + (None,) * (3 - len(validation_data))
             # Checked now, so that bad validation data fails before any training.
             self._data(*validation_data)
-        if num_samples == 0:
-            raise ValueError("fit needs at least one training sample")
-        steps = steps_per_epoch or -(-num_samples // batch_size)
+        steps = data.steps
         self._prepare_training()
 
         history = callbacks_module.History()
@@ -154,19 +183,19 @@ class Trainer:
             callbacks, history, model=self,
             params={"verbose": verbose, "epochs": epochs, "steps": steps})
         results = self._results(ys)
-        arrays = sample_weights_module.pack(xs, ys, sample_weights)
         self.stop_training = False
         training_logs = None
+        self._initial_epoch = None  # BackupAndRestore sets where a resumed fit starts
         callback_list.on_train_begin()
+        initial_epoch = self._initial_epoch or initial_epoch
+        shown = 0 if callback_list.shows_progress else verbose  # a ProgbarLogger shows it
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
-            order = generator().permutation(num_samples) if shuffle else None
             results.reset()
-            if verbose:
+            if shown:
                 print(f"Epoch {epoch + 1}/{epochs}")
-            progbar = Progbar(steps, verbose=verbose)
-            for step, batch in data_adapter.batches(arrays, num_samples, batch_size, steps,
-                                                    order):
+            progbar = Progbar(steps, verbose=shown)
+            for step, batch in data.epoch():
                 callback_list.on_train_batch_begin(step)
                 self._train_step(*sample_weights_module.unpack(batch, len(xs), sample_weights),
                                  results)
@@ -176,17 +205,23 @@ class Trainer:
                     progbar.update(step + 1, results.logs())
                 if self.stop_training:
                     break
+            data.on_epoch_end()
             logs = results.logs()
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                val_x, val_y, val_sample_weight = validation_data
-                logs.update({"val_" + k: v for k, v in self.evaluate(
-                    val_x, val_y, batch_size=validation_batch_size or batch_size, verbose=0,
-                    sample_weight=val_sample_weight, return_dict=True).items()})
-            progbar.update(steps, logs, finalize=True)
+                if data_adapter.is_stream(validation_data):
+                    val_logs = self.evaluate(validation_data, verbose=0, return_dict=True)
+                else:
+                    val_x, val_y, val_sample_weight = validation_data
+                    val_logs = self.evaluate(val_x, val_y, batch_size=validation_batch_size
+                                             or batch_size, verbose=0,
+                                             sample_weight=val_sample_weight, return_dict=True)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+            progbar.update(step + 1, logs, finalize=True)
             callback_list.on_epoch_end(epoch, logs)
             training_logs = logs
             if self.stop_training:
                 break
+        self.optimizer.finalize_variable_values(self._trainable_variables)
         callback_list.on_train_end(training_logs)
         self.history = history
         return history
@@ -215,42 +250,51 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         self._require_compiled("evaluate")
-        if steps is not None or callbacks is not None:
-            raise NotImplementedError("evaluate(steps=..., callbacks=...) is not supported yet")
-        xs, ys, sample_weights, num_samples = self._data(x, y, sample_weight)
-        batch_size = data_adapter.check_batch_size(batch_size)
+        if callbacks is not None:
+            raise NotImplementedError("evaluate(callbacks=...) is not supported yet")
+        if data_adapter.is_stream(x):
+            if sample_weight is not None:
+                raise ValueError(f"`sample_weight` goes with arrays; streamed data "
+                                 f"({type(x).__name__}) must yield it in its batches")
+            data, xs, ys = self._stream(x, y, batch_size, steps, "steps")
+            sample_weights = [None] * len(ys)
+        else:
+            xs, ys, sample_weights, num_samples = self._data(x, y, sample_weight)
+            data = data_adapter.ArrayBatches(sample_weights_module.pack(xs, ys, sample_weights),
+                                             num_samples,
+                                             data_adapter.check_batch_size(batch_size), steps)
         # Fresh trackers and metrics, so that evaluating mid-fit leaves fit's alone.
         results = self._results(ys)
         # Keras's loss includes the regularizers' penalties (whole tables here).
         weight_penalty = regularizers_module.weight_penalty(
             [v for v in self.trainable_weights if v.regularizer is not None])
-        for _, batch in data_adapter.batches(sample_weights_module.pack(xs, ys, sample_weights),
-                                             num_samples, batch_size):
+        for _, batch in data.epoch():
             xb, yb, wb = sample_weights_module.unpack(batch, len(xs), sample_weights)
             y_preds, masks = self._predict_step(xb)
             results.update_state(yb, y_preds, masks, wb,
                                  weight_penalty + self.graph.activity_loss(self._predict_tape))
+        data.on_epoch_end()
         logs = results.logs()
         if verbose not in (0, "auto") or verbose == "auto" and sys.stdout.isatty():
             print("evaluate -" + "".join(f" {k}: {v:.4f}" for k, v in logs.items()))
         return self._result(logs, return_dict, results)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        if steps is not None or callbacks is not None:
-            raise NotImplementedError("predict(steps=..., callbacks=...) is not supported yet")
-        xs = self._inputs(x)
-        num_samples = data_adapter.check_cardinality(xs)
-        batch_size = data_adapter.check_batch_size(batch_size)
-        outs = None
-        for step, batch in data_adapter.batches(xs, num_samples, batch_size):
-            y_preds = self._predict_step(batch)[0]
-            if outs is None:
-                outs = [np.empty((num_samples,) + y.shape[1:], dtype=np.float32) for y in y_preds]
-            start = step * batch_size
-            for out, y in zip(outs, y_preds):
-                out[start:start + len(y)] = y
-        if outs is None:
-            outs = [np.empty((0,) + tuple(t.shape[1:]), np.float32) for t in self.outputs]
+        if callbacks is not None:
+            raise NotImplementedError("predict(callbacks=...) is not supported yet")
+        if data_adapter.is_stream(x):
+            data, _, _ = self._stream(x, None, batch_size, steps, "steps", targets=False)
+        else:
+            xs = self._inputs(x)
+            data = data_adapter.ArrayBatches(xs, data_adapter.check_cardinality(xs),
+                                             data_adapter.check_batch_size(batch_size), steps)
+        outs = [[] for _ in self.outputs]
+        for _, batch in data.epoch():
+            for out, y_pred in zip(outs, self._predict_step(batch)[0]):
+                out.append(y_pred.copy())
+        data.on_epoch_end()
+        outs = [np.concatenate(out) if out else np.empty((0,) + tuple(t.shape[1:]), np.float32)
+                for out, t in zip(outs, self.outputs)]
         return outs[0] if len(outs) == 1 else outs
 
     def predict_on_batch(self, x):

@@ -25,7 +25,8 @@ def _format_logs(logs):
 
 
 class Progbar:
-    """Progress of `target` steps; update() redraws at most every `interval` s."""
+    """Progress of `target` steps (None: unknown, as for a generator without
+    steps_per_epoch); update() redraws at most every `interval` s."""
 
     def __init__(self, target, verbose=1, width=20, interval=0.05, stream=None):
         self.target, self.verbose, self.width, self.interval = target, verbose, width, interval
@@ -49,12 +50,13 @@ class Progbar:
             return  # a log file gets the final line only
         self._last_draw = now
         elapsed = now - self._start
-        filled = int(self.width * step / self.target) if self.target else self.width
+        target = step if self.target is None else self.target
+        filled = int(self.width * step / target) if target else self.width
         bar = "━" * filled + "\x1b[2m" + "━" * (self.width - filled) + "\x1b[0m" \
             if self._dynamic else "━" * self.width
         per_step = elapsed / step if step else 0.0
-        timing = _format_duration(elapsed) if finalize else _format_duration(per_step * (self.target - step))
-        text = (f"{step:>{len(str(self.target))}}/{self.target} {bar} {timing} "
+        timing = _format_duration(elapsed) if finalize else _format_duration(per_step * (target - step))
+        text = (f"{step:>{len(str(target))}}/{self.target or 'Unknown'} {bar} {timing} "
                 f"{_format_per_step(per_step)}{_format_logs(logs or {})}")
         self.stream.write(("\r" if self._dynamic else "") + text + ("\n" if finalize else ""))
         self.stream.flush()
