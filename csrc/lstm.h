@@ -14,20 +14,9 @@
 
 #include <stdint.h>
 #include "blas.h"
+#include "rnn.h"
 
-typedef enum {
-    FE_ACT_LINEAR = 0,
-    FE_ACT_RELU = 1,
-    FE_ACT_SIGMOID = 2,       /* 1 / (1 + exp(-x)) */
-    FE_ACT_TANH = 3,
-    FE_ACT_HARD_SIGMOID = 4,  /* clip(x / 6 + 1/2, 0, 1), Keras 3's */
-} fe_activation;
-
-typedef struct {
-    int64_t batch, steps, input_dim, units;
-    int activation, recurrent_activation; /* fe_activation */
-    int reverse;                          /* go_backwards */
-} fe_lstm_dims;
+typedef fe_rnn_dims fe_lstm_dims;
 
 /* h_seq:   (B, T, U) out, h after each step, processing order
  * c_seq:   (B, T, U) out, c after each step, by position

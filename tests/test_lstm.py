@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from fastembed._kernels import _core
 from fastembed.engine import record
 from fastembed.layers import LSTM, Bidirectional
-from fastembed.layers.lstm import _dropout_mask
+from fastembed.layers.base_rnn import _dropout_mask
 from gradcheck import check_layer_gradients
 
 
