@@ -27,15 +27,16 @@ def _mask(B, T, seed=0):
     return mask
 
 
-def _pair(kwargs, input_shape, seed=0):
-    """A Keras LSTM with random weights and a fastembed LSTM holding the same ones."""
+def _pair(kwargs, input_shape, seed=0, kind="LSTM"):
+    """A Keras recurrent layer `kind` with random weights and the fastembed one
+    holding the same weights."""
     keras.utils.set_random_seed(seed)
-    theirs = keras.layers.LSTM(**kwargs)
+    theirs = getattr(keras.layers, kind)(**kwargs)
     theirs.build(input_shape)
     rng = np.random.default_rng(seed)
     theirs.set_weights([rng.uniform(-0.5, 0.5, w.shape).astype(np.float32)
                         for w in theirs.get_weights()])
-    ours = layers.LSTM(**kwargs)
+    ours = getattr(layers, kind)(**kwargs)
     ours.build_for(input_shape)
     ours.set_weights(theirs.get_weights())
     return theirs, ours
