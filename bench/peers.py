@@ -1,7 +1,7 @@
 """The seed's three models, and their IMDB-sized versions, built the same way
 in fastembed, Keras (jax backend) and PyTorch eager, on the same data.
 
-A spec names the architecture (flatten / lstm / cnn) and its sizes; every
+A spec names the architecture (flatten / lstm / gru / cnn) and its sizes; every
 builder returns an object with .train_epoch(x, y) that runs one epoch of
 Adam + binary cross-entropy at the spec's batch size, without shuffling.
 """
@@ -15,6 +15,7 @@ SPECS = {
                      batch=32, samples=25_000),
     # IMDB-sized: vocabulary 20,000, Embedding 128, batch 64 (epoch subsampled).
     "imdb-lstm": dict(kind="lstm", vocab=20_000, steps=200, dim=128, units=64, batch=64, samples=2_048),
+    "imdb-gru": dict(kind="gru", vocab=20_000, steps=200, dim=128, units=64, batch=64, samples=2_048),
     "imdb-cnn": dict(kind="cnn", vocab=20_000, steps=400, dim=128, filters=250, kernel=3,
                      batch=64, samples=2_048),
 }
@@ -31,8 +32,8 @@ def make_data(spec, seed=0):
 def _head_layers(layers, spec):
     if spec["kind"] == "flatten":
         return [layers.Flatten()]
-    if spec["kind"] == "lstm":
-        return [layers.LSTM(spec["units"])]
+    if spec["kind"] in ("lstm", "gru"):
+        return [getattr(layers, spec["kind"].upper())(spec["units"])]
     return [layers.Conv1D(spec["filters"], spec["kernel"], activation="relu"),
             layers.GlobalMaxPooling1D()]
 
@@ -71,8 +72,9 @@ class TorchModel:
         self.embedding = nn.Embedding(spec["vocab"], spec["dim"])
         if spec["kind"] == "flatten":
             self.head, width = None, spec["steps"] * spec["dim"]
-        elif spec["kind"] == "lstm":
-            self.head, width = nn.LSTM(spec["dim"], spec["units"], batch_first=True), spec["units"]
+        elif spec["kind"] in ("lstm", "gru"):
+            recurrent = getattr(nn, spec["kind"].upper())
+            self.head, width = recurrent(spec["dim"], spec["units"], batch_first=True), spec["units"]
         else:
             self.head, width = nn.Conv1d(spec["dim"], spec["filters"], spec["kernel"]), spec["filters"]
         self.dense = nn.Linear(width, 1)
@@ -86,7 +88,7 @@ class TorchModel:
         kind = self.spec["kind"]
         if kind == "flatten":
             h = h.flatten(1)
-        elif kind == "lstm":
+        elif kind in ("lstm", "gru"):
             h = self.head(h)[0][:, -1]
         else:
             h = self.torch.relu(self.head(h.transpose(1, 2))).amax(dim=2)

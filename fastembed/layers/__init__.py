@@ -7,6 +7,7 @@ from fastembed.layers.dense import Dense  # noqa: F401
 from fastembed.layers.dropout import Dropout  # noqa: F401
 from fastembed.layers.lstm import LSTM  # noqa: F401
 from fastembed.layers.gru import GRU  # noqa: F401
+from fastembed.layers.simple_rnn import SimpleRNN  # noqa: F401
 from fastembed.layers.conv1d import Conv1D, Conv1D as Convolution1D  # noqa: F401
 from fastembed.layers.max_pooling1d import MaxPooling1D, MaxPooling1D as MaxPool1D  # noqa: F401
 from fastembed.layers.average_pooling1d import (AveragePooling1D,  # noqa: F401
