@@ -50,15 +50,17 @@ def windows(ids, steps):
 
 
 def sample(model, tokenizer, seed_words, length, temperature, rng):
-    """Words drawn one at a time from the model's softmax, sharpened by temperature."""
+    """Words drawn one at a time from the model's softmax, sharpened by temperature.
+    The model reads the last STEPS words; a shorter seed follows sentence stops."""
     ids = tokenizer.texts_to_sequences([seed_words])[0]
+    ids = [tokenizer.word_index["."]] * max(0, STEPS - len(ids)) + ids
     for _ in range(length):
         context = np.array([ids[-STEPS:]])
         probabilities = model.predict(context, verbose=0)[0, -1].astype(np.float64)
         logits = np.log(np.maximum(probabilities, 1e-12)) / temperature
         p = np.exp(logits - logits.max())
         ids.append(int(rng.choice(len(p), p=p / p.sum())))
-    return tokenizer.sequences_to_texts([ids])[0]
+    return tokenizer.sequences_to_texts([ids])[0].lstrip(". ")
 
 
 def main():
