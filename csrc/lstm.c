@@ -65,7 +65,7 @@ void fe_lstm_forward(fe_sgemm_fn sgemm, int blas_serial,
 }
 
 static void backward_rows(fe_sgemm_fn sgemm, const fe_lstm_dims *full, int64_t b0,
-                          int64_t b1, float *dx, float *dz, float *dh_carry, float *dc_carry,
+                          int64_t b1, float *dx, float *dh0, float *dc0, float *dz, float *dh_carry, float *dc_carry,
                           float *dh_rec, const float *dh_seq, const float *kernel,
                           const float *recurrent, const float *c_seq, const float *act_c,
                           const float *gates, const float *c0, const float *rmask,
@@ -80,6 +80,7 @@ static void backward_rows(fe_sgemm_fn sgemm, const fe_lstm_dims *full, int64_t b
     dh_carry += state; dc_carry += state; dh_rec += state;
     if (dh_seq) dh_seq += seq;
     if (c0) c0 += state;
+    if (dh0) { dh0 += state; dc0 += state; }
     if (rmask) rmask += state;
     if (mask) mask += b0 * T;
     for (int64_t s = T - 1; s >= 0; s--) {
@@ -90,9 +91,14 @@ static void backward_rows(fe_sgemm_fn sgemm, const fe_lstm_dims *full, int64_t b
                                    s + 1 < T ? dh_rec : 0, dh_seq ? dh_seq + s * U : 0,
                                    gates + t * G, c_prev, prev_ld, act_c + t * U, rmask,
                                    mask ? mask + t : 0);
-        if (s > 0)  /* dL/dh_{s-1} through R: dz_t R^T */
+        if (s > 0 || dh0)  /* dL/dh_{s-1} through R: dz_t R^T */
             fe_gemm(sgemm, 0, 1, B, U, G, 1.0f, dz + t * G, T * G, recurrent, G, 0.0f,
                     dh_rec, U);
+    }
+    if (dh0) {
+        for (int64_t i = 0; i < (int64_t)B * U; i++)
+            dh0[i] = dh_carry[i] + dh_rec[i] * (rmask ? rmask[i] : 1.0f);
+        memcpy(dc0, dc_carry, (size_t)B * U * sizeof(float));
     }
     if (dx) fe_gemm(sgemm, 0, 1, B * T, I, G, 1.0f, dz, G, kernel, G, 0.0f, dx + b0 * T * I, I);
 }
@@ -116,7 +122,8 @@ static void weight_grads(fe_sgemm_fn sgemm, const fe_lstm_dims *d, int part, flo
 }
 
 void fe_lstm_backward(fe_sgemm_fn sgemm, int blas_serial,
-                      const fe_lstm_dims *d, float *dx, float *dkernel, float *drecurrent,
+                      const fe_lstm_dims *d, float *dx, float *dh0, float *dc0,
+                      float *dkernel, float *drecurrent,
                       float *dbias, float *dz, float *work, const float *dh_seq,
                       const float *dh_last, const float *dc_last, const float *x,
                       const float *kernel, const float *recurrent, const float *c_seq,
@@ -137,7 +144,7 @@ void fe_lstm_backward(fe_sgemm_fn sgemm, int blas_serial,
         #pragma omp for schedule(dynamic, 1)
         for (int64_t k = 0; k < blocks; k++)
             backward_rows(sgemm, d, k * rows, fe_min64(B, (k + 1) * rows),
-                          dx, dz, dh_carry, dc_carry, dh_rec, dh_seq, kernel, recurrent, c_seq,
+                          dx, dh0, dc0, dz, dh_carry, dc_carry, dh_rec, dh_seq, kernel, recurrent, c_seq,
                           act_c, gates, c0, rmask, mask);
         #pragma omp for schedule(dynamic, 1)
         for (int part = 0; part < 2; part++)

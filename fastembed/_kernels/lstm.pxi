@@ -14,7 +14,7 @@ cdef extern from "lstm.h":
                          const float *bias, const float *h0, const float *c0,
                          const float *rmask, const uint8_t *mask, float *work) nogil
     void fe_lstm_backward(fe_sgemm_fn gemm, int blas_serial, const fe_rnn_dims *d, float *dx,
-                          float *dkernel, float *drecurrent, float *dbias, float *dz,
+                          float *dh0, float *dc0, float *dkernel, float *drecurrent, float *dbias, float *dz,
                           float *work, const float *dh_seq, const float *dh_last,
                           const float *dc_last, const float *x, const float *kernel,
                           const float *recurrent, const float *c_seq, const float *act_c,
@@ -110,13 +110,13 @@ def lstm_forward(x, kernel, recurrent, bias, h0, c0, rmask, mask, h_seq, saved, 
 
 
 def lstm_backward(x, kernel, recurrent, c0, rmask, mask, saved, dh_seq, dh_last, dc_last,
-                  dx, dkernel, drecurrent, dbias, dz, work,
+                  dx, dh0, dc0, dkernel, drecurrent, dbias, dz, work,
                   activation="tanh", recurrent_activation="sigmoid", bint reverse=False):
     """Gradients of the lstm_forward call that filled `saved` (same arguments).
 
     dh_seq (B, T, U), dh_last and dc_last (B, U): gradients of h_seq and of
     the final h and c, each may be None. Writes dkernel, drecurrent, dbias
-    (or None) and dx (or None); dz (B, T, 4U) and work (3, B, U) are scratch."""
+    (or None), dx (or None) and dh0, dc0 (B, U) (both or neither None); dz (B, T, 4U) and work (3, B, U) are scratch."""
     cdef int64_t U = recurrent.shape[0] if isinstance(recurrent, np.ndarray) and recurrent.ndim == 2 else 0
     cdef fe_rnn_dims d = _rnn_dims(x, U, 4, activation, recurrent_activation, reverse)
     cdef int64_t B = d.batch, T = d.steps
@@ -135,6 +135,10 @@ def lstm_backward(x, kernel, recurrent, c0, rmask, mask, saved, dh_seq, dh_last,
     cdef const float *pdh = _f32_ptr("dh_last", dh_last, state, True)
     cdef const float *pdc = _f32_ptr("dc_last", dc_last, state, True)
     cdef float *pdx = _f32_ptr("dx", dx, (B, T, d.input_dim), True)
+    cdef float *pdh0 = _f32_ptr("dh0", dh0, state, True)
+    cdef float *pdc0 = _f32_ptr("dc0", dc0, state, True)
+    if (pdh0 == NULL) != (pdc0 == NULL):
+        raise ValueError("dh0 and dc0 must both be arrays or both be None")
     cdef float *pdk = _f32_ptr("dkernel", dkernel, (d.input_dim, 4 * U))
     cdef float *pdr = _f32_ptr("drecurrent", drecurrent, (U, 4 * U))
     cdef float *pdb = _f32_ptr("dbias", dbias, (4 * U,), True)
@@ -142,6 +146,6 @@ def lstm_backward(x, kernel, recurrent, c0, rmask, mask, saved, dh_seq, dh_last,
     cdef float *pw = _f32_ptr("work", work, (3, B, U))
     cdef int serial = _blas_serial_enter()
     with nogil:
-        fe_lstm_backward(sgemm, serial, &d, pdx, pdk, pdr, pdb, pdz, pw, pdy, pdh, pdc, px, pk, pr,
-                         pc, pac, pg, php, pc0, prm, pm)
+        fe_lstm_backward(sgemm, serial, &d, pdx, pdh0, pdc0, pdk, pdr, pdb, pdz, pw, pdy, pdh,
+                         pdc, px, pk, pr, pc, pac, pg, php, pc0, prm, pm)
     _blas_serial_exit()

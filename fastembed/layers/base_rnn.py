@@ -120,6 +120,31 @@ class BaseRNN(Layer):
                              f"Expected batch size: {self.states[0].shape[0]}, received: {batch}")
         return [s.copy() for s in self.states]
 
+    def check_graph_kwargs(self, input_shape, kwarg_shapes):
+        """initial_state in a graph: one (batch, units) tensor per state."""
+        if set(kwarg_shapes) - {"initial_state"}:
+            super().check_graph_kwargs(input_shape, kwarg_shapes)
+        shapes = kwarg_shapes["initial_state"]
+        shapes = shapes if isinstance(shapes, list) else [shapes]
+        if len(shapes) != len(self.STATE_NAMES):
+            raise ValueError(f"initial_state of layer {self.name!r} must be a list of "
+                             f"{len(self.STATE_NAMES)} state(s) {list(self.STATE_NAMES)}, got "
+                             f"{len(shapes)} tensor(s)")
+        for name, shape in zip(self.STATE_NAMES, shapes):
+            if tuple(shape[1:]) != (self.units,) or len(shape) != 2:
+                raise ValueError(f"initial_state {name} of layer {self.name!r} must have shape "
+                                 f"(batch, {self.units}), got {tuple(shape)}")
+
+    def _state_grads(self, context, states_given, batch):
+        """Arrays for the gradients of the initial_state given to this call
+        when they are needed (recorded in context.kwarg_grads), else Nones."""
+        context.kwarg_grads = None
+        if not (states_given and context.needs_input_grad):
+            return [None] * len(self.STATE_NAMES)
+        grads = [np.empty((batch, self.units), np.float32) for _ in self.STATE_NAMES]
+        context.kwarg_grads = {"initial_state": grads}
+        return grads
+
     # ---- forward helpers ---------------------------------------------------
     def _check_inputs(self, inputs, mask):
         x = inputs if isinstance(inputs, np.ndarray) else np.asarray(inputs)

@@ -55,19 +55,22 @@ class GRU(BaseRNN):
                     self.bias.value if self.use_bias else None, h0, rmask, mask, h_seq, saved,
                     context.buffer("z_rec", (batch, 3 * u)), **args)
         outputs, out_keep = self._outputs(h_seq, [h_seq[:, -1].copy()], mask)
-        context.saved = (x, h0, rmask, mask, input_mask, out_keep, h_seq, saved, args)
+        context.saved = (x, h0, initial_state is not None, rmask, mask, input_mask, out_keep,
+                         h_seq, saved, args)
         return outputs
 
     def backward(self, context, output_grads):
-        x, h0, rmask, mask, input_mask, out_keep, h_seq, saved, args = context.saved
+        x, h0, states_given, rmask, mask, input_mask, out_keep, h_seq, saved, args = \
+            context.saved
         batch, steps, input_dim = x.shape
         u = self.units
         dh_seq, (dh_last,) = self._output_grads(output_grads, out_keep)
+        (dh0,) = self._state_grads(context, states_given, batch)
         grads = {variable: np.empty(variable.shape, np.float32) for variable in self.weights}
         dx = np.empty((batch, steps, input_dim), np.float32) \
             if context.needs_input_grad else None
         gru_backward(x, self.kernel.value, self.recurrent_kernel.value, h0, rmask, mask, h_seq,
-                     saved, dh_seq, dh_last, dx, None, grads[self.kernel],
+                     saved, dh_seq, dh_last, dx, dh0, grads[self.kernel],
                      grads[self.recurrent_kernel], grads[self.bias] if self.use_bias else None,
                      context.buffer("dz", (batch, steps, 3 * u)),
                      context.buffer("dh_in", (batch, steps, u)) if self.reset_after else None,

@@ -59,19 +59,21 @@ class LSTM(BaseRNN):
                      h_seq, saved, context.buffer("z_rec", (batch, 4 * u)), **args)
         states = [h_seq[:, -1].copy(), saved["c_seq"][:, 0 if self.go_backwards else -1].copy()]
         outputs, out_keep = self._outputs(h_seq, states, mask)
-        context.saved = (x, c0, rmask, mask, input_mask, out_keep, saved, args)
+        context.saved = (x, c0, initial_state is not None, rmask, mask, input_mask, out_keep,
+                         saved, args)
         return outputs
 
     def backward(self, context, output_grads):
-        x, c0, rmask, mask, input_mask, out_keep, saved, args = context.saved
+        x, c0, states_given, rmask, mask, input_mask, out_keep, saved, args = context.saved
         batch, steps, input_dim = x.shape
         u = self.units
         dh_seq, (dh_last, dc_last) = self._output_grads(output_grads, out_keep)
+        dh0, dc0 = self._state_grads(context, states_given, batch)
         grads = {variable: np.empty(variable.shape, np.float32) for variable in self.weights}
         dx = np.empty((batch, steps, input_dim), np.float32) \
             if context.needs_input_grad else None
         lstm_backward(x, self.kernel.value, self.recurrent_kernel.value, c0, rmask, mask, saved,
-                      dh_seq, dh_last, dc_last, dx, grads[self.kernel],
+                      dh_seq, dh_last, dc_last, dx, dh0, dc0, grads[self.kernel],
                       grads[self.recurrent_kernel], grads[self.bias] if self.use_bias else None,
                       context.buffer("dz", (batch, steps, 4 * u)),
                       context.buffer("work", (3, batch, u)), **args)
