@@ -6,7 +6,7 @@
 #include <string.h>
 #include "isa.h"
 #include "gru.h"
-#include "rnn_activation.h"
+#include "rnn_step.h"
 
 void FE_ISA_FN(fe_gru_gates_forward)(const fe_rnn_dims *d, float *gates, const float *z_rec,
                                      const float *bias, const float *h_prev, float *aux) {
@@ -72,15 +72,7 @@ void FE_ISA_FN(fe_gru_state_forward)(const fe_rnn_dims *d, float *gates, const f
             #pragma omp simd
             for (int64_t u = 0; u < U; u++) h[u] = (1.0f - z[u]) * hh[u];
         }
-        if (h_next) {
-            float *restrict hn = h_next + b * T * U;
-            if (rmask) {
-                #pragma omp simd
-                for (int64_t u = 0; u < U; u++) hn[u] = h[u] * rmask[b * U + u];
-            } else {
-                memcpy(hn, h, (size_t)U * sizeof(float));
-            }
-        }
+        next_h_prev(h_next, h_seq, rmask, b, T, U);
     }
 }
 
@@ -93,23 +85,7 @@ void FE_ISA_FN(fe_gru_step_backward)(const fe_rnn_dims *d, float *dz, float *dh_
     const int64_t B = d->batch, T = d->steps, U = d->units, G = 3 * U;
     for (int64_t b = 0; b < B; b++) {
         float *restrict dzb = dz + b * G * T;
-        float *restrict dh = dh_carry + b * U;
-        if (dh_rec) {
-            const float *restrict r = dh_rec + b * U;
-            if (rmask) {
-                const float *restrict m = rmask + b * U;
-                #pragma omp simd
-                for (int64_t u = 0; u < U; u++) dh[u] += r[u] * m[u];
-            } else {
-                #pragma omp simd
-                for (int64_t u = 0; u < U; u++) dh[u] += r[u];
-            }
-        }
-        if (dh_seq_row) {
-            const float *restrict y = dh_seq_row + b * T * U;
-            #pragma omp simd
-            for (int64_t u = 0; u < U; u++) dh[u] += y[u];
-        }
+        float *restrict dh = gather_dh(dh_carry, dh_rec, rmask, dh_seq_row, b, T, U);
         if (mask && !mask[b * T]) {  /* state passed through untouched */
             memset(dzb, 0, (size_t)G * sizeof(float));
             if (dh_in) memset(dh_in + b * T * U, 0, (size_t)U * sizeof(float));

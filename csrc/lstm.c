@@ -25,13 +25,7 @@ static void forward_rows(fe_sgemm_fn sgemm, const fe_lstm_dims *full, int64_t b0
     if (mask) mask += b0 * T;
     /* Input projection of every step at once: gates = x W. */
     fe_gemm(sgemm, 0, 0, B * T, G, I, 1.0f, x, I, kernel, G, 0.0f, gates, G);
-    /* h_prev at the first position: h0 * rmask. */
-    const int64_t t0 = fe_rnn_position(d, 0);
-    for (int64_t b = 0; b < B; b++) {
-        float *hp = h_prev + (b * T + t0) * U;
-        for (int64_t u = 0; u < U; u++)
-            hp[u] = h0 ? h0[b * U + u] * (rmask ? rmask[b * U + u] : 1.0f) : 0.0f;
-    }
+    fe_rnn_first_h_prev(d, h_prev, h0, rmask);
     for (int64_t s = 0; s < T; s++) {
         const int64_t t = fe_rnn_position(d, s);
         /* h_{t-1} R into a contiguous block: rows of gates are T*4U apart. */
@@ -96,8 +90,7 @@ static void backward_rows(fe_sgemm_fn sgemm, const fe_lstm_dims *full, int64_t b
                     dh_rec, U);
     }
     if (dh0) {
-        for (int64_t i = 0; i < (int64_t)B * U; i++)
-            dh0[i] = dh_carry[i] + dh_rec[i] * (rmask ? rmask[i] : 1.0f);
+        fe_rnn_initial_h_grad(dh0, dh_carry, dh_rec, rmask, (int64_t)B * U);
         memcpy(dc0, dc_carry, (size_t)B * U * sizeof(float));
     }
     if (dx) fe_gemm(sgemm, 0, 1, B * T, I, G, 1.0f, dz, G, kernel, G, 0.0f, dx + b0 * T * I, I);

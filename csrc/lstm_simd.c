@@ -6,7 +6,7 @@
 #include <string.h>
 #include "isa.h"
 #include "lstm.h"
-#include "rnn_activation.h"
+#include "rnn_step.h"
 
 void FE_ISA_FN(fe_lstm_step_forward)(const fe_lstm_dims *d, float *gates,
                                      const float *z_rec, const float *bias, const float *c_prev,
@@ -52,15 +52,7 @@ void FE_ISA_FN(fe_lstm_step_forward)(const fe_lstm_dims *d, float *gates,
             #pragma omp simd
             for (int64_t u = 0; u < U; u++) h[u] = o[u] * ac[u];
         }
-        if (h_next) {
-            float *restrict hn = h_next + b * T * U;
-            if (rmask) {
-                #pragma omp simd
-                for (int64_t u = 0; u < U; u++) hn[u] = h[u] * rmask[b * U + u];
-            } else {
-                memcpy(hn, h, (size_t)U * sizeof(float));
-            }
-        }
+        next_h_prev(h_next, h_seq, rmask, b, T, U);
     }
 }
 
@@ -73,24 +65,8 @@ void FE_ISA_FN(fe_lstm_step_backward)(const fe_lstm_dims *d, float *dz,
     const int64_t B = d->batch, T = d->steps, U = d->units;
     for (int64_t b = 0; b < B; b++) {
         float *restrict dzb = dz + b * 4 * T * U;
-        float *restrict dh = dh_carry + b * U;
+        float *restrict dh = gather_dh(dh_carry, dh_rec, rmask, dh_seq_row, b, T, U);
         float *restrict dc = dc_carry + b * U;
-        if (dh_rec) {
-            const float *restrict r = dh_rec + b * U;
-            if (rmask) {
-                const float *restrict m = rmask + b * U;
-                #pragma omp simd
-                for (int64_t u = 0; u < U; u++) dh[u] += r[u] * m[u];
-            } else {
-                #pragma omp simd
-                for (int64_t u = 0; u < U; u++) dh[u] += r[u];
-            }
-        }
-        if (dh_seq_row) {
-            const float *restrict y = dh_seq_row + b * T * U;
-            #pragma omp simd
-            for (int64_t u = 0; u < U; u++) dh[u] += y[u];
-        }
         if (mask && !mask[b * T]) {  /* state passed through untouched */
             memset(dzb, 0, (size_t)(4 * U) * sizeof(float));
             continue;

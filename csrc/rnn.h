@@ -50,4 +50,24 @@ static inline int fe_rnn_team_size(const fe_rnn_dims *d, int blas_serial) {
     return (int)fe_min64(omp_get_max_threads(), blocks);
 }
 
+/* h_prev at the first position read, for B rows: h0 * rmask (h0 NULL:
+ * zeros; rmask NULL: ones). h_prev: (B, T, U) by position; h0, rmask: (B, U). */
+static inline void fe_rnn_first_h_prev(const fe_rnn_dims *d, float *h_prev, const float *h0,
+                                       const float *rmask) {
+    const int64_t B = d->batch, T = d->steps, U = d->units, t0 = fe_rnn_position(d, 0);
+    for (int64_t b = 0; b < B; b++) {
+        float *hp = h_prev + (b * T + t0) * U;
+        for (int64_t u = 0; u < U; u++)
+            hp[u] = h0 ? h0[b * U + u] * (rmask ? rmask[b * U + u] : 1.0f) : 0.0f;
+    }
+}
+
+/* The gradient of h0 after the first step's backward (n = B U floats):
+ * its part that skips R plus, through the dropout mask, the one through R. */
+static inline void fe_rnn_initial_h_grad(float *dh0, const float *dh_carry,
+                                         const float *dh_rec, const float *rmask, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        dh0[i] = dh_carry[i] + dh_rec[i] * (rmask ? rmask[i] : 1.0f);
+}
+
 #endif

@@ -22,12 +22,7 @@ static void forward_rows(fe_sgemm_fn sgemm, const fe_rnn_dims *full, int64_t b0,
     if (rmask) rmask += state;
     if (mask) mask += b0 * T;
     fe_gemm(sgemm, 0, 0, B * T, U, I, 1.0f, x, I, kernel, U, 0.0f, gates, U);
-    const int64_t t0 = fe_rnn_position(d, 0);
-    for (int64_t b = 0; b < B; b++) {
-        float *hp = h_prev + (b * T + t0) * U;
-        for (int64_t u = 0; u < U; u++)
-            hp[u] = h0 ? h0[b * U + u] * (rmask ? rmask[b * U + u] : 1.0f) : 0.0f;
-    }
+    fe_rnn_first_h_prev(d, h_prev, h0, rmask);
     for (int64_t s = 0; s < T; s++) {
         const int64_t t = fe_rnn_position(d, s);
         const int recur = s > 0 || h0;
@@ -81,8 +76,7 @@ static void backward_rows(fe_sgemm_fn sgemm, const fe_rnn_dims *full, int64_t b0
                     U);
     }
     if (dh0)
-        for (int64_t i = 0; i < (int64_t)B * U; i++)
-            dh0[i] = dh_carry[i] + dh_rec[i] * (rmask ? rmask[i] : 1.0f);
+        fe_rnn_initial_h_grad(dh0, dh_carry, dh_rec, rmask, (int64_t)B * U);
     if (dx)
         fe_gemm(sgemm, 0, 1, B * T, I, U, 1.0f, dz, U, kernel, U, 0.0f, dx + b0 * T * I, I);
 }

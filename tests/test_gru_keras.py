@@ -6,7 +6,8 @@ import pytest
 from fastembed import layers
 from fastembed.engine import record
 from fastembed.models import Sequential
-from test_lstm_keras import ATOL, LAYER_CASES, _as_list, _copy_model, _mask, _pair, _x
+from test_lstm_keras import (ATOL, LAYER_CASES, _as_list, _copy_model, _mask, _pair, _x,
+                             assert_fit_matches_keras)
 
 
 @pytest.mark.parametrize("reset_after", [True, False], ids=["after", "before"])
@@ -131,9 +132,4 @@ def test_gru_model_fit_loss_history_matches_keras(reset_after):
     ours = Sequential(build(layers))
     ours.build((None, 10))
     ours.set_weights(theirs.get_weights())
-    for model in (theirs, ours):
-        model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    expected = theirs.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0).history["loss"]
-    got = ours.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0).history["loss"]
-    np.testing.assert_allclose(got, expected, rtol=1e-4)
-    assert expected[-1] < expected[0]
+    assert_fit_matches_keras(theirs, ours, x, y, "binary_crossentropy", 32, metrics=["accuracy"])

@@ -11,6 +11,7 @@ import fastembed
 from fastembed import layers
 from fastembed.models import Model, load_model
 from fastembed.utils import check_gradients
+from test_lstm_keras import assert_fit_matches_keras
 
 CELLS = ["LSTM", "GRU", "SimpleRNN"]
 
@@ -70,12 +71,7 @@ def test_seq2seq_predict_and_fit_match_keras(cell, tmp_path):
     ours.set_weights(theirs.get_weights())
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
                                atol=1e-5)
-    for model in (theirs, ours):
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    expected = theirs.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0).history["loss"]
-    got = ours.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0).history["loss"]
-    np.testing.assert_allclose(got, expected, rtol=1e-4)
-    assert expected[-1] < expected[0]
+    assert_fit_matches_keras(theirs, ours, x, y, "sparse_categorical_crossentropy", 16)
     path = tmp_path / "seq2seq.keras"
     ours.save(path)
     np.testing.assert_allclose(load_model(path).predict(x, verbose=0),

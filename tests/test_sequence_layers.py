@@ -8,7 +8,8 @@ from fastembed import layers
 from fastembed.engine import record
 from fastembed.models import Sequential
 from gradcheck import check_layer_gradients
-from test_lstm_keras import ATOL, _copy_model, _x
+from test_lstm_keras import (ATOL, _copy_model, _x,
+                             assert_fit_matches_keras)
 
 
 def _copied(theirs, ours, input_shape, seed=0):
@@ -176,12 +177,7 @@ def test_batch_normalization_tabular_model_fit_and_predict_match_keras():
     ours = Sequential([layers.BatchNormalization()] + build(layers))
     ours.build((None, 8))
     ours.set_weights(theirs.get_weights())
-    for model in (theirs, ours):
-        model.compile(optimizer="adam", loss="binary_crossentropy")
-    expected = theirs.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0).history["loss"]
-    got = ours.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0).history["loss"]
-    np.testing.assert_allclose(got, expected, rtol=1e-4)
-    assert expected[-1] < expected[0]
+    assert_fit_matches_keras(theirs, ours, x, y, "binary_crossentropy", 32)
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
                                atol=1e-5)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
@@ -204,11 +200,7 @@ def test_layer_normalization_after_an_lstm_fit_matches_keras():
     ours = Sequential(build(layers))
     expected_predictions = _copy_model(theirs, ours, x)
     np.testing.assert_allclose(ours.predict(x, verbose=0), expected_predictions, atol=ATOL)
-    for model in (theirs, ours):
-        model.compile(optimizer="adam", loss="binary_crossentropy")
-    expected = theirs.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0).history["loss"]
-    got = ours.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0).history["loss"]
-    np.testing.assert_allclose(got, expected, rtol=1e-4)
+    assert_fit_matches_keras(theirs, ours, x, y, "binary_crossentropy", 32)
 
 
 def test_tagging_model_with_masked_sparse_cross_entropy_matches_keras():
@@ -230,12 +222,7 @@ def test_tagging_model_with_masked_sparse_cross_entropy_matches_keras():
     ours = Sequential(build(layers))
     expected_predictions = _copy_model(theirs, ours, x)
     np.testing.assert_allclose(ours.predict(x, verbose=0), expected_predictions, atol=ATOL)
-    for model in (theirs, ours):
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    expected = theirs.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0).history["loss"]
-    got = ours.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0).history["loss"]
-    np.testing.assert_allclose(got, expected, rtol=1e-4)
-    assert expected[-1] < expected[0]
+    assert_fit_matches_keras(theirs, ours, x, y, "sparse_categorical_crossentropy", 16)
 
 
 def test_language_model_over_2000_words_matches_keras():
@@ -253,9 +240,4 @@ def test_language_model_over_2000_words_matches_keras():
     ours = Sequential(build(layers))
     expected_predictions = _copy_model(theirs, ours, x)
     np.testing.assert_allclose(ours.predict(x, verbose=0), expected_predictions, atol=ATOL)
-    for model in (theirs, ours):
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    expected = theirs.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0).history["loss"]
-    got = ours.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0).history["loss"]
-    np.testing.assert_allclose(got, expected, rtol=1e-4)
-    assert expected[-1] < expected[0]
+    assert_fit_matches_keras(theirs, ours, x, y, "sparse_categorical_crossentropy", 16)

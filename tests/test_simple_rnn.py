@@ -11,7 +11,8 @@ from fastembed.layers.base_rnn import _dropout_mask
 from fastembed.models import Sequential
 from gradcheck import check_layer_gradients
 from test_lstm import ACTS, _random_mask
-from test_lstm_keras import ATOL, LAYER_CASES, _as_list, _copy_model, _mask, _pair, _x
+from test_lstm_keras import (ATOL, LAYER_CASES, _as_list, _copy_model, _mask, _pair, _x,
+                             assert_fit_matches_keras)
 
 
 def ref_forward(x, W, R, b, act="tanh", mask=None, reverse=False, h0=None, rmask=None):
@@ -206,9 +207,4 @@ def test_stacked_model_with_mask_fit_matches_keras():
     ours = Sequential(build(layers))
     expected_predictions = _copy_model(theirs, ours, x)
     np.testing.assert_allclose(ours.predict(x, verbose=0), expected_predictions, atol=ATOL)
-    for model in (theirs, ours):
-        model.compile(optimizer="adam", loss="binary_crossentropy")
-    expected = theirs.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0).history["loss"]
-    got = ours.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0).history["loss"]
-    np.testing.assert_allclose(got, expected, rtol=1e-4)
-    assert expected[-1] < expected[0]
+    assert_fit_matches_keras(theirs, ours, x, y, "binary_crossentropy", 32)

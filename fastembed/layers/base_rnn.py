@@ -14,7 +14,7 @@ import numpy as np
 from fastembed import activations as activations_module
 from fastembed import initializers as initializers_module
 from fastembed._kernels._core import RNN_ACTIVATIONS
-from fastembed.engine.layer import Layer, reject_unsupported
+from fastembed.engine.layer import Layer, reject_unsupported, sequence_features
 from fastembed.utils.random import generator
 
 
@@ -81,6 +81,31 @@ class BaseRNN(Layer):
         self.unroll = bool(unroll)  # accepted for compatibility; the results are the same
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.states = None
+
+    # ---- weights -----------------------------------------------------------
+    def _build_kernels(self, input_shape, gates):
+        """kernel (input_dim, gates * units) and recurrent_kernel (units,
+        gates * units); the initial states of a stateful layer."""
+        input_dim = sequence_features(self, input_shape)
+        width = gates * self.units
+        self.kernel = self.add_weight("kernel", (input_dim, width), self.kernel_initializer)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width),
+                                                self.recurrent_initializer)
+        if self.stateful and input_shape[0] is not None:
+            self._init_states(input_shape[0])
+
+    def _weight_grads(self):
+        """Arrays for the kernel's weight gradients: {variable: array}."""
+        return {variable: np.empty(variable.shape, np.float32) for variable in self.weights}
+
+    def _apply_grads(self, grads, dx, input_mask):
+        """Add the weight gradients wanted; dx (or None) through the input dropout."""
+        for variable, grad in grads.items():
+            if self.wants_grad(variable):
+                variable.add_grad(grad)
+        if dx is not None and input_mask is not None:
+            dx *= input_mask[:, None, :]
+        return dx
 
     # ---- states ------------------------------------------------------------
     def _init_states(self, batch):

@@ -9,7 +9,6 @@ Configuration, states and dropout as fastembed.layers.base_rnn.
 import numpy as np
 
 from fastembed._kernels._core import GRU_SAVED, gru_backward, gru_forward
-from fastembed.engine.layer import sequence_features
 from fastembed.layers.base_rnn import BaseRNN
 
 
@@ -24,17 +23,12 @@ class GRU(BaseRNN):
         self.use_cudnn = use_cudnn
 
     def build(self, input_shape):
-        input_dim = sequence_features(self, input_shape)
+        self._build_kernels(input_shape, 3)
         u = self.units
-        self.kernel = self.add_weight("kernel", (input_dim, 3 * u), self.kernel_initializer)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (u, 3 * u),
-                                                self.recurrent_initializer)
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight("bias", (2, 3 * u) if self.reset_after else (3 * u,),
                                         self.bias_initializer)
-        if self.stateful and input_shape[0] is not None:
-            self._init_states(input_shape[0])
         self.built = True
 
     def forward(self, context, inputs, training=False, mask=None, initial_state=None):
@@ -66,7 +60,7 @@ class GRU(BaseRNN):
         u = self.units
         dh_seq, (dh_last,) = self._output_grads(output_grads, out_keep)
         (dh0,) = self._state_grads(context, states_given, batch)
-        grads = {variable: np.empty(variable.shape, np.float32) for variable in self.weights}
+        grads = self._weight_grads()
         dx = np.empty((batch, steps, input_dim), np.float32) \
             if context.needs_input_grad else None
         gru_backward(x, self.kernel.value, self.recurrent_kernel.value, h0, rmask, mask, h_seq,
@@ -75,12 +69,7 @@ class GRU(BaseRNN):
                      context.buffer("dz", (batch, steps, 3 * u)),
                      context.buffer("dh_in", (batch, steps, u)) if self.reset_after else None,
                      context.buffer("work", (3, batch, u)), **args)
-        for variable, grad in grads.items():
-            if self.wants_grad(variable):
-                variable.add_grad(grad)
-        if dx is not None and input_mask is not None:
-            dx *= input_mask[:, None, :]
-        return dx
+        return self._apply_grads(grads, dx, input_mask)
 
     def get_config(self):
         config = super().get_config()

@@ -9,7 +9,6 @@ and dropout as fastembed.layers.base_rnn.
 import numpy as np
 
 from fastembed._kernels._core import LSTM_SAVED, lstm_backward, lstm_forward
-from fastembed.engine.layer import sequence_features
 from fastembed.layers.base_rnn import BaseRNN
 
 
@@ -25,11 +24,8 @@ class LSTM(BaseRNN):
         self.use_cudnn = use_cudnn
 
     def build(self, input_shape):
-        input_dim = sequence_features(self, input_shape)
+        self._build_kernels(input_shape, 4)
         u = self.units
-        self.kernel = self.add_weight("kernel", (input_dim, 4 * u), self.kernel_initializer)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (u, 4 * u),
-                                                self.recurrent_initializer)
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight("bias", (4 * u,), self.bias_initializer)
@@ -37,8 +33,6 @@ class LSTM(BaseRNN):
                 self.bias.value[:] = np.concatenate([
                     self.bias_initializer((u,)), np.ones(u, np.float32),
                     self.bias_initializer((2 * u,))])
-        if self.stateful and input_shape[0] is not None:
-            self._init_states(input_shape[0])
         self.built = True
 
     def forward(self, context, inputs, training=False, mask=None, initial_state=None):
@@ -69,7 +63,7 @@ class LSTM(BaseRNN):
         u = self.units
         dh_seq, (dh_last, dc_last) = self._output_grads(output_grads, out_keep)
         dh0, dc0 = self._state_grads(context, states_given, batch)
-        grads = {variable: np.empty(variable.shape, np.float32) for variable in self.weights}
+        grads = self._weight_grads()
         dx = np.empty((batch, steps, input_dim), np.float32) \
             if context.needs_input_grad else None
         lstm_backward(x, self.kernel.value, self.recurrent_kernel.value, c0, rmask, mask, saved,
@@ -77,12 +71,7 @@ class LSTM(BaseRNN):
                       grads[self.recurrent_kernel], grads[self.bias] if self.use_bias else None,
                       context.buffer("dz", (batch, steps, 4 * u)),
                       context.buffer("work", (3, batch, u)), **args)
-        for variable, grad in grads.items():
-            if self.wants_grad(variable):
-                variable.add_grad(grad)
-        if dx is not None and input_mask is not None:
-            dx *= input_mask[:, None, :]
-        return dx
+        return self._apply_grads(grads, dx, input_mask)
 
     def get_config(self):
         config = super().get_config()

@@ -7,7 +7,6 @@ masked steps. Configuration, states and dropout as fastembed.layers.base_rnn.
 import numpy as np
 
 from fastembed._kernels._core import SIMPLE_RNN_SAVED, simple_rnn_backward, simple_rnn_forward
-from fastembed.engine.layer import sequence_features
 from fastembed.layers.base_rnn import BaseRNN
 
 
@@ -21,15 +20,9 @@ class SimpleRNN(BaseRNN):
         super().__init__(units, activation=activation, **kwargs)
 
     def build(self, input_shape):
-        input_dim = sequence_features(self, input_shape)
-        u = self.units
-        self.kernel = self.add_weight("kernel", (input_dim, u), self.kernel_initializer)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (u, u),
-                                                self.recurrent_initializer)
-        self.bias = self.add_weight("bias", (u,), self.bias_initializer) if self.use_bias \
-            else None
-        if self.stateful and input_shape[0] is not None:
-            self._init_states(input_shape[0])
+        self._build_kernels(input_shape, 1)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer) \
+            if self.use_bias else None
         self.built = True
 
     def forward(self, context, inputs, training=False, mask=None, initial_state=None):
@@ -56,7 +49,7 @@ class SimpleRNN(BaseRNN):
         u = self.units
         dh_seq, (dh_last,) = self._output_grads(output_grads, out_keep)
         (dh0,) = self._state_grads(context, states_given, batch)
-        grads = {variable: np.empty(variable.shape, np.float32) for variable in self.weights}
+        grads = self._weight_grads()
         dx = np.empty((batch, steps, input_dim), np.float32) \
             if context.needs_input_grad else None
         simple_rnn_backward(x, self.kernel.value, self.recurrent_kernel.value, rmask, mask, saved,
@@ -65,12 +58,7 @@ class SimpleRNN(BaseRNN):
                             grads[self.bias] if self.use_bias else None,
                             context.buffer("dz", (batch, steps, u)),
                             context.buffer("work", (2, batch, u)), **args)
-        for variable, grad in grads.items():
-            if self.wants_grad(variable):
-                variable.add_grad(grad)
-        if dx is not None and input_mask is not None:
-            dx *= input_mask[:, None, :]
-        return dx
+        return self._apply_grads(grads, dx, input_mask)
 
     def get_config(self):
         config = super().get_config()

@@ -1,11 +1,12 @@
-/* Activations and their derivatives for the recurrent layers' fused step
- * kernels (*_simd.c, compiled once per ISA). exp, tanh and sigmoid are
+/* What the recurrent layers' fused step kernels (*_simd.c, compiled once per
+ * ISA) share: activations and their derivatives, and the handling of the
+ * state between steps. exp, tanh and sigmoid are
  * written out (Cephes's single-precision polynomials, within 2 ulp) so that
  * the loops vectorize without -ffast-math. Files including this header set
  * GCC's no-trapping-math first: it lets GCC turn the clamps into selects and
  * changes no result (nothing here reads the floating-point exception flags). */
-#ifndef FE_RNN_ACTIVATION_H
-#define FE_RNN_ACTIVATION_H
+#ifndef FE_RNN_STEP_H
+#define FE_RNN_STEP_H
 
 #include <stdint.h>
 #include <string.h>
@@ -93,6 +94,46 @@ static inline void mul_derivative(int kind, float *restrict g, const float *rest
     default:
         break;
     }
+}
+
+/* Batch row b of one step (row strides: h, h_next T*U; rmask U):
+ * h_next = h * rmask (rmask NULL: a copy), unless h_next is NULL. */
+static inline void next_h_prev(float *h_next, const float *h, const float *rmask, int64_t b,
+                               int64_t T, int64_t U) {
+    if (!h_next) return;
+    float *restrict hn = h_next + b * T * U;
+    const float *restrict hb = h + b * T * U;
+    if (rmask) {
+        #pragma omp simd
+        for (int64_t u = 0; u < U; u++) hn[u] = hb[u] * rmask[b * U + u];
+    } else {
+        memcpy(hn, hb, (size_t)U * sizeof(float));
+    }
+}
+
+/* Batch row b of dL/dh at a step: dh_carry += dh_rec * rmask + dh_seq_row
+ * (row strides: dh_carry, dh_rec, rmask U; dh_seq_row T*U; each but
+ * dh_carry may be NULL). Returns row b of dh_carry. */
+static inline float *gather_dh(float *dh_carry, const float *dh_rec, const float *rmask,
+                               const float *dh_seq_row, int64_t b, int64_t T, int64_t U) {
+    float *restrict dh = dh_carry + b * U;
+    if (dh_rec) {
+        const float *restrict r = dh_rec + b * U;
+        if (rmask) {
+            const float *restrict m = rmask + b * U;
+            #pragma omp simd
+            for (int64_t u = 0; u < U; u++) dh[u] += r[u] * m[u];
+        } else {
+            #pragma omp simd
+            for (int64_t u = 0; u < U; u++) dh[u] += r[u];
+        }
+    }
+    if (dh_seq_row) {
+        const float *restrict y = dh_seq_row + b * T * U;
+        #pragma omp simd
+        for (int64_t u = 0; u < U; u++) dh[u] += y[u];
+    }
+    return dh;
 }
 
 #endif
