@@ -9,7 +9,7 @@ from fastembed.engine import record
 from fastembed.layers import GRU, Bidirectional
 from fastembed.layers.base_rnn import _dropout_mask
 from gradcheck import check_layer_gradients
-from test_lstm import ACTS, _random_mask
+from test_lstm import ACTS, _random_mask, assert_same_for_any_thread_count, random_layer
 
 
 def _split_bias(b, U, reset_after):
@@ -90,12 +90,7 @@ def ref_backward(x, W, R, tape, reset_after=True, dh_seq=None, dh_last=None, act
 
 
 def _layer(units, x, weight_seed=0, **kwargs):
-    layer = GRU(units, **kwargs)
-    layer.build_for((None,) + x.shape[1:])
-    rng = np.random.default_rng(weight_seed)
-    layer.set_weights([rng.uniform(-0.6, 0.6, w.shape).astype(np.float32)
-                       for w in layer.weights])
-    return layer
+    return random_layer(GRU, units, x, weight_seed, **kwargs)
 
 
 def _bias(layer):
@@ -282,28 +277,7 @@ def test_bad_input_raises_clear_errors():
 
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_results_are_bitwise_the_same_for_any_thread_count(reset_after):
-    import fastembed
-
-    rng = np.random.default_rng(8)
-    x = rng.standard_normal((37, 6, 5)).astype(np.float32)
-    mask = _random_mask(rng, 37, 6)
-    grad = rng.standard_normal((37, 6, 24)).astype(np.float32)
-    layer = _layer(24, x, return_sequences=True, reset_after=reset_after)
-    before = fastembed.get_num_threads()
-    results = []
-    try:
-        for threads in (1, 2, 3):
-            fastembed.set_num_threads(threads)
-            for w in layer.weights:
-                w.grad = None  # backward adds into grad: one run's gradient each
-            out, context = record(layer, x, mask=mask)
-            results.append([out, layer.backward(context, grad)]
-                           + [w.grad.copy() for w in layer.weights])
-    finally:
-        fastembed.set_num_threads(before)
-    for other in results[1:]:
-        for a, b in zip(results[0], other):
-            np.testing.assert_array_equal(a, b)
+    assert_same_for_any_thread_count(GRU, mask=True, reset_after=reset_after)
 
 
 @pytest.mark.parametrize("return_sequences", [False, True])

@@ -10,7 +10,7 @@ from fastembed.layers import SimpleRNN
 from fastembed.layers.base_rnn import _dropout_mask
 from fastembed.models import Sequential
 from gradcheck import check_layer_gradients
-from test_lstm import ACTS, _random_mask
+from test_lstm import ACTS, _random_mask, assert_same_for_any_thread_count, random_layer
 from test_lstm_keras import (ATOL, LAYER_CASES, _as_list, _copy_model, _mask, _pair, _x,
                              assert_fit_matches_keras)
 
@@ -53,12 +53,7 @@ def ref_backward(x, W, R, tape, dh_seq=None, dh_last=None, act="tanh", rmask=Non
 
 
 def _layer(units, x, weight_seed=0, **kwargs):
-    layer = SimpleRNN(units, **kwargs)
-    layer.build_for((None,) + x.shape[1:])
-    rng = np.random.default_rng(weight_seed)
-    layer.set_weights([rng.uniform(-0.6, 0.6, w.shape).astype(np.float32)
-                       for w in layer.weights])
-    return layer
+    return random_layer(SimpleRNN, units, x, weight_seed, **kwargs)
 
 
 CASES = [
@@ -137,27 +132,7 @@ def test_finite_difference_gradients(kwargs):
 
 
 def test_results_are_bitwise_the_same_for_any_thread_count():
-    import fastembed
-
-    rng = np.random.default_rng(8)
-    x = rng.standard_normal((37, 6, 5)).astype(np.float32)
-    grad = rng.standard_normal((37, 6, 24)).astype(np.float32)
-    layer = _layer(24, x, return_sequences=True)
-    before = fastembed.get_num_threads()
-    results = []
-    try:
-        for threads in (1, 2, 3):
-            fastembed.set_num_threads(threads)
-            for w in layer.weights:
-                w.grad = None
-            out, context = record(layer, x)
-            results.append([out, layer.backward(context, grad)]
-                           + [w.grad.copy() for w in layer.weights])
-    finally:
-        fastembed.set_num_threads(before)
-    for other in results[1:]:
-        for a, b in zip(results[0], other):
-            np.testing.assert_array_equal(a, b)
+    assert_same_for_any_thread_count(SimpleRNN, mask=True)
 
 
 def test_config_and_bad_input():
