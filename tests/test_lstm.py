@@ -55,7 +55,7 @@ def ref_forward(x, W, R, b, act="tanh", ract="sigmoid", mask=None, reverse=False
 
 def ref_backward(x, W, R, tape, dh_seq=None, dh_last=None, dc_last=None, act="tanh",
                  ract="sigmoid", rmask=None):
-    """(dx, dW, dR, db) of ref_forward by backpropagation through time."""
+    """(dx, dW, dR, db, dh0, dc0) of ref_forward by backpropagation through time."""
     x, W, R = (np.asarray(a, np.float64) for a in (x, W, R))
     B, T, _ = x.shape
     U = R.shape[0]
@@ -81,7 +81,7 @@ def ref_backward(x, W, R, tape, dh_seq=None, dh_last=None, dc_last=None, act="ta
         if m is not None:
             dh_prev, dc_prev = dh_prev + (~m) * dh, np.where(m, dc_prev, dc)
         dh, dc = dh_prev, dc_prev
-    return dx, dW, dR, db
+    return dx, dW, dR, db, dh, dc
 
 
 def _random_mask(rng, B, T):
@@ -201,6 +201,8 @@ def test_state_dropout_and_initial_state_match_numpy():
                        dh_seq=grad, rmask=rec_mask)
     np.testing.assert_allclose(dx, ref[0] * in_mask[:, None, :], atol=1e-5, rtol=1e-4)
     for g, r in zip([layer.kernel.grad, layer.recurrent_kernel.grad, layer.bias.grad], ref[1:]):
+        np.testing.assert_allclose(g, r, atol=1e-5, rtol=1e-4)
+    for g, r in zip(context.kwarg_grads["initial_state"], ref[4:]):  # dh0, dc0
         np.testing.assert_allclose(g, r, atol=1e-5, rtol=1e-4)
     # Inference ignores dropout.
     h_ref = ref_forward(x, layer.kernel.value, layer.recurrent_kernel.value, layer.bias.value)[0]
