@@ -17,6 +17,12 @@
         .update_row = fe_update_row_##suffix,                                                \
         .lstm_step_forward = fe_lstm_step_forward_##suffix,                                  \
         .lstm_step_backward = fe_lstm_step_backward_##suffix,                                \
+        .gru_gates_forward = fe_gru_gates_forward_##suffix,                                  \
+        .gru_state_forward = fe_gru_state_forward_##suffix,                                  \
+        .gru_step_backward = fe_gru_step_backward_##suffix,                                  \
+        .gru_reset_backward = fe_gru_reset_backward_##suffix,                                \
+        .simple_rnn_step_forward = fe_simple_rnn_step_forward_##suffix,                      \
+        .simple_rnn_step_backward = fe_simple_rnn_step_backward_##suffix,                    \
     }
 
 static const fe_isa_table baseline_table = FE_ISA_TABLE(baseline, 32);

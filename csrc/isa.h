@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include "optim.h"
 #include "lstm.h"
+#include "gru.h"
+#include "simple_rnn.h"
 
 /* Below this many floats per call an OpenMP team costs more than it saves
  * (and on a busy machine, waiting for a descheduled thread costs milliseconds). */
@@ -75,6 +77,29 @@ typedef struct {
                                const float *dh_seq_row, const float *gates,
                                const float *c_prev, int64_t prev_ld, const float *act_c,
                                const float *rmask, const uint8_t *mask);
+    /* GRU fused step kernels, see gru.h */
+    void (*gru_gates_forward)(const fe_rnn_dims *d, float *gates, const float *z_rec,
+                              const float *bias, const float *h_prev, float *aux);
+    void (*gru_state_forward)(const fe_rnn_dims *d, float *gates, const float *z_rec,
+                              const float *aux, const float *h_prev_raw, int64_t prev_ld,
+                              float *h_seq, float *h_next, const float *rmask,
+                              const uint8_t *mask);
+    void (*gru_step_backward)(const fe_rnn_dims *d, float *dz, float *dh_in, float *dh_carry,
+                              const float *dh_rec, const float *dh_seq_row,
+                              const float *gates, const float *aux, const float *h_prev_raw,
+                              int64_t prev_ld, const float *rmask, const uint8_t *mask);
+    void (*gru_reset_backward)(const fe_rnn_dims *d, float *dz, float *dh_rec,
+                               const float *d_rh, const float *gates, const float *h_prev,
+                               const uint8_t *mask);
+    /* SimpleRNN fused step kernels, see simple_rnn.h */
+    void (*simple_rnn_step_forward)(const fe_rnn_dims *d, float *gates, const float *z_rec,
+                                    const float *bias, const float *h_prev_raw,
+                                    int64_t prev_ld, float *h_seq, float *h_next,
+                                    const float *rmask, const uint8_t *mask);
+    void (*simple_rnn_step_backward)(const fe_rnn_dims *d, float *dz, float *dh_carry,
+                                     const float *dh_rec, const float *dh_seq_row,
+                                     const float *gates, const float *rmask,
+                                     const uint8_t *mask);
 } fe_isa_table;
 
 extern const fe_isa_table *fe_isa;

@@ -3,34 +3,6 @@
 #include "isa.h"
 #include "lstm.h"
 
-/* Below this many batch rows * units the layer runs on one thread. */
-#define FE_LSTM_PARALLEL_MIN_WORK 512
-/* The batch is cut in two blocks of rows per processor (at least 16 rows,
- * handed out dynamically: a thread slowed by other processes takes fewer),
- * whatever the number of threads, so that every BLAS call and every sum is
- * the same for any thread count: results are bitwise reproducible. */
-static int64_t row_block(const fe_lstm_dims *d) {
-    const int64_t parts = 2 * (int64_t)omp_get_num_procs();
-    const int64_t rows = (d->batch + parts - 1) / parts;
-    return rows <= 16 ? 16 : (rows + 7) / 8 * 8;
-}
-
-/* Position read at step s. */
-static inline int64_t position(const fe_lstm_dims *d, int64_t s) {
-    return d->reverse ? d->steps - 1 - s : s;
-}
-
-static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-/* Batch rows are independent through time: each thread runs the input
- * projection and the whole time loop on blocks of rows, then (in backward)
- * one of the two weight-gradient GEMMs, with a serial BLAS. */
-static int team_size(const fe_lstm_dims *d, int blas_serial) {
-    if (!blas_serial || d->batch * d->units < FE_LSTM_PARALLEL_MIN_WORK) return 1;
-    const int64_t blocks = (d->batch + row_block(d) - 1) / row_block(d);
-    return (int)min64(omp_get_max_threads(), blocks);
-}
-
 /* Rows [b0, b1) of the batch (arguments as fe_lstm_forward's, offset here). */
 static void forward_rows(fe_sgemm_fn sgemm, const fe_lstm_dims *full, int64_t b0, int64_t b1,
                          float *h_seq, float *c_seq, float *act_c, float *gates,
@@ -53,24 +25,18 @@ static void forward_rows(fe_sgemm_fn sgemm, const fe_lstm_dims *full, int64_t b0
     if (mask) mask += b0 * T;
     /* Input projection of every step at once: gates = x W. */
     fe_gemm(sgemm, 0, 0, B * T, G, I, 1.0f, x, I, kernel, G, 0.0f, gates, G);
-    /* h_prev at the first position: h0 * rmask. */
-    const int64_t t0 = position(d, 0);
-    for (int64_t b = 0; b < B; b++) {
-        float *hp = h_prev + (b * T + t0) * U;
-        for (int64_t u = 0; u < U; u++)
-            hp[u] = h0 ? h0[b * U + u] * (rmask ? rmask[b * U + u] : 1.0f) : 0.0f;
-    }
+    fe_rnn_first_h_prev(d, h_prev, h0, rmask);
     for (int64_t s = 0; s < T; s++) {
-        const int64_t t = position(d, s);
+        const int64_t t = fe_rnn_position(d, s);
         /* h_{t-1} R into a contiguous block: rows of gates are T*4U apart. */
         const int recur = s > 0 || h0;
         if (recur)
             fe_gemm(sgemm, 0, 0, B, G, U, 1.0f, h_prev + t * U, T * U, recurrent, G,
                     0.0f, z_rec, G);
-        const float *c_prev = s > 0 ? c_seq + position(d, s - 1) * U : c0;
+        const float *c_prev = s > 0 ? c_seq + fe_rnn_position(d, s - 1) * U : c0;
         const float *h_prev_raw = s > 0 ? h_seq + (s - 1) * U : h0;
         const int64_t prev_ld = s > 0 ? (int64_t)T * U : U;
-        float *h_next = s + 1 < T ? h_prev + position(d, s + 1) * U : 0;
+        float *h_next = s + 1 < T ? h_prev + fe_rnn_position(d, s + 1) * U : 0;
         fe_isa->lstm_step_forward(d, gates + t * G, recur ? z_rec : 0, bias, c_prev,
                                   h_prev_raw, prev_ld, c_seq + t * U, act_c + t * U,
                                   h_seq + s * U, h_next, rmask, mask ? mask + t : 0);
@@ -83,17 +49,17 @@ void fe_lstm_forward(fe_sgemm_fn sgemm, int blas_serial,
                      const float *recurrent, const float *bias, const float *h0,
                      const float *c0, const float *rmask, const uint8_t *mask,
                      float *work) {
-    const int64_t B = d->batch, rows = row_block(d), blocks = (B + rows - 1) / rows;
-    const int n_threads = team_size(d, blas_serial);
+    const int64_t B = d->batch, rows = fe_rnn_row_block(d), blocks = (B + rows - 1) / rows;
+    const int n_threads = fe_rnn_team_size(d, blas_serial);
     #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads) if (n_threads > 1)
     for (int64_t k = 0; k < blocks; k++)
-        forward_rows(sgemm, d, k * rows, min64(B, (k + 1) * rows),
+        forward_rows(sgemm, d, k * rows, fe_min64(B, (k + 1) * rows),
                      h_seq, c_seq, act_c, gates, h_prev, x, kernel, recurrent, bias, h0, c0,
                      rmask, mask, work);
 }
 
 static void backward_rows(fe_sgemm_fn sgemm, const fe_lstm_dims *full, int64_t b0,
-                          int64_t b1, float *dx, float *dz, float *dh_carry, float *dc_carry,
+                          int64_t b1, float *dx, float *dh0, float *dc0, float *dz, float *dh_carry, float *dc_carry,
                           float *dh_rec, const float *dh_seq, const float *kernel,
                           const float *recurrent, const float *c_seq, const float *act_c,
                           const float *gates, const float *c0, const float *rmask,
@@ -108,19 +74,24 @@ static void backward_rows(fe_sgemm_fn sgemm, const fe_lstm_dims *full, int64_t b
     dh_carry += state; dc_carry += state; dh_rec += state;
     if (dh_seq) dh_seq += seq;
     if (c0) c0 += state;
+    if (dh0) { dh0 += state; dc0 += state; }
     if (rmask) rmask += state;
     if (mask) mask += b0 * T;
     for (int64_t s = T - 1; s >= 0; s--) {
-        const int64_t t = position(d, s);
-        const float *c_prev = s > 0 ? c_seq + position(d, s - 1) * U : c0;
+        const int64_t t = fe_rnn_position(d, s);
+        const float *c_prev = s > 0 ? c_seq + fe_rnn_position(d, s - 1) * U : c0;
         const int64_t prev_ld = s > 0 ? (int64_t)T * U : U;
         fe_isa->lstm_step_backward(d, dz + t * G, dh_carry, dc_carry,
                                    s + 1 < T ? dh_rec : 0, dh_seq ? dh_seq + s * U : 0,
                                    gates + t * G, c_prev, prev_ld, act_c + t * U, rmask,
                                    mask ? mask + t : 0);
-        if (s > 0)  /* dL/dh_{s-1} through R: dz_t R^T */
+        if (s > 0 || dh0)  /* dL/dh_{s-1} through R: dz_t R^T */
             fe_gemm(sgemm, 0, 1, B, U, G, 1.0f, dz + t * G, T * G, recurrent, G, 0.0f,
                     dh_rec, U);
+    }
+    if (dh0) {
+        fe_rnn_initial_h_grad(dh0, dh_carry, dh_rec, rmask, (int64_t)B * U);
+        memcpy(dc0, dc_carry, (size_t)B * U * sizeof(float));
     }
     if (dx) fe_gemm(sgemm, 0, 1, B * T, I, G, 1.0f, dz, G, kernel, G, 0.0f, dx + b0 * T * I, I);
 }
@@ -144,7 +115,8 @@ static void weight_grads(fe_sgemm_fn sgemm, const fe_lstm_dims *d, int part, flo
 }
 
 void fe_lstm_backward(fe_sgemm_fn sgemm, int blas_serial,
-                      const fe_lstm_dims *d, float *dx, float *dkernel, float *drecurrent,
+                      const fe_lstm_dims *d, float *dx, float *dh0, float *dc0,
+                      float *dkernel, float *drecurrent,
                       float *dbias, float *dz, float *work, const float *dh_seq,
                       const float *dh_last, const float *dc_last, const float *x,
                       const float *kernel, const float *recurrent, const float *c_seq,
@@ -158,14 +130,14 @@ void fe_lstm_backward(fe_sgemm_fn sgemm, int blas_serial,
     else memset(dh_carry, 0, state_bytes);
     if (dc_last) memcpy(dc_carry, dc_last, state_bytes);
     else memset(dc_carry, 0, state_bytes);
-    const int64_t rows = row_block(d), blocks = (B + rows - 1) / rows;
-    const int n_threads = team_size(d, blas_serial);
+    const int64_t rows = fe_rnn_row_block(d), blocks = (B + rows - 1) / rows;
+    const int n_threads = fe_rnn_team_size(d, blas_serial);
     #pragma omp parallel num_threads(n_threads) if (n_threads > 1)
     {
         #pragma omp for schedule(dynamic, 1)
         for (int64_t k = 0; k < blocks; k++)
-            backward_rows(sgemm, d, k * rows, min64(B, (k + 1) * rows),
-                          dx, dz, dh_carry, dc_carry, dh_rec, dh_seq, kernel, recurrent, c_seq,
+            backward_rows(sgemm, d, k * rows, fe_min64(B, (k + 1) * rows),
+                          dx, dh0, dc0, dz, dh_carry, dc_carry, dh_rec, dh_seq, kernel, recurrent, c_seq,
                           act_c, gates, c0, rmask, mask);
         #pragma omp for schedule(dynamic, 1)
         for (int part = 0; part < 2; part++)

@@ -14,20 +14,9 @@
 
 #include <stdint.h>
 #include "blas.h"
+#include "rnn.h"
 
-typedef enum {
-    FE_ACT_LINEAR = 0,
-    FE_ACT_RELU = 1,
-    FE_ACT_SIGMOID = 2,       /* 1 / (1 + exp(-x)) */
-    FE_ACT_TANH = 3,
-    FE_ACT_HARD_SIGMOID = 4,  /* clip(x / 6 + 1/2, 0, 1), Keras 3's */
-} fe_activation;
-
-typedef struct {
-    int64_t batch, steps, input_dim, units;
-    int activation, recurrent_activation; /* fe_activation */
-    int reverse;                          /* go_backwards */
-} fe_lstm_dims;
+typedef fe_rnn_dims fe_lstm_dims;
 
 /* h_seq:   (B, T, U) out, h after each step, processing order
  * c_seq:   (B, T, U) out, c after each step, by position
@@ -51,13 +40,15 @@ void fe_lstm_forward(fe_sgemm_fn sgemm, int blas_serial,
 
 /* Backpropagation through time of fe_lstm_forward (same saved arrays).
  * dx:      (B, T, I) out, or NULL
+ * dh0, dc0: (B, U) out, gradients of h0 and c0, or NULL (both or neither)
  * dkernel: (I, 4U) out; drecurrent: (U, 4U) out; dbias: (4U) out or NULL
  * dz:      (B, T, 4U) scratch, gradient of the pre-activations
  * work:    (3 B U) scratch
  * dh_seq:  (B, T, U) gradient of h_seq, or NULL
  * dh_last, dc_last: (B, U) gradient of the final h and c, or NULL */
 void fe_lstm_backward(fe_sgemm_fn sgemm, int blas_serial,
-                      const fe_lstm_dims *d, float *dx, float *dkernel, float *drecurrent,
+                      const fe_lstm_dims *d, float *dx, float *dh0, float *dc0,
+                      float *dkernel, float *drecurrent,
                       float *dbias, float *dz, float *work, const float *dh_seq,
                       const float *dh_last, const float *dc_last, const float *x,
                       const float *kernel, const float *recurrent, const float *c_seq,

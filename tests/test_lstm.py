@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from fastembed._kernels import _core
 from fastembed.engine import record
 from fastembed.layers import LSTM, Bidirectional
-from fastembed.layers.lstm import _dropout_mask
+from fastembed.layers.base_rnn import _dropout_mask
 from gradcheck import check_layer_gradients
 
 
@@ -55,7 +55,7 @@ def ref_forward(x, W, R, b, act="tanh", ract="sigmoid", mask=None, reverse=False
 
 def ref_backward(x, W, R, tape, dh_seq=None, dh_last=None, dc_last=None, act="tanh",
                  ract="sigmoid", rmask=None):
-    """(dx, dW, dR, db) of ref_forward by backpropagation through time."""
+    """(dx, dW, dR, db, dh0, dc0) of ref_forward by backpropagation through time."""
     x, W, R = (np.asarray(a, np.float64) for a in (x, W, R))
     B, T, _ = x.shape
     U = R.shape[0]
@@ -81,7 +81,7 @@ def ref_backward(x, W, R, tape, dh_seq=None, dh_last=None, dc_last=None, act="ta
         if m is not None:
             dh_prev, dc_prev = dh_prev + (~m) * dh, np.where(m, dc_prev, dc)
         dh, dc = dh_prev, dc_prev
-    return dx, dW, dR, db
+    return dx, dW, dR, db, dh, dc
 
 
 def _random_mask(rng, B, T):
@@ -91,13 +91,18 @@ def _random_mask(rng, B, T):
     return mask
 
 
-def _layer(units, x, weight_seed=0, **kwargs):
-    layer = LSTM(units, **kwargs)
+def random_layer(layer_class, units, x, weight_seed=0, **kwargs):
+    """layer_class(units, **kwargs) built for x, with uniform(-0.6, 0.6) weights."""
+    layer = layer_class(units, **kwargs)
     layer.build_for((None,) + x.shape[1:])
     rng = np.random.default_rng(weight_seed)
     layer.set_weights([rng.uniform(-0.6, 0.6, w.shape).astype(np.float32)
                        for w in layer.weights])
     return layer
+
+
+def _layer(units, x, weight_seed=0, **kwargs):
+    return random_layer(LSTM, units, x, weight_seed, **kwargs)
 
 
 def _bias(layer):
@@ -197,6 +202,8 @@ def test_state_dropout_and_initial_state_match_numpy():
     np.testing.assert_allclose(dx, ref[0] * in_mask[:, None, :], atol=1e-5, rtol=1e-4)
     for g, r in zip([layer.kernel.grad, layer.recurrent_kernel.grad, layer.bias.grad], ref[1:]):
         np.testing.assert_allclose(g, r, atol=1e-5, rtol=1e-4)
+    for g, r in zip(context.kwarg_grads["initial_state"], ref[4:]):  # dh0, dc0
+        np.testing.assert_allclose(g, r, atol=1e-5, rtol=1e-4)
     # Inference ignores dropout.
     h_ref = ref_forward(x, layer.kernel.value, layer.recurrent_kernel.value, layer.bias.value)[0]
     np.testing.assert_allclose(layer(x), h_ref, atol=2e-6, rtol=1e-5)
@@ -274,13 +281,16 @@ def test_bad_input_raises_clear_errors():
                            np.zeros((2, 20), np.float32))
 
 
-def test_results_are_bitwise_the_same_for_any_thread_count():
+def assert_same_for_any_thread_count(layer_class, mask=False, **kwargs):
+    """Outputs and gradients of a 37-row batch (uneven row blocks), 24 units,
+    bit for bit the same with 1, 2 and 3 threads."""
     import fastembed
 
     rng = np.random.default_rng(8)
     x = rng.standard_normal((37, 6, 5)).astype(np.float32)
     grad = rng.standard_normal((37, 6, 24)).astype(np.float32)
-    layer = _layer(24, x, return_sequences=True)
+    mask = _random_mask(rng, 37, 6) if mask else None
+    layer = random_layer(layer_class, 24, x, return_sequences=True, **kwargs)
     before = fastembed.get_num_threads()
     results = []
     try:
@@ -288,7 +298,7 @@ def test_results_are_bitwise_the_same_for_any_thread_count():
             fastembed.set_num_threads(threads)
             for w in layer.weights:
                 w.grad = None  # backward adds into grad: one run's gradient each
-            out, context = record(layer, x)
+            out, context = record(layer, x, mask=mask)
             results.append([out, layer.backward(context, grad)]
                            + [w.grad.copy() for w in layer.weights])
     finally:
@@ -296,6 +306,10 @@ def test_results_are_bitwise_the_same_for_any_thread_count():
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_array_equal(a, b)
+
+
+def test_results_are_bitwise_the_same_for_any_thread_count():
+    assert_same_for_any_thread_count(LSTM)
 
 
 @pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave"])

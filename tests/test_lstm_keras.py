@@ -27,15 +27,16 @@ def _mask(B, T, seed=0):
     return mask
 
 
-def _pair(kwargs, input_shape, seed=0):
-    """A Keras LSTM with random weights and a fastembed LSTM holding the same ones."""
+def _pair(kwargs, input_shape, seed=0, kind="LSTM"):
+    """A Keras recurrent layer `kind` with random weights and the fastembed one
+    holding the same weights."""
     keras.utils.set_random_seed(seed)
-    theirs = keras.layers.LSTM(**kwargs)
+    theirs = getattr(keras.layers, kind)(**kwargs)
     theirs.build(input_shape)
     rng = np.random.default_rng(seed)
     theirs.set_weights([rng.uniform(-0.5, 0.5, w.shape).astype(np.float32)
                         for w in theirs.get_weights()])
-    ours = layers.LSTM(**kwargs)
+    ours = getattr(layers, kind)(**kwargs)
     ours.build_for(input_shape)
     ours.set_weights(theirs.get_weights())
     return theirs, ours
@@ -94,6 +95,18 @@ def test_gradients_match_keras():
     np.testing.assert_allclose(our_dx, dx, atol=ATOL)
     for variable, expected in zip(ours.weights, d_weights):
         np.testing.assert_allclose(variable.grad, expected, atol=ATOL, err_msg=variable.name)
+
+
+def assert_fit_matches_keras(theirs, ours, x, y, loss, batch_size, metrics=()):
+    """Compile both (Adam) and fit 3 epochs unshuffled: the loss histories
+    agree within 1e-4 relative, and Keras's fell (so the match means something)."""
+    for model in (theirs, ours):
+        model.compile(optimizer="adam", loss=loss, metrics=list(metrics))
+    fit = dict(epochs=3, batch_size=batch_size, shuffle=False, verbose=0)
+    expected = theirs.fit(x, y, **fit).history["loss"]
+    got = ours.fit(x, y, **fit).history["loss"]
+    np.testing.assert_allclose(got, expected, rtol=1e-4)
+    assert expected[-1] < expected[0]
 
 
 def _copy_model(theirs, ours, x):
@@ -171,9 +184,4 @@ def test_seed_lstm_model_fit_loss_history_matches_keras():
                        layers.LSTM(units=32), layers.Dense(units=1, activation="sigmoid")])
     ours.build((None, 10))
     ours.set_weights(theirs.get_weights())
-    for model in (theirs, ours):
-        model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    expected = theirs.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0).history["loss"]
-    got = ours.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0).history["loss"]
-    np.testing.assert_allclose(got, expected, rtol=1e-4)
-    assert expected[-1] < expected[0]  # it learned something, so the comparison means something
+    assert_fit_matches_keras(theirs, ours, x, y, "binary_crossentropy", 32, metrics=["accuracy"])

@@ -1,25 +1,27 @@
 # LSTM over whole sequences: forward and backpropagation through time.
 from libc.stdint cimport uint8_t
 
-cdef extern from "lstm.h":
-    ctypedef struct fe_lstm_dims:
+cdef extern from "rnn.h":
+    ctypedef struct fe_rnn_dims:
         int64_t batch, steps, input_dim, units
         int activation, recurrent_activation
-        int reverse
-    void fe_lstm_forward(fe_sgemm_fn gemm, int blas_serial, const fe_lstm_dims *d, float *h_seq,
+        int reverse, reset_after
+
+cdef extern from "lstm.h":
+    void fe_lstm_forward(fe_sgemm_fn gemm, int blas_serial, const fe_rnn_dims *d, float *h_seq,
                          float *c_seq, float *act_c, float *gates, float *h_prev,
                          const float *x, const float *kernel, const float *recurrent,
                          const float *bias, const float *h0, const float *c0,
                          const float *rmask, const uint8_t *mask, float *work) nogil
-    void fe_lstm_backward(fe_sgemm_fn gemm, int blas_serial, const fe_lstm_dims *d, float *dx,
-                          float *dkernel, float *drecurrent, float *dbias, float *dz,
+    void fe_lstm_backward(fe_sgemm_fn gemm, int blas_serial, const fe_rnn_dims *d, float *dx,
+                          float *dh0, float *dc0, float *dkernel, float *drecurrent, float *dbias, float *dz,
                           float *work, const float *dh_seq, const float *dh_last,
                           const float *dc_last, const float *x, const float *kernel,
                           const float *recurrent, const float *c_seq, const float *act_c,
                           const float *gates, const float *h_prev, const float *c0,
                           const float *rmask, const uint8_t *mask) nogil
 
-LSTM_ACTIVATIONS = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3, "hard_sigmoid": 4}
+RNN_ACTIVATIONS = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3, "hard_sigmoid": 4}
 # Saved by lstm_forward for lstm_backward, each (B, T, width * U).
 LSTM_SAVED = (("c_seq", 1), ("act_c", 1), ("gates", 4), ("h_prev", 1))
 
@@ -51,9 +53,10 @@ cdef uint8_t *_mask_ptr(mask, tuple shape) except? NULL:
     return <uint8_t *>&flat[0]
 
 
-cdef fe_lstm_dims _lstm_dims(x, int64_t units, activation, recurrent_activation,
-                             bint reverse) except *:
-    cdef fe_lstm_dims d
+cdef fe_rnn_dims _rnn_dims(x, int64_t units, int gate_count, activation,
+                           recurrent_activation,
+                           bint reverse, bint reset_after=False) except *:
+    cdef fe_rnn_dims d
     if not isinstance(x, np.ndarray) or x.ndim != 3:
         raise ValueError(f"x must be a 3-D array (batch, steps, features), got shape {np.shape(x)}")
     d.batch, d.steps, d.input_dim = x.shape[0], x.shape[1], x.shape[2]
@@ -61,14 +64,15 @@ cdef fe_lstm_dims _lstm_dims(x, int64_t units, activation, recurrent_activation,
     if d.batch < 1 or d.steps < 1 or d.input_dim < 1 or units < 1:
         raise ValueError(f"batch, steps, features and units must be positive, got "
                          f"x {x.shape}, units {units}")
-    if max(d.batch * d.steps * d.input_dim, d.batch * d.steps * 4 * units) >= 2**31:
+    if max(d.batch * d.steps * d.input_dim, d.batch * d.steps * gate_count * units) >= 2**31:
         raise ValueError(f"x {x.shape} with {units} units is too large for 32-bit BLAS")
     for name, value in (("activation", activation), ("recurrent_activation", recurrent_activation)):
-        if value not in LSTM_ACTIVATIONS:
-            raise ValueError(f"{name} must be one of {sorted(LSTM_ACTIVATIONS)}, got {value!r}")
-    d.activation = LSTM_ACTIVATIONS[activation]
-    d.recurrent_activation = LSTM_ACTIVATIONS[recurrent_activation]
+        if value not in RNN_ACTIVATIONS:
+            raise ValueError(f"{name} must be one of {sorted(RNN_ACTIVATIONS)}, got {value!r}")
+    d.activation = RNN_ACTIVATIONS[activation]
+    d.recurrent_activation = RNN_ACTIVATIONS[recurrent_activation]
     d.reverse = reverse
+    d.reset_after = reset_after
     return d
 
 
@@ -81,7 +85,7 @@ def lstm_forward(x, kernel, recurrent, bias, h0, c0, rmask, mask, h_seq, saved, 
     bias (4U) or None; rmask (B, U) recurrent-dropout multipliers or None;
     mask (B, T) uint8, 0 = carry the state over, or None; work (B, 4U) scratch."""
     cdef int64_t U = recurrent.shape[0] if isinstance(recurrent, np.ndarray) and recurrent.ndim == 2 else 0
-    cdef fe_lstm_dims d = _lstm_dims(x, U, activation, recurrent_activation, reverse)
+    cdef fe_rnn_dims d = _rnn_dims(x, U, 4, activation, recurrent_activation, reverse)
     cdef int64_t B = d.batch, T = d.steps
     cdef tuple state = (B, U)
     cdef const float *px = _f32_ptr("x", x, (B, T, d.input_dim))
@@ -106,15 +110,15 @@ def lstm_forward(x, kernel, recurrent, bias, h0, c0, rmask, mask, h_seq, saved, 
 
 
 def lstm_backward(x, kernel, recurrent, c0, rmask, mask, saved, dh_seq, dh_last, dc_last,
-                  dx, dkernel, drecurrent, dbias, dz, work,
+                  dx, dh0, dc0, dkernel, drecurrent, dbias, dz, work,
                   activation="tanh", recurrent_activation="sigmoid", bint reverse=False):
     """Gradients of the lstm_forward call that filled `saved` (same arguments).
 
     dh_seq (B, T, U), dh_last and dc_last (B, U): gradients of h_seq and of
     the final h and c, each may be None. Writes dkernel, drecurrent, dbias
-    (or None) and dx (or None); dz (B, T, 4U) and work (3, B, U) are scratch."""
+    (or None), dx (or None) and dh0, dc0 (B, U) (both or neither None); dz (B, T, 4U) and work (3, B, U) are scratch."""
     cdef int64_t U = recurrent.shape[0] if isinstance(recurrent, np.ndarray) and recurrent.ndim == 2 else 0
-    cdef fe_lstm_dims d = _lstm_dims(x, U, activation, recurrent_activation, reverse)
+    cdef fe_rnn_dims d = _rnn_dims(x, U, 4, activation, recurrent_activation, reverse)
     cdef int64_t B = d.batch, T = d.steps
     cdef tuple state = (B, U)
     cdef const float *px = _f32_ptr("x", x, (B, T, d.input_dim))
@@ -131,6 +135,10 @@ def lstm_backward(x, kernel, recurrent, c0, rmask, mask, saved, dh_seq, dh_last,
     cdef const float *pdh = _f32_ptr("dh_last", dh_last, state, True)
     cdef const float *pdc = _f32_ptr("dc_last", dc_last, state, True)
     cdef float *pdx = _f32_ptr("dx", dx, (B, T, d.input_dim), True)
+    cdef float *pdh0 = _f32_ptr("dh0", dh0, state, True)
+    cdef float *pdc0 = _f32_ptr("dc0", dc0, state, True)
+    if (pdh0 == NULL) != (pdc0 == NULL):
+        raise ValueError("dh0 and dc0 must both be arrays or both be None")
     cdef float *pdk = _f32_ptr("dkernel", dkernel, (d.input_dim, 4 * U))
     cdef float *pdr = _f32_ptr("drecurrent", drecurrent, (U, 4 * U))
     cdef float *pdb = _f32_ptr("dbias", dbias, (4 * U,), True)
@@ -138,6 +146,6 @@ def lstm_backward(x, kernel, recurrent, c0, rmask, mask, saved, dh_seq, dh_last,
     cdef float *pw = _f32_ptr("work", work, (3, B, U))
     cdef int serial = _blas_serial_enter()
     with nogil:
-        fe_lstm_backward(sgemm, serial, &d, pdx, pdk, pdr, pdb, pdz, pw, pdy, pdh, pdc, px, pk, pr,
-                         pc, pac, pg, php, pc0, prm, pm)
+        fe_lstm_backward(sgemm, serial, &d, pdx, pdh0, pdc0, pdk, pdr, pdb, pdz, pw, pdy, pdh,
+                         pdc, px, pk, pr, pc, pac, pg, php, pc0, prm, pm)
     _blas_serial_exit()

@@ -69,7 +69,8 @@ def map_graph(inputs, outputs):
 
 class Graph:
     """Executes nodes on arrays. Tensors are numbered slots; each step is
-    (layer, input slots, whether the layer takes a list, output slots)."""
+    (layer, input slots, whether the layer takes a list, output slots, node);
+    the input slots end with the node's keyword-argument tensors."""
 
     def __init__(self, inputs, outputs):
         self.nodes, self.layers = map_graph(inputs, outputs)
@@ -83,7 +84,7 @@ class Graph:
         for node in self.nodes:
             if node.inputs:  # Input nodes only hold their slot
                 self.steps.append((node.layer, [slot(t) for t in node.inputs], node.many,
-                                   [slot(t) for t in node.outputs]))
+                                   [slot(t) for t in node.outputs], node))
         self.output_slots = [slot(t) for t in outputs]
         self.num_slots = len(slot_of)
         self._needs = {}
@@ -91,7 +92,7 @@ class Graph:
     def invalidate(self):
         """Forget which gradients are needed (after a trainable change)."""
         self._needs.clear()
-        for layer, _, _, _ in self.steps:
+        for layer, *_ in self.steps:
             graph = getattr(layer, "graph", None)
             if graph is not None:
                 graph.invalidate()
@@ -105,7 +106,7 @@ class Graph:
             for s in self.input_slots:
                 wanted[s] = input_grads
             needs = []
-            for layer, in_slots, _, out_slots in self.steps:
+            for layer, in_slots, _, out_slots, _ in self.steps:
                 inputs_need = any(wanted[s] for s in in_slots)
                 outputs_need = inputs_need or bool(layer.trainable_weights)
                 for s in out_slots:
@@ -128,19 +129,19 @@ class Graph:
         reuse = tape is not None and len(tape) == len(self.steps)
         if tape is not None and not reuse:
             tape.clear()
-        for index, (layer, in_slots, many, out_slots) in enumerate(self.steps):
+        for index, (layer, in_slots, many, out_slots, node) in enumerate(self.steps):
+            x, kwargs = node.split_inputs([values[s] for s in in_slots])
             if many:
-                x = [values[s] for s in in_slots]
-                mask = [value_masks[s] for s in in_slots]
+                mask = [value_masks[s] for s in in_slots[:node.num_main]]
                 if all(m is None for m in mask):
                     mask = None
             else:
-                x, mask = values[in_slots[0]], value_masks[in_slots[0]]
+                x, mask = x[0], value_masks[in_slots[0]]
             context = tape[index] if reuse else Context()
             context.needs_input_grad = needs[index][0]
             context.activity_loss = 0.0
             y = layer.forward(context, x, training=training,
-                              mask=mask if layer.supports_masking else None)
+                              mask=mask if layer.supports_masking else None, **kwargs)
             if layer.activity_regularizer is not None:
                 context.outputs = y
                 context.activity_loss += sum(
@@ -168,7 +169,7 @@ class Graph:
             inputs_need, outputs_need = needs[index]
             if not outputs_need:
                 continue
-            layer, in_slots, many, out_slots = self.steps[index]
+            layer, in_slots, many, out_slots, node = self.steps[index]
             if len(out_slots) == 1:
                 out_grads = grads[out_slots[0]]
                 if out_grads is None:
@@ -183,7 +184,13 @@ class Graph:
             in_grads = layer.backward(tape[index], out_grads)
             if not inputs_need:
                 continue
-            for s, g in zip(in_slots, in_grads if many else (in_grads,)):
+            in_grads = list(in_grads) if many else [in_grads]
+            kwarg_grads = tape[index].kwarg_grads or {}
+            for name, count, _ in node.kwarg_spec:
+                g = kwarg_grads.get(name)
+                in_grads += [None] * count if g is None \
+                    else list(g) if isinstance(g, (list, tuple)) else [g]
+            for s, g in zip(in_slots, in_grads):
                 if g is not None:
                     grads[s] = g if grads[s] is None else grads[s] + g
         return [grads[s] for s in self.input_slots]

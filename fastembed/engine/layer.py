@@ -36,11 +36,13 @@ class Context:
     reused, while two calls of one layer never share it."""
 
     __slots__ = ("inputs", "outputs", "mask", "training", "saved", "needs_input_grad",
-                 "workspace", "activity_loss")
+                 "workspace", "activity_loss", "kwarg_grads")
 
     def __init__(self, needs_input_grad=True):
         self.inputs = self.outputs = self.mask = self.saved = None
         self.activity_loss = 0.0
+        # {name: gradient} of tensor keyword arguments, set by backward (initial_state)
+        self.kwarg_grads = None
         self.training = False
         self.needs_input_grad = needs_input_grad
         self.workspace = {}
@@ -278,12 +280,25 @@ class Layer:
         return self.forward(Context(needs_input_grad=False), inputs, training=training,
                             mask=mask, **kwargs)
 
+    def check_graph_kwargs(self, input_shape, kwarg_shapes):
+        """Validate the shapes of tensor keyword arguments given in a graph
+        ({name: shape or list of shapes}); layers that take some override it."""
+        raise NotImplementedError(f"{type(self).__name__} {self.name!r}: arguments "
+                                  f"{sorted(kwarg_shapes)} are not supported in a graph yet")
+
     def _call_symbolic(self, inputs, kwargs):
         """Record a node of the graph: the outputs are symbolic tensors of
-        the shapes compute_output_shape gives."""
-        if kwargs:
-            raise NotImplementedError(f"{type(self).__name__} {self.name!r}: arguments "
-                                      f"{sorted(kwargs)} are not supported in a graph yet")
+        the shapes compute_output_shape gives. Keyword arguments must be
+        symbolic tensors (or lists of them): they become inputs of the node."""
+        tensor_kwargs = {}
+        for name, value in kwargs.items():
+            is_list = isinstance(value, (list, tuple))
+            values = list(value) if is_list else [value]
+            if not values or not all(isinstance(v, SymbolicTensor) for v in values):
+                raise NotImplementedError(f"{type(self).__name__} {self.name!r}: argument "
+                                          f"{name}={value!r} in a graph must be a symbolic "
+                                          f"tensor or a list of them")
+            tensor_kwargs[name] = (values, is_list)
         many = isinstance(inputs, (list, tuple))
         tensors = list(inputs) if many else [inputs]
         for i, tensor in enumerate(tensors):
@@ -296,7 +311,11 @@ class Layer:
         except ValueError as error:
             raise ValueError(f"Layer {self.name!r} ({type(self).__name__}) cannot take "
                              f"input of shape {shapes if many else shapes[0]}: {error}") from None
-        node = Node(self, tensors, many)
+        if tensor_kwargs:
+            self.check_graph_kwargs(shapes if many else shapes[0], {
+                name: [t.shape for t in values] if is_list else values[0].shape
+                for name, (values, is_list) in tensor_kwargs.items()})
+        node = Node(self, tensors, many, tensor_kwargs)
         if isinstance(output_shape, list):
             return [node.add_output(shape) for shape in output_shape]
         return node.add_output(output_shape)

@@ -36,16 +36,35 @@ def is_symbolic(inputs):
 
 class Node:
     """One call of layer on input tensors (a list; `many` says whether the
-    layer was given a list or a single tensor)."""
+    layer was given a list or a single tensor), and on tensor keyword
+    arguments (an RNN's initial_state): kwargs maps a name to (tensors,
+    whether a list was given). inputs holds the call's tensors, then the
+    keyword arguments' in order, so that the graph orders and differentiates
+    through both."""
 
-    __slots__ = ("layer", "inputs", "many", "outputs")
+    __slots__ = ("layer", "inputs", "many", "outputs", "num_main", "kwarg_spec")
 
-    def __init__(self, layer, inputs, many):
+    def __init__(self, layer, inputs, many, kwargs=None):
         self.layer = layer
         self.inputs = list(inputs)
+        self.num_main = len(self.inputs)
+        self.kwarg_spec = []  # (name, tensor count, given as a list)
+        for name, (tensors, is_list) in (kwargs or {}).items():
+            self.kwarg_spec.append((name, len(tensors), is_list))
+            self.inputs += tensors
         self.many = many
         self.outputs = []
         layer._inbound_nodes.append(self)
+
+    def split_inputs(self, values):
+        """(the call's values, {name: keyword argument value}) from values
+        aligned with self.inputs."""
+        kwargs, start = {}, self.num_main
+        for name, count, is_list in self.kwarg_spec:
+            part = list(values[start:start + count])
+            kwargs[name] = part if is_list else part[0]
+            start += count
+        return values[:self.num_main], kwargs
 
     def add_output(self, shape, dtype="float32"):
         tensor = SymbolicTensor(shape, dtype, f"{self.layer.name}_{len(self.outputs)}", self,

@@ -6,6 +6,8 @@ from fastembed.layers.flatten import Flatten  # noqa: F401
 from fastembed.layers.dense import Dense  # noqa: F401
 from fastembed.layers.dropout import Dropout  # noqa: F401
 from fastembed.layers.lstm import LSTM  # noqa: F401
+from fastembed.layers.gru import GRU  # noqa: F401
+from fastembed.layers.simple_rnn import SimpleRNN  # noqa: F401
 from fastembed.layers.conv1d import Conv1D, Conv1D as Convolution1D  # noqa: F401
 from fastembed.layers.max_pooling1d import MaxPooling1D, MaxPooling1D as MaxPool1D  # noqa: F401
 from fastembed.layers.average_pooling1d import (AveragePooling1D,  # noqa: F401
@@ -28,3 +30,8 @@ from fastembed.layers.reshape import Reshape  # noqa: F401
 from fastembed.layers.repeat_vector import RepeatVector  # noqa: F401
 from fastembed.layers.permute import Permute  # noqa: F401
 from fastembed.layers.activation import Activation  # noqa: F401
+from fastembed.layers.time_distributed import TimeDistributed  # noqa: F401
+from fastembed.layers.masking import Masking  # noqa: F401
+from fastembed.layers.gaussian_noise import GaussianNoise  # noqa: F401
+from fastembed.layers.layer_normalization import LayerNormalization  # noqa: F401
+from fastembed.layers.batch_normalization import BatchNormalization  # noqa: F401

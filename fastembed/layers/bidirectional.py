@@ -103,20 +103,40 @@ class Bidirectional(Layer):
         n_out = 2 if self.merge_mode is None else 1
         grads = list(output_grads) if (self.return_state or n_out == 2) else [output_grads]
         d_out, d_states = grads[:n_out], grads[n_out:]
-        if self._merge_layer is not None:
-            d_fwd, d_bwd = self._merge_layer.backward(merge_context, d_out[0])
-        else:
+        if self._merge_layer is None:
             d_fwd, d_bwd = d_out
-        if self.return_sequences:
+        elif d_out[0] is None:  # only the states are used
+            d_fwd = d_bwd = None
+        else:
+            d_fwd, d_bwd = self._merge_layer.backward(merge_context, d_out[0])
+        if self.return_sequences and d_bwd is not None:
             d_bwd = d_bwd[:, ::-1]
-        d_fwd, d_bwd = (np.ascontiguousarray(g, dtype=np.float32) for g in (d_fwd, d_bwd))
+        d_fwd, d_bwd = (None if g is None else np.ascontiguousarray(g, dtype=np.float32)
+                        for g in (d_fwd, d_bwd))
         if self.return_state:
             half = len(d_states) // 2
             d_fwd = [d_fwd] + list(d_states[:half])
             d_bwd = [d_bwd] + list(d_states[half:])
         dx = self.forward_layer.backward(forward_context, d_fwd)
         dx_rev = self.backward_layer.backward(backward_context, d_bwd)
+        context.kwarg_grads = None
+        if forward_context.kwarg_grads is not None:
+            context.kwarg_grads = {"initial_state": forward_context.kwarg_grads["initial_state"]
+                                   + backward_context.kwarg_grads["initial_state"]}
         return dx + dx_rev if context.needs_input_grad else None
+
+    def check_graph_kwargs(self, input_shape, kwarg_shapes):
+        """initial_state: the forward layer's states, then the backward layer's."""
+        shapes = kwarg_shapes.get("initial_state")
+        if isinstance(shapes, list) and len(shapes) % 2 == 0 and len(kwarg_shapes) == 1:
+            half = len(shapes) // 2
+            self.forward_layer.check_graph_kwargs(input_shape, {"initial_state": shapes[:half]})
+            self.backward_layer.check_graph_kwargs(input_shape, {"initial_state": shapes[half:]})
+            return
+        if shapes is not None and len(kwarg_shapes) == 1:
+            raise ValueError(f"initial_state of layer {self.name!r} must be a list of the "
+                             f"forward layer's states then the backward layer's, got {shapes}")
+        super().check_graph_kwargs(input_shape, kwarg_shapes)
 
     def reset_states(self):
         self.forward_layer.reset_states()

@@ -124,9 +124,8 @@ class Functional(Model):
         for layer, nodes in nodes_of.items():
             entry = serialize_layer(layer)
             entry["name"] = layer.name
-            entry["inbound_nodes"] = [
-                {"args": [self._tensor_config(node.inputs, numbering, node.many)], "kwargs": {}}
-                for node in nodes if node.inputs]
+            entry["inbound_nodes"] = [self._node_config(node, numbering)
+                                      for node in nodes if node.inputs]
             layers_config.append(entry)
 
         def history(tensor):
@@ -137,6 +136,14 @@ class Functional(Model):
                 if self._several_inputs else history(self.inputs[0]),
                 "output_layers": [history(t) for t in self.outputs]
                 if self._several_outputs else history(self.outputs[0])}
+
+    @classmethod
+    def _node_config(cls, node, numbering):
+        main, kwargs = node.split_inputs(node.inputs)
+        return {"args": [cls._tensor_config(main, numbering, node.many)],
+                "kwargs": {name: cls._tensor_config(value if isinstance(value, list) else [value],
+                                                    numbering, isinstance(value, list))
+                           for name, value in kwargs.items()}}
 
     @staticmethod
     def _tensor_config(tensors, numbering, many):
@@ -164,11 +171,14 @@ class Functional(Model):
             for layer, nodes in pending:
                 while nodes:
                     args = nodes[0]["args"][0] if isinstance(nodes[0], dict) else nodes[0]
+                    kwargs = nodes[0].get("kwargs", {}) if isinstance(nodes[0], dict) else {}
                     inputs = _resolve(args, outputs_of)
-                    if inputs is None:
+                    tensor_kwargs = {name: _resolve(value, outputs_of)
+                                     for name, value in kwargs.items() if _is_tensor_spec(value)}
+                    if inputs is None or any(v is None for v in tensor_kwargs.values()):
                         break
                     node_count = sum(1 for key in outputs_of if key[0] == layer.name)
-                    result = layer(inputs)
+                    result = layer(inputs, **tensor_kwargs)
                     outputs_of[(layer.name, node_count)] = result if isinstance(result, list) \
                         else [result]
                     nodes.pop(0)
@@ -184,6 +194,12 @@ class Functional(Model):
 
         return cls(tensors(config["input_layers"]), tensors(config["output_layers"]),
                    name=config.get("name"), trainable=config.get("trainable", True))
+
+
+def _is_tensor_spec(value):
+    """Whether a node's keyword argument in a config names tensors (else a constant)."""
+    first = value[0] if isinstance(value, list) and value else value
+    return isinstance(first, dict) and first.get("class_name") == "__keras_tensor__"
 
 
 def _resolve(args, outputs_of):
