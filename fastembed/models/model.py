@@ -130,6 +130,10 @@ def load_model(filepath, custom_objects=None, compile=True):
     arrays, metadata = saving.read_archive(filepath, saving.MODEL_FORMAT)
     try:
         return _model_from_archive(arrays, metadata or {}, filepath, custom_objects, compile)
+    except ValueError as error:
+        if os.fspath(filepath) in str(error):
+            raise
+        raise ValueError(f"{filepath!r}: {error}") from error
     except (TypeError, KeyError, IndexError, AttributeError, NotImplementedError,
             OverflowError, RecursionError) as error:
         raise ValueError(f"{filepath!r} holds an invalid model config "

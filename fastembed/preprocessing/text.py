@@ -166,10 +166,22 @@ class Tokenizer:
 
 
 def tokenizer_from_json(json_string):
-    """The Tokenizer saved by to_json (fastembed's or Keras 2's)."""
-    config = dict(json.loads(json_string)["config"])
+    """The Tokenizer saved by to_json (fastembed's or Keras 2's). Malformed
+    JSON raises ValueError."""
+    try:
+        return _tokenizer_from_dict(json.loads(json_string))
+    except (TypeError, KeyError, AttributeError, IndexError, RecursionError) as error:
+        raise ValueError(f"json_string is not a Tokenizer's JSON ({type(error).__name__}: "
+                         f"{error})") from error
+
+
+def _tokenizer_from_dict(saved):
+    config = dict(saved["config"])
     entries = {k: json.loads(config.pop(k)) for k in
                ("word_counts", "word_docs", "index_docs", "index_word", "word_index")}
+    for key, entry in entries.items():
+        if not isinstance(entry, dict):
+            raise ValueError(f"json_string: config[{key!r}] is not a JSON object: {entry!r:.60}")
     tokenizer = Tokenizer(**config)
     tokenizer.word_counts = OrderedDict(entries["word_counts"])
     tokenizer.word_docs = defaultdict(int, entries["word_docs"])
