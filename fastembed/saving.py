@@ -28,7 +28,9 @@ def write_archive(path, file_format, arrays, metadata=None):
     if metadata is not None:
         entries["__metadata__"] = _encode_text(json.dumps(metadata))
     entries.update(arrays)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
+    prefix = f".{os.path.basename(path)}.tmp-"
+    _remove_orphans(directory, prefix)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f"{prefix}{os.getpid()}-")
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, **entries)
@@ -39,6 +41,24 @@ def write_archive(path, file_format, arrays, metadata=None):
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def _remove_orphans(directory, prefix):
+    """Remove the temporary files of earlier saves to the same path whose
+    process is gone (killed mid-save); a live process's file stays."""
+    for name in os.listdir(directory):
+        pid = name[len(prefix):].split("-", 1)[0]
+        if not (name.startswith(prefix) and pid.isdigit()):
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            try:
+                os.unlink(os.path.join(directory, name))
+            except FileNotFoundError:
+                pass
+        except PermissionError:  # alive, another user's
+            pass
 
 
 def read_archive(path, file_format):
