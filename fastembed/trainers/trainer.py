@@ -50,9 +50,12 @@ class Trainer:
         _reject_unknown("compile", kwargs)
         if weighted_metrics is not None:
             raise NotImplementedError("weighted_metrics are not supported yet")
-        self.optimizer = optimizers_module.get(optimizer)
-        self.compiled_loss = CompiledLoss(loss, loss_weights, self.output_names)
-        self.compiled_metrics = CompiledMetrics(metrics, self.output_names)
+        # Everything is resolved before anything is replaced: a bad argument
+        # leaves the previous compilation in place.
+        resolved = (optimizers_module.get(optimizer),
+                    CompiledLoss(loss, loss_weights, self.output_names),
+                    CompiledMetrics(metrics, self.output_names))
+        self.optimizer, self.compiled_loss, self.compiled_metrics = resolved
         self.compiled = True
 
     @property
@@ -73,9 +76,15 @@ class Trainer:
         self._build_for_inputs(xs)
         return xs
 
-    def _data(self, x, y):
+    def _data(self, x, y, training=False):
+        """(xs, ys, samples). Training data must be finite (one NaN would turn
+        every weight it reaches into NaN); evaluate, like Keras, gives a NaN
+        loss instead."""
         xs = self._inputs(x)
         ys = data_adapter.as_list(y, self.output_names, "y")
+        if training:
+            data_adapter.check_finite(xs, "x")
+            data_adapter.check_finite(ys, "y")
         return xs, ys, data_adapter.check_cardinality(xs, ys)
 
     # ---- steps -------------------------------------------------------------
@@ -111,7 +120,7 @@ class Trainer:
             raise NotImplementedError("class_weight and sample_weight are not supported yet")
         if validation_steps is not None:
             raise NotImplementedError("validation_steps is not supported yet")
-        xs, ys, num_samples = self._data(x, y)
+        xs, ys, num_samples = self._data(x, y, training=True)
         batch_size = data_adapter.check_batch_size(batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
         if validation_data is None and validation_split:
@@ -169,7 +178,7 @@ class Trainer:
         self._require_compiled("train_on_batch")
         if class_weight is not None or sample_weight is not None:
             raise NotImplementedError("class_weight and sample_weight are not supported yet")
-        xs, ys, _ = self._data(x, y)
+        xs, ys, _ = self._data(x, y, training=True)
         self._prepare_training()
         results = self._results(ys)
         self._train_step(xs, ys, results)
