@@ -1,5 +1,6 @@
 """Callbacks with Keras's hooks: History, EarlyStopping, ModelCheckpoint,
-LambdaCallback."""
+LambdaCallback, TerminateOnNaN."""
+import math
 import warnings
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
@@ -147,6 +148,18 @@ class ModelCheckpoint(Callback, _MonitorMixin):
                       f"{current:.5f}, saving model to {path}")
             self.best = current
         (self.model.save_weights if self.save_weights_only else self.model.save)(path)
+
+
+class TerminateOnNaN(Callback):
+    """Stops training after the first batch whose loss is NaN or infinite
+    (a loss that is no longer finite never becomes finite again: the
+    weights it updated are not)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
 
 
 class CallbackList:

@@ -106,3 +106,27 @@ def test_predict_while_fit_runs_never_corrupts_weights():
         outcomes[:3]
     for got, expected in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(got, expected)
+
+
+def _diverging_fit(callbacks):
+    fastembed.utils.random.set_random_seed(0)
+    model = fastembed.Sequential([layers.Input((4,)), layers.Dense(1)])
+    model.compile(optimizer=fastembed.optimizers.SGD(learning_rate=1e18), loss="mse")
+    x = np.random.default_rng(0).normal(size=(64, 4)) * 100
+    losses = []
+    record = fastembed.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: losses.append(logs["loss"]))
+    history = model.fit(x, x[:, :1], batch_size=8, epochs=3, shuffle=False, verbose=0,
+                        callbacks=[record] + callbacks)
+    return losses, history
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
+def test_terminate_on_nan_stops_at_the_first_non_finite_loss(capsys):
+    losses, _ = _diverging_fit([])
+    first = next(i for i, loss in enumerate(losses) if not np.isfinite(loss))
+    assert len(losses) == 24  # without the callback a NaN loss does not stop fit
+    stopped, history = _diverging_fit([fastembed.callbacks.TerminateOnNaN()])
+    assert stopped == losses[:first + 1]  # the same run, cut after that batch
+    assert f"Batch {first}: Invalid loss, terminating training" in capsys.readouterr().out
+    assert len(history.epoch) == 1
