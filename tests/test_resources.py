@@ -13,11 +13,13 @@ import fastembed
 from fastembed import layers
 
 PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "memory_probe.py")
-ROOT = os.path.dirname(os.path.dirname(PROBE))
+# The probe imports the fastembed these tests import (a tree, or a wheel).
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(fastembed.__file__)))
 
 
 def _probe(*args):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ,
+               PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]))
     out = subprocess.run([sys.executable, PROBE, *map(str, args)], check=True,
                          capture_output=True, text=True, env=env).stdout
     return json.loads(out.splitlines()[-1])
