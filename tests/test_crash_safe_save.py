@@ -130,21 +130,35 @@ def test_sigkill_at_any_point_of_a_save(tmp_path, writer):
     assert old > 0 and new > 0  # the sweep covered both sides of the commit point
 
 
+def _fail(code):
+    def fail(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+    return fail
+
+
+# Where the operating system refuses: a full disk at fsync, a read-only file
+# system at the temporary file's creation or at the rename. (Tests run as
+# root here, where chmod would not stop a write; the refusal is injected.)
+FAILURES = {"disk full": (os, "fsync", errno.ENOSPC),
+            "read-only create": (os, "open", errno.EROFS),
+            "read-only rename": (os, "replace", errno.EROFS)}
+
+
+@pytest.mark.parametrize("failure", sorted(FAILURES))
 @pytest.mark.parametrize("writer", sorted(WRITERS))
-def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch, writer):
+def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch, writer, failure):
     name, write, read = WRITERS[writer]
     path = str(tmp_path / name)
     model = _model()
     _set_generation(model, 0)
     write(model, path)
     _set_generation(model, 1)
-
-    def full(fd):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-    monkeypatch.setattr(os, "fsync", full)
-    with pytest.raises(OSError, match="No space left"):
+    module, function, code = FAILURES[failure]
+    monkeypatch.setattr(module, function, _fail(code))
+    with pytest.raises(OSError, match=os.strerror(code)) as raised:
         write(model, path)
     monkeypatch.undo()
+    assert raised.value.errno == code
     assert read(path, _model()) == 0
     assert os.listdir(tmp_path) == [name]
 
