@@ -106,9 +106,11 @@ class Trainer:
         self.optimizer.apply_gradients(self._trainable_variables)
 
     def _predict_step(self, xs):
-        """(outputs, masks) of a batch in inference mode."""
-        return _on_faster_team(self._predict_team, self.graph.run, xs, None, False,
-                               self._predict_tape)
+        """(outputs, masks) of a batch in inference mode, on the calling
+        thread's tape (threads calling predict at once must not share the
+        contexts, which hold the batch's buffers)."""
+        tape = self._predict_tapes.__dict__.setdefault("tape", [])
+        return _on_faster_team(self._predict_team, self.graph.run, xs, None, False, tape)
 
     # ---- loops -------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
