@@ -4,6 +4,10 @@ Files named csrc/*_simd.c hold the hot element-wise loops; they are compiled
 once per ISA, as a portable baseline and (on x86-64) with AVX2/FMA and with
 AVX-512, into separate objects; csrc/isa.c picks one set at import from the
 CPU's features.
+
+FASTEMBED_SANITIZE=1 builds every object with AddressSanitizer and
+UndefinedBehaviorSanitizer (GCC), for tests only: .ci/sanitize runs them with
+the runtime preloaded into Python.
 """
 import os
 import platform
@@ -20,6 +24,13 @@ CORE_SOURCES = sorted(str(p) for p in CSRC.glob("*.c") if not p.name.endswith("_
 X86_64 = platform.machine().lower() in ("x86_64", "amd64")
 
 COMMON_FLAGS = ["-O3", "-fopenmp", "-fno-math-errno"]
+LINK_FLAGS = ["-fopenmp"]
+if os.environ.get("FASTEMBED_SANITIZE") == "1":
+    # GCC's "undefined" leaves out float-cast-overflow; Python's default
+    # -fwrapv would hide signed overflow; recover lets one run list every report.
+    COMMON_FLAGS += ["-fsanitize=address,undefined,float-cast-overflow",
+                     "-fsanitize-recover=address", "-fno-omit-frame-pointer", "-g", "-fno-wrapv"]
+    LINK_FLAGS += ["-fsanitize=address,undefined"]
 ISA_VARIANTS = {"baseline": []}
 if X86_64:
     ISA_VARIANTS["avx2"] = ["-mavx2", "-mfma", "-DFE_ISA_AVX2"]
@@ -50,7 +61,7 @@ core = Extension(
     include_dirs=[str(CSRC), numpy.get_include()],
     define_macros=[("FE_HAVE_X86_ISAS", "1")] if X86_64 else [],
     extra_compile_args=COMMON_FLAGS,
-    extra_link_args=["-fopenmp"],
+    extra_link_args=LINK_FLAGS,
     # The ISA objects are linked in, not listed as sources: a change to one
     # must still relink the module.
     depends=[str(p) for p in CSRC.glob("*.h")] + SIMD_SOURCES

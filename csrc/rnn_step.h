@@ -24,7 +24,10 @@ static inline float exp_poly(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     const float y = p * (r * r) + r + 1.0f;
-    const int32_t bits = ((int32_t)n + 127) << 23;
+    /* A NaN x gives a NaN y; its n (NaN) must not reach the integer
+     * conversion, which is undefined for NaN. n + 127 is in [1, 254]. */
+    const float finite_n = n == n ? n : 0.0f;
+    const uint32_t bits = (uint32_t)((int32_t)finite_n + 127) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     return y * scale;

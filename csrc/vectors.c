@@ -79,14 +79,17 @@ static const char *parse_float(const char *s, const char *end, float *out) {
         /* Rare: rewrite as "<digits>e<exp>" (no decimal point, so the locale
          * does not matter) and let strtod round it. */
         char buf[SLOW_DIGITS + 32];
-        int n = 0, after_point = 0;
+        int n = 0, after_point = 0, dropped_nonzero = 0;
         int64_t e = e_part;
         for (const char *q = mantissa; q < mantissa_end; q++) {
             if (*q == '.') after_point = 1;
             else if (n == 0 && *q == '0') e -= after_point;
             else if (n < SLOW_DIGITS) { buf[n++] = *q; e -= after_point; }
-            else e += !after_point;
+            else { e += !after_point; dropped_nonzero |= *q != '0'; }
         }
+        /* A dropped nonzero digit still decides a tie: a final '1' stands for
+         * all of them (SLOW_DIGITS exceed the 767 digits of any tie). */
+        if (dropped_nonzero) { buf[n++] = '1'; e--; }
         if (n == 0) buf[n++] = '0';
         snprintf(buf + n, sizeof buf - (size_t)n, "e%lld", (long long)e);
         v = strtod(buf, NULL);
@@ -148,11 +151,15 @@ static int parse_line(fe_vec_parser *p, const char *buf, const char *s, const ch
     }
     int64_t id;
     const int keep = keep_word(p, w, wlen, &id);
-    if (keep < 0) return FE_VEC_FULL;
     if (!keep) {
         p->records++;
         return FE_VEC_OK;
     }
+    if (e - s < 2 * p->dim) { /* too short for dim numbers: asks for no room */
+        p->err_count = count_fields(s, e);
+        return FE_VEC_BAD_COUNT;
+    }
+    if (keep < 0) return FE_VEC_FULL;
     float *row = p->rows + p->n_rows * p->dim;
     int64_t k = 0;
     for (;;) {

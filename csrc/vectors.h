@@ -11,7 +11,9 @@
 
 enum {
     FE_VEC_OK = 0,         /* every complete line / record was consumed */
-    FE_VEC_FULL = 1,       /* output buffers full: grow them and feed again */
+    FE_VEC_FULL = 1,       /* output buffers full: grow them and feed again (the
+                              pending line / record is complete and long enough for dim
+                              numbers, so its row fits in memory) */
     FE_VEC_BAD_COUNT = 2,  /* a line holds err_count numbers, not dim */
     FE_VEC_BAD_NUMBER = 3, /* number err_field of the line is not a finite float32 */
     FE_VEC_EXTRA = 4,      /* more lines / records than max_records (the header) */

@@ -16,12 +16,35 @@ def compute_fans(shape):
     return shape[-2] * receptive_field, shape[-1] * receptive_field
 
 
+# Elements drawn per call when an initializer fills its float32 output in
+# pieces: a big table then never exists as float64 (3x its memory at build).
+SAMPLE_CHUNK = 1 << 20
+
+
 class Initializer:
+    # Whether draw(rng, size) draws each element independently, in order, so
+    # that drawing in pieces from one generator gives the values of one call.
+    elementwise = False
+    seed = None
+
     def __call__(self, shape, dtype="float32"):
-        return np.ascontiguousarray(self.sample(tuple(shape)), dtype=np.float32)
+        shape = tuple(shape)
+        if not self.elementwise:
+            return np.ascontiguousarray(self.sample(shape), dtype=np.float32)
+        rng = generator(self.seed)
+        out = np.empty(shape, np.float32)
+        flat = out.reshape(-1)
+        for start in range(0, flat.size, SAMPLE_CHUNK):
+            stop = min(start + SAMPLE_CHUNK, flat.size)
+            flat[start:stop] = self.draw(rng, stop - start)
+        return out
+
+    def draw(self, rng, size):
+        raise NotImplementedError
 
     def sample(self, shape):
-        raise NotImplementedError
+        """The values of `shape` (float64; any dtype that casts to float32)."""
+        return self.draw(generator(self.seed), shape)
 
     def get_config(self):
         return {}
@@ -32,11 +55,21 @@ class Initializer:
 
 
 class Zeros(Initializer):
+    elementwise = True
+
+    def draw(self, rng, size):
+        return 0.0
+
     def sample(self, shape):
         return np.zeros(shape)
 
 
 class Ones(Initializer):
+    elementwise = True
+
+    def draw(self, rng, size):
+        return 1.0
+
     def sample(self, shape):
         return np.ones(shape)
 
@@ -73,22 +106,26 @@ class Constant(Initializer):
 
 
 class RandomUniform(Initializer):
+    elementwise = True
+
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
-    def sample(self, shape):
-        return generator(self.seed).uniform(self.minval, self.maxval, shape)
+    def draw(self, rng, size):
+        return rng.uniform(self.minval, self.maxval, size)
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
 class RandomNormal(Initializer):
+    elementwise = True
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
-    def sample(self, shape):
-        return generator(self.seed).normal(self.mean, self.stddev, shape)
+    def draw(self, rng, size):
+        return rng.normal(self.mean, self.stddev, size)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -96,6 +133,7 @@ class RandomNormal(Initializer):
 
 class TruncatedNormal(RandomNormal):
     """Normal, redrawn outside two standard deviations."""
+    elementwise = False  # redraws out-of-range values
 
     def sample(self, shape):
         rng = generator(self.seed)

@@ -28,7 +28,9 @@ def write_archive(path, file_format, arrays, metadata=None):
     if metadata is not None:
         entries["__metadata__"] = _encode_text(json.dumps(metadata))
     entries.update(arrays)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
+    prefix = f".{os.path.basename(path)}.tmp-"
+    _remove_orphans(directory, prefix)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f"{prefix}{os.getpid()}-")
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, **entries)
@@ -41,8 +43,28 @@ def write_archive(path, file_format, arrays, metadata=None):
         raise
 
 
+def _remove_orphans(directory, prefix):
+    """Remove the temporary files of earlier saves to the same path whose
+    process is gone (killed mid-save); a live process's file stays."""
+    for name in os.listdir(directory):
+        pid = name[len(prefix):].split("-", 1)[0]
+        if not (name.startswith(prefix) and pid.isdigit()):
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            try:
+                os.unlink(os.path.join(directory, name))
+            except FileNotFoundError:
+                pass
+        except PermissionError:  # alive, another user's
+            pass
+
+
 def read_archive(path, file_format):
-    """(arrays, metadata) of a file written by write_archive with file_format."""
+    """(arrays, metadata) of a file written by write_archive with file_format.
+    Any malformed file raises ValueError naming it (FileNotFoundError if there
+    is none); arrays are numeric ndarrays and metadata a dict or None."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such file: {path!r}")
@@ -52,12 +74,19 @@ def read_archive(path, file_format):
             raise ValueError("a single array, not an archive")
         with archive:
             entries = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
-        raise ValueError(f"{path!r} is not a readable fastembed file ({error})") from None
-    found = _decode_text(entries.pop(FORMAT_KEY)) if FORMAT_KEY in entries else None
+        for name, value in entries.items():
+            if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+                raise ValueError(f"entry {name!r} is not a numeric array")
+        found = _decode_text(entries.pop(FORMAT_KEY)) if FORMAT_KEY in entries else None
+        metadata = json.loads(_decode_text(entries.pop("__metadata__"))) \
+            if "__metadata__" in entries else None
+    except Exception as error:  # noqa: BLE001 - zipfile, numpy's header parser, json
+        raise ValueError(f"{path!r} is not a readable fastembed file "
+                         f"({type(error).__name__}: {error})") from None
     if found != file_format:
         raise ValueError(f"{path!r} is not a {file_format} file (found format {found!r})")
-    metadata = json.loads(_decode_text(entries.pop("__metadata__"))) if "__metadata__" in entries else None
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ValueError(f"{path!r}: its metadata is not a JSON object")
     return entries, metadata
 
 

@@ -330,12 +330,16 @@ def test_plan_rejects_mismatched_buffers():
     plan = Conv1DPlan(2, 6, 3, 4, 3, 1, 1, 0, 4)
     x = np.zeros((2, 6, 3), np.float32)
     w = np.zeros((3, 3, 4), np.float32)
-    with pytest.raises(ValueError, match="out must be"):
+    with pytest.raises(ValueError, match=r"out must have shape \(2, 4, 4\), got \(2, 5, 4\)"):
         plan.forward(x, w, None, 0, np.empty((2, 5, 4), np.float32))
-    with pytest.raises(ValueError, match="kernel must be"):
+    with pytest.raises(TypeError, match="kernel must be a C-contiguous float32 array, got a "
+                                        "non-contiguous float32"):
         plan.forward(x, w[:, :2], None, 0, np.empty((2, 4, 4), np.float32))
-    with pytest.raises(ValueError, match="x must be"):
+    with pytest.raises(TypeError, match="x must be a C-contiguous float32 array, got a float64"):
         plan.forward(x.astype(np.float64), w, None, 0, np.empty((2, 4, 4), np.float32))
+    with pytest.raises(TypeError, match="x must be a C-contiguous float32 array, got a "
+                                        "non-contiguous float32"):
+        plan.forward(np.asfortranarray(x), w, None, 0, np.empty((2, 4, 4), np.float32))
     with pytest.raises(ValueError, match="strategy"):
         Conv1DPlan(2, 6, 3, 4, 3, 1, 1, 0, 4, "fft")
     with pytest.raises(ValueError, match="out_steps"):

@@ -128,16 +128,16 @@ def test_out_of_range_indices_raise_keras_style_index_error(call, value, excepti
         np.testing.assert_array_equal(old, new)  # the failing batch was the first: no update
 
 
-@pytest.mark.parametrize("value,message", [
-    (2.5, "indices[3,7] = 2.5 is not an integer"),
-    (np.nan, "indices[3,7] = nan is not an integer"),
-    (np.inf, "indices[3,7] = inf is not an integer"),
+@pytest.mark.parametrize("value,message,fit_message", [
+    (2.5, "indices[3,7] = 2.5 is not an integer", "indices[3,7] = 2.5 is not an integer"),
+    (np.nan, "indices[3,7] = nan is not an integer", "`x` holds a non-finite value: x[3, 7] = nan"),
+    (np.inf, "indices[3,7] = inf is not an integer", "`x` holds a non-finite value: x[3, 7] = inf"),
 ])
-def test_non_integer_float_indices_raise(value, message):
+def test_non_integer_float_indices_raise(value, message, fit_message):
     model = built_model()
     with pytest.raises(ValueError, match=re.escape(message)):
         model.predict(with_value(value, dtype=np.float64), verbose=0)
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(ValueError, match=re.escape(fit_message)):
         model.fit(with_value(value, dtype=np.float32), np.zeros(8), shuffle=False, verbose=0)
 
 
@@ -150,7 +150,7 @@ def test_whole_float_and_narrow_integer_indices_are_accepted():
 
 
 def test_string_indices_raise_type_error():
-    with pytest.raises(TypeError, match="indices must be an integer array, got dtype <U"):
+    with pytest.raises(TypeError, match="`x` must be a numeric array, got dtype <U"):
         built_model().predict(np.array([["a"] * LENGTH]), verbose=0)
 
 

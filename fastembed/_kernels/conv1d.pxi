@@ -122,22 +122,16 @@ cdef class Conv1DPlan:
     def kernel_shape(self):
         return (self.plan.kernel_size, self.plan.channels, self.plan.filters)
 
-    def _check(self, name, array, shape):
-        if not isinstance(array, np.ndarray) or array.dtype != np.float32 or \
-                array.shape != shape or not array.flags.c_contiguous:
-            raise ValueError(f"{name} must be a C-contiguous float32 array of shape {shape}, got "
-                             f"{getattr(array, 'dtype', type(array).__name__)} {np.shape(array)}")
-
     def _check_weights(self, kernel, bias):
-        self._check("kernel", kernel, self.kernel_shape)
+        check_array("kernel", kernel, self.kernel_shape)
         if bias is not None:
-            self._check("bias", bias, (self.plan.filters,))
+            check_array("bias", bias, (self.plan.filters,))
 
     def forward(self, x, kernel, bias, int act, out):
         """out = act(conv1d(x, kernel) + bias); act is a CONV1D_FUSED_ACTIVATIONS value."""
-        self._check("x", x, self.input_shape)
+        check_array("x", x, self.input_shape)
         self._check_weights(kernel, bias)
-        self._check("out", out, self.output_shape)
+        check_array("out", out, self.output_shape)
         cdef const float[:, :, ::1] xv = x
         cdef const float[:, :, ::1] wv = kernel
         cdef float[:, :, ::1] yv = out
@@ -159,18 +153,18 @@ cdef class Conv1DPlan:
     def backward(self, dy, y, int act, x, kernel, dkernel, dbias, dx):
         """Fill dkernel, dbias (or None) and dx (or None) from dy = dL/d(out),
         after forward(x, kernel, ..., out=y) on this plan."""
-        self._check("dy", dy, self.output_shape)
-        self._check("y", y, self.output_shape)
-        self._check("x", x, self.input_shape)
+        check_array("dy", dy, self.output_shape)
+        check_array("y", y, self.output_shape)
+        check_array("x", x, self.input_shape)
         self._check_weights(kernel, dbias)
-        self._check("dkernel", dkernel, self.kernel_shape)
+        check_array("dkernel", dkernel, self.kernel_shape)
         cdef int64_t width = self.plan.kernel_size * self.plan.channels
         if self.dz is None:
             self.dz = _aligned_floats(self.plan.rows * self.plan.filters)
             self.partials = _aligned_floats(self.plan.partials_size)
             self.sparse = _aligned_floats((self.plan.sparse_bytes + 3) // 4)
         if dx is not None:
-            self._check("dx", dx, self.input_shape)
+            check_array("dx", dx, self.input_shape)
             if self.dcols is None:
                 self.dcols = _aligned_floats(self.plan.rows * width)
         cdef const float[:, :, ::1] dyv = dy

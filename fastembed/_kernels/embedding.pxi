@@ -53,10 +53,10 @@ def embedding_grad(d_out, indices, int64_t input_dim):
         d_out = np.ascontiguousarray(d_out)
     cdef cnp.ndarray d = <cnp.ndarray>d_out
     shape = (<object>idx).shape
-    if (cnp.PyArray_TYPE(d) != cnp.NPY_FLOAT32 or d.ndim != idx.ndim + 1
-            or (<object>d).shape[:idx.ndim] != shape):
-        raise ValueError(f"d_out must be float32 of shape {shape} + (dim,), got "
-                         f"{d.dtype} {(<object>d).shape}")
+    if cnp.PyArray_TYPE(d) != cnp.NPY_FLOAT32:
+        raise TypeError(f"d_out must be a float32 array, got {d.dtype}")
+    if d.ndim != idx.ndim + 1 or (<object>d).shape[:idx.ndim] != shape:
+        raise ValueError(f"d_out must have shape {shape} + (dim,), got {(<object>d).shape}")
     cdef int64_t n = cnp.PyArray_SIZE(idx), dim = d.shape[idx.ndim], n_unique
     cdef cnp.ndarray rows = np.empty(n, dtype=np.int64)
     cdef cnp.ndarray grads = np.empty((n, dim), dtype=np.float32)

@@ -5,6 +5,21 @@ from libc.stdint cimport int32_t, int64_t
 
 cnp.import_array()
 
+
+def check_array(name, array, shape, dtype=np.float32):
+    """The kernels' one check of an array argument, in the boundary's
+    vocabulary: a C-contiguous native `dtype` ndarray, else TypeError; of
+    exactly `shape`, else ValueError."""
+    if (not isinstance(array, np.ndarray) or array.dtype != dtype
+            or not array.flags.c_contiguous or not array.dtype.isnative):
+        layout = "" if not isinstance(array, np.ndarray) or array.flags.c_contiguous \
+            else "non-contiguous "
+        raise TypeError(f"{name} must be a C-contiguous {np.dtype(dtype).name} array, got a "
+                        f"{layout}{getattr(array, 'dtype', type(array).__name__)} "
+                        f"of shape {np.shape(array)}")
+    if array.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+
 cdef extern from "embedding.h":
     int64_t fe_embedding_find_invalid_i32(const int32_t *idx, int64_t n, int64_t vocab) nogil
     int64_t fe_embedding_find_invalid_i64(const int64_t *idx, int64_t n, int64_t vocab) nogil

@@ -31,10 +31,7 @@ cdef float *_f32_ptr(name, a, tuple shape, bint optional=False) except? NULL:
     cdef const float[::1] flat
     if a is None and optional:
         return NULL
-    if (not isinstance(a, np.ndarray) or a.dtype != np.float32 or a.shape != shape
-            or not a.flags.c_contiguous):
-        raise ValueError(f"{name} must be a C-contiguous float32 array of shape {shape}, got "
-                         f"{getattr(a, 'dtype', type(a).__name__)} {np.shape(a)}")
+    check_array(name, a, shape)
     if a.size == 0:
         return NULL
     flat = a.reshape(-1)
@@ -45,10 +42,7 @@ cdef uint8_t *_mask_ptr(mask, tuple shape) except? NULL:
     cdef const uint8_t[::1] flat
     if mask is None:
         return NULL
-    if (not isinstance(mask, np.ndarray) or mask.dtype != np.uint8 or mask.shape != shape
-            or not mask.flags.c_contiguous):
-        raise ValueError(f"mask must be a C-contiguous uint8 array of shape {shape}, got "
-                         f"{getattr(mask, 'dtype', type(mask).__name__)} {np.shape(mask)}")
+    check_array("mask", mask, shape, np.uint8)
     flat = mask.reshape(-1)
     return <uint8_t *>&flat[0]
 

@@ -113,10 +113,7 @@ cdef class UpdateRule:
         if (type(rows) is not cnp.ndarray or cnp.PyArray_TYPE(<cnp.ndarray>rows) != cnp.NPY_INT64
                 or not cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>rows) or (<cnp.ndarray>rows).ndim != 1):
             raise TypeError("rows must be a C-contiguous 1-D int64 array")
-        if (not is_float_carray(grads) or (<cnp.ndarray>grads).ndim != 2
-                or (<object>grads).shape != (len(rows), table.shape[1])):
-            raise ValueError(f"grads must be C-contiguous float32 of shape "
-                             f"({len(rows)}, {table.shape[1]}), got {np.shape(grads)}")
+        check_array("grads", grads, (len(rows), table.shape[1]))
         cdef const int64_t *r = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>rows)
         cdef int64_t n = cnp.PyArray_SIZE(<cnp.ndarray>rows), i
         if n and (r[0] < 0 or r[n - 1] >= table.shape[0]):
@@ -131,9 +128,7 @@ cdef class UpdateRule:
         cdef float *slot_ptrs[3]
         cdef float *w = self._param(param, "param")
         self._slots(<cnp.ndarray>param, slots, slot_ptrs)
-        if not is_float_carray(grad) or not _same_shape(<cnp.ndarray>grad, <cnp.ndarray>param):
-            raise ValueError(f"grad must be C-contiguous float32 of the parameter's shape "
-                             f"{(<object>param).shape}, got {np.shape(grad)}")
+        check_array("grad", grad, (<object>param).shape)
         cdef const float *g = <const float *>cnp.PyArray_DATA(<cnp.ndarray>grad)
         cdef int64_t n = cnp.PyArray_SIZE(<cnp.ndarray>param)
         with nogil:

@@ -15,14 +15,6 @@ from libc.stdint cimport uint8_t
 POOL_MODES = {"max": 0, "average": 1}
 
 
-def _pool_check(name, array, shape, dtype):
-    if not isinstance(array, np.ndarray) or array.dtype != dtype or array.shape != shape \
-            or not array.flags.c_contiguous:
-        raise ValueError(f"{name} must be a C-contiguous {np.dtype(dtype).name} array of shape "
-                         f"{shape}, got {getattr(array, 'dtype', type(array).__name__)} "
-                         f"{np.shape(array)}")
-
-
 def _pool_mask(mask, shape, mode):
     if mask is None:
         return None
@@ -54,15 +46,15 @@ def pool1d_forward(x, int64_t pool, int64_t stride, int64_t pad_left, int64_t ou
     mode "average" takes an optional (batch, steps) mask. Returns out."""
     if mode not in POOL_MODES:
         raise ValueError(f"mode must be 'max' or 'average', got {mode!r}")
-    _pool_check("x", x, np.shape(x), np.float32)
+    check_array("x", x, np.shape(x), np.float32)
     _pool_sizes(x.shape, pool, stride, pad_left, out_steps)
     cdef int64_t batch = x.shape[0], steps = x.shape[1], channels = x.shape[2]
     shape = (batch, out_steps, channels)
     if out is None:
         out = np.empty(shape, dtype=np.float32)
-    _pool_check("out", out, shape, np.float32)
+    check_array("out", out, shape, np.float32)
     if mode == "max":
-        _pool_check("argmax", argmax, shape, np.int32)
+        check_array("argmax", argmax, shape, np.int32)
     m = _pool_mask(mask, (batch, steps), mode)
     if out.size == 0:
         return out
@@ -90,16 +82,16 @@ def pool1d_backward(dout, int64_t steps, int64_t pool, int64_t stride, int64_t p
     """Gradient of pool1d_forward: dx (batch, steps, channels) from dout."""
     if mode not in POOL_MODES:
         raise ValueError(f"mode must be 'max' or 'average', got {mode!r}")
-    _pool_check("dout", dout, np.shape(dout), np.float32)
+    check_array("dout", dout, np.shape(dout), np.float32)
     if dout.ndim != 3:
         raise ValueError(f"dout must be 3-D, got shape {dout.shape}")
     cdef int64_t batch = dout.shape[0], out_steps = dout.shape[1], channels = dout.shape[2]
     _pool_sizes((batch, steps, channels), pool, stride, pad_left, out_steps)
     if dx is None:
         dx = np.empty((batch, steps, channels), dtype=np.float32)
-    _pool_check("dx", dx, (batch, steps, channels), np.float32)
+    check_array("dx", dx, (batch, steps, channels), np.float32)
     if mode == "max":
-        _pool_check("argmax", argmax, dout.shape, np.int32)
+        check_array("argmax", argmax, dout.shape, np.int32)
     m = _pool_mask(mask, (batch, steps), mode)
     if dx.size == 0:
         return dx

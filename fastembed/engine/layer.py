@@ -322,7 +322,12 @@ class Layer:
 
     def add_weight(self, name, shape, initializer="zeros", trainable=True, lazy=False,
                    regularizer=None, constraint=None):
-        value = initializers_module.get(initializer)(tuple(shape))
+        try:
+            value = initializers_module.get(initializer)(tuple(shape))
+        except MemoryError:
+            raise MemoryError(f"{self.name}: weight {name!r} of shape {tuple(shape)} "
+                              f"({4 * int(np.prod(shape, dtype=object)):,} bytes as float32) "
+                              "does not fit in memory") from None
         constraint = constraints_module.get(constraint)
         if lazy and constraint is not None and not constraint.row_wise:
             raise ValueError(
@@ -365,6 +370,9 @@ class Layer:
             raise ValueError(f"set_weights of {self.name!r} expects a list of {len(variables)} "
                              f"arrays, got {len(weights)}")
         for variable, value in zip(variables, weights):
+            if value.dtype.kind not in "biuf":
+                raise TypeError(f"set_weights: weight {variable.name!r} must be numeric, got "
+                                f"an array of dtype {value.dtype}")
             if value.shape != variable.shape:
                 raise ValueError(f"set_weights: weight {variable.name!r} has shape "
                                  f"{variable.shape}, got an array of shape {value.shape}")

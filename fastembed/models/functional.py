@@ -4,6 +4,8 @@ Its config is Keras's: the layers with the nodes each was called at
 (inbound_nodes naming the producing layer, node and output of each input),
 and the model's input and output tensors as [layer name, node, output].
 """
+import threading
+
 import numpy as np
 
 from fastembed.engine.graph import Graph
@@ -42,7 +44,8 @@ class Functional(Model):
             raise ValueError(f"The inputs of a Model must have distinct names, got "
                              f"{self.input_names}")
         self._layers = self.graph.layers
-        self._train_tape, self._predict_tape = [], []
+        # predict's tape is per thread: its contexts hold a batch's buffers.
+        self._train_tape, self._predict_tapes = [], threading.local()
         self.built = True
         self.batch_input_shape = inputs[0].shape if len(inputs) == 1 else None
         self.input_shape = [t.shape for t in inputs] if several_inputs else inputs[0].shape

@@ -126,10 +126,24 @@ class Model(Trainer, Layer):
 
 
 def load_model(filepath, custom_objects=None, compile=True):
-    """A model from a file written by Model.save."""
+    """A model from a file written by Model.save. A malformed file raises
+    ValueError naming it (FileNotFoundError if there is none)."""
+    arrays, metadata = saving.read_archive(filepath, saving.MODEL_FORMAT)
+    try:
+        return _model_from_archive(arrays, metadata or {}, filepath, custom_objects, compile)
+    except ValueError as error:
+        if os.fspath(filepath) in str(error):
+            raise
+        raise ValueError(f"{filepath!r}: {error}") from error
+    except (TypeError, KeyError, IndexError, AttributeError, NotImplementedError,
+            OverflowError, RecursionError) as error:
+        raise ValueError(f"{filepath!r} holds an invalid model config "
+                         f"({type(error).__name__}: {error})") from error
+
+
+def _model_from_archive(arrays, metadata, filepath, custom_objects, compile):
     from fastembed.models.functional import Functional
     from fastembed.models.sequential import Sequential
-    arrays, metadata = saving.read_archive(filepath, saving.MODEL_FORMAT)
     classes = {"Sequential": Sequential, "Functional": Functional}
     class_name = metadata.get("class_name", "Sequential")
     if class_name not in classes:

@@ -166,10 +166,34 @@ class Tokenizer:
 
 
 def tokenizer_from_json(json_string):
-    """The Tokenizer saved by to_json (fastembed's or Keras 2's)."""
-    config = dict(json.loads(json_string)["config"])
+    """The Tokenizer saved by to_json (fastembed's or Keras 2's). Malformed
+    JSON raises ValueError."""
+    try:
+        return _tokenizer_from_dict(json.loads(json_string))
+    except (TypeError, KeyError, AttributeError, IndexError, RecursionError) as error:
+        raise ValueError(f"json_string is not a Tokenizer's JSON ({type(error).__name__}: "
+                         f"{error})") from error
+
+
+# The types of the saved config values that Tokenizer() does not check.
+CONFIG_TYPES = {"filters": (str,), "lower": (bool,), "char_level": (bool,),
+                "oov_token": (str, type(None)), "document_count": (int,)}
+
+
+def _tokenizer_from_dict(saved):
+    config = dict(saved["config"])
     entries = {k: json.loads(config.pop(k)) for k in
                ("word_counts", "word_docs", "index_docs", "index_word", "word_index")}
+    for key, entry in entries.items():
+        if not isinstance(entry, dict):
+            raise ValueError(f"json_string: config[{key!r}] is not a JSON object: {entry!r:.60}")
+        for value in entry.values():
+            if not isinstance(value, str if key == "index_word" else int) or isinstance(value, bool):
+                raise ValueError(f"json_string: config[{key!r}] holds {value!r:.60}")
+    for key, kind in CONFIG_TYPES.items():
+        if key in config and not isinstance(config[key], kind):
+            raise ValueError(f"json_string: config[{key!r}] = {config[key]!r:.60} is not "
+                             f"{' or '.join(t.__name__ for t in kind)}")
     tokenizer = Tokenizer(**config)
     tokenizer.word_counts = OrderedDict(entries["word_counts"])
     tokenizer.word_docs = defaultdict(int, entries["word_docs"])

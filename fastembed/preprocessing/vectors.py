@@ -19,15 +19,17 @@ import zlib
 
 import numpy as np
 
-from fastembed._kernels._core import VectorParser
+from fastembed._kernels._core import MAX_VECTOR_DIM, VectorParser
 from fastembed.utils.random import generator
 
 FORMATS = ("glove", "word2vec", "fasttext", "word2vec_binary")
 OOV_FILLS = ("zeros", "uniform", "mean")
 CHUNK_SIZE = 1 << 22
-# Rows allocated up front: a header's count, trusted up to this many; the
-# outputs double from there (or from 1024 without a header).
+# Rows allocated at the first row: a header's count, trusted up to this many
+# and to what the chunk in memory can hold; the outputs double from there (or
+# from 1024 without a header).
 MAX_INITIAL_ROWS = 1 << 20
+MAX_HEADER_COUNT = (1 << 62) - 1
 
 
 class VectorFileError(ValueError):
@@ -99,7 +101,11 @@ def _read_header(f, path):
     if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[1]) == 0:
         raise VectorFileError(f"{path}: line 1: expected a header 'count dim' (two integers, "
                               f"dim > 0), got {line[:60]!r}")
-    return int(parts[0]), int(parts[1])
+    count, dim = int(parts[0]), int(parts[1])
+    if count > MAX_HEADER_COUNT or dim > MAX_VECTOR_DIM:
+        raise VectorFileError(f"{path}: line 1: the header declares {count} vectors of {dim} "
+                              f"numbers; at most {MAX_HEADER_COUNT} of {MAX_VECTOR_DIM} can be read")
+    return count, dim
 
 
 def _vocabulary_list(vocabulary):

@@ -25,9 +25,22 @@ def as_array(data, argument):
                 "ragged or object data"
             raise TypeError(f"`{argument}` must be a numeric array, got {kind} (pad sequences "
                             f"first with fastembed.utils.pad_sequences)")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"`{argument}` must be a numeric array, got dtype {array.dtype}")
     if array.ndim == 0:
         raise ValueError(f"`{argument}` must have a batch dimension, got a scalar")
     return array
+
+
+def check_finite(arrays, argument):
+    """Training data must be finite: one NaN would turn every weight it
+    reaches into NaN. Names the first bad entry."""
+    for i, array in enumerate(arrays):
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            where = np.unravel_index(np.argmin(np.isfinite(array)), array.shape)
+            name = argument if len(arrays) == 1 else f"{argument}[{i}]"
+            raise ValueError(f"`{name}` holds a non-finite value: {name}"
+                             f"[{', '.join(map(str, where))}] = {array[where]}")
 
 
 def as_list(data, names, argument):

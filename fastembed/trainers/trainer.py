@@ -49,11 +49,14 @@ class Trainer:
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True, **kwargs):
         _reject_unknown("compile", kwargs)
-        self.optimizer = optimizers_module.get(optimizer)
-        self.compiled_loss = CompiledLoss(loss, loss_weights, self.output_names)
-        self.compiled_metrics = CompiledMetrics(metrics, self.output_names)
-        self.compiled_weighted_metrics = CompiledMetrics(weighted_metrics, self.output_names,
-                                                         "weighted_metrics")
+        # Everything is resolved before anything is replaced: a bad argument
+        # leaves the previous compilation in place.
+        resolved = (optimizers_module.get(optimizer),
+                    CompiledLoss(loss, loss_weights, self.output_names),
+                    CompiledMetrics(metrics, self.output_names),
+                    CompiledMetrics(weighted_metrics, self.output_names, "weighted_metrics"))
+        (self.optimizer, self.compiled_loss, self.compiled_metrics,
+         self.compiled_weighted_metrics) = resolved
         self.compiled = True
 
     @property
@@ -73,10 +76,15 @@ class Trainer:
         xs = data_adapter.as_list(x, self.input_names, "x")
         return self._build_for_inputs(xs)
 
-    def _data(self, x, y, sample_weight=None, class_weight=None):
-        """(inputs, targets, sample weights per output, number of samples)."""
+    def _data(self, x, y, sample_weight=None, class_weight=None, training=False):
+        """(inputs, targets, sample weights per output, number of samples).
+        Training data must be finite (one NaN would turn every weight it
+        reaches into NaN); evaluate, like Keras, gives a NaN loss instead."""
         xs = self._inputs(x)
         ys = data_adapter.as_list(y, self.output_names, "y")
+        if training:
+            data_adapter.check_finite(xs, "x")
+            data_adapter.check_finite(ys, "y")
         num_samples = data_adapter.check_cardinality(xs, ys)
         sample_weights = sample_weights_module.standardize(
             sample_weight, class_weight, ys, [t.shape for t in self.outputs], self.output_names,
@@ -128,6 +136,12 @@ class Trainer:
         self.optimizer.apply_gradients(self._trainable_variables)
         constraints_module.apply_constraints(constrained)
 
+    @property
+    def _predict_tape(self):
+        """The calling thread's inference tape (threads calling predict at
+        once must not share the contexts, which hold the batch's buffers)."""
+        return self._predict_tapes.__dict__.setdefault("tape", [])
+
     def _predict_step(self, xs):
         """(outputs, masks) of a batch in inference mode."""
         return _on_faster_team(self._predict_team, self.graph.run, xs, None, False,
@@ -153,7 +167,8 @@ class Trainer:
                                         shuffle)
             sample_weights = [None] * len(ys)
         else:
-            xs, ys, sample_weights, num_samples = self._data(x, y, sample_weight, class_weight)
+            xs, ys, sample_weights, num_samples = self._data(x, y, sample_weight, class_weight,
+                                                             training=True)
             batch_size = data_adapter.check_batch_size(batch_size)
             if validation_data is None and validation_split:
                 # Keras holds out the last samples, their weights with them.
@@ -228,7 +243,8 @@ class Trainer:
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         self._require_compiled("train_on_batch")
-        xs, ys, sample_weights, _ = self._data(x, y, sample_weight, class_weight)
+        xs, ys, sample_weights, _ = self._data(x, y, sample_weight, class_weight,
+                                               training=True)
         self._prepare_training()
         results = self._results(ys)
         self._train_step(xs, ys, sample_weights, results)
