@@ -8,6 +8,13 @@ import numpy as np
 
 from fastembed import _kernels
 from fastembed.engine.variable import RowGrad
+from fastembed.utils.config import keras_arguments
+
+
+# Keras 3's optimizer arguments fastembed has no use for, at their "off" values.
+_KERAS_UNUSED = {"weight_decay": None, "use_ema": False, "ema_momentum": 0.99,
+                 "ema_overwrite_frequency": None, "loss_scale_factor": None,
+                 "gradient_accumulation_steps": None}
 
 
 class Optimizer:
@@ -110,37 +117,63 @@ class Optimizer:
         slots = sum(s.size for slots in self._slots.values() for s in slots)
         return slots + 1 + int(not callable(self.learning_rate))
 
-    def variables_state(self, variables):
-        """Slot arrays of the given variables, in order (for saving)."""
-        return [s for v in variables for s in self.slots_for(v)]
+    def _keras_slot_groups(self):
+        """The slots in the order of Keras's optimizer variables: groups of
+        slot indices, each group interleaved over the model's variables."""
+        return [[0]] if self._rule.num_slots else []
 
-    def load_variables_state(self, variables, arrays, iterations):
+    def keras_variables(self, variables):
+        """Keras's optimizer.variables for the model's trainable variables:
+        the iteration counter, the learning rate, then the slots (only once
+        built, at the first step, as in Keras)."""
+        arrays = [np.array(self.iterations, np.int64),
+                  np.array(self._current_learning_rate(), np.float32)]
+        if self.built:
+            slots = [self.slots_for(v) for v in variables]
+            arrays += [s[k] for group in self._keras_slot_groups() for s in slots for k in group]
+        return arrays
+
+    def load_keras_variables(self, variables, arrays):
+        """Set the state from arrays in keras_variables' order; ValueError
+        (and nothing changed) if they do not fit these variables."""
         arrays = list(arrays)
-        expected = sum(self._rule.num_slots for _ in variables)
-        if len(arrays) != expected:
-            raise ValueError(f"optimizer state holds {len(arrays)} arrays, expected {expected}")
-        for variable in variables:
-            slots = self.slots_for(variable)
-            for slot in slots:
-                value = arrays.pop(0)
-                if value.shape != slot.shape:
-                    raise ValueError(f"optimizer state of {variable.name} has shape "
-                                     f"{value.shape}, expected {slot.shape}")
-                slot[...] = value
-        self.iterations = int(iterations)
+        if len(arrays) < 2:
+            raise ValueError(f"the optimizer state has {len(arrays)} variables; Keras's has "
+                             f"at least the iteration counter and the learning rate")
+        iterations, learning_rate, slot_arrays = arrays[0], arrays[1], arrays[2:]
+        groups = self._keras_slot_groups()
+        expected = sum(len(group) for group in groups) * len(variables)
+        if slot_arrays and len(slot_arrays) != expected:
+            raise ValueError(f"the optimizer state holds {len(arrays)} variables; "
+                             f"{type(self).__name__} of this model has {2 + expected}")
+        targets = [(v, k) for group in groups for v in variables for k in group] \
+            if slot_arrays else []
+        for (variable, _), value in zip(targets, slot_arrays):
+            if value.shape != variable.shape:
+                raise ValueError(f"the optimizer state of {variable.name!r} has shape "
+                                 f"{value.shape}; the weight has shape {variable.shape}")
+        for (variable, k), value in zip(targets, slot_arrays):
+            self.slots_for(variable)[k][...] = value
+        self.iterations = int(np.asarray(iterations))
+        saved_rate = np.float32(np.asarray(learning_rate))
+        if not callable(self._learning_rate) and saved_rate != np.float32(self._learning_rate):
+            self.learning_rate = float(saved_rate)  # changed in training (a callback)
 
     def get_config(self):
         lr = self._learning_rate
         if callable(lr):
             raise ValueError(f"{type(self).__name__}.learning_rate is a Python callable ({lr!r}), "
                              "which cannot be saved; save_weights() keeps the weights")
-        return {"name": self.name, "learning_rate": float(lr),
+        return {"name": self.name, "learning_rate": float(lr), **_KERAS_UNUSED,
                 "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
                 "global_clipnorm": self.global_clipnorm}
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        if isinstance(config.get("learning_rate"), dict):
+            raise ValueError(f"{cls.__name__}: learning rate schedules are not supported; got "
+                             f"learning_rate={config['learning_rate']!r}")
+        return cls(**keras_arguments(cls, config, inert=_KERAS_UNUSED))
 
 
 class SGD(Optimizer):
@@ -190,6 +223,12 @@ class RMSprop(Optimizer):
         return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
                 "centered": self.centered}
 
+    def _keras_slot_groups(self):
+        # slots: velocity, [average gradient], [momentum]; Keras: velocities,
+        # momentums, average gradients
+        momentum = [[2 if self.centered else 1]] if self.momentum > 0 else []
+        return [[0]] + momentum + ([[1]] if self.centered else [])
+
     def get_config(self):
         return {**super().get_config(), **self._rule_arguments()}
 
@@ -206,6 +245,10 @@ class Adam(Optimizer):
     def _rule_arguments(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
                 "amsgrad": self.amsgrad}
+
+    def _keras_slot_groups(self):
+        # Keras interleaves momentum and velocity per variable, then the velocity_hats
+        return [[0, 1]] + ([[2]] if self.amsgrad else [])
 
     def _step_rate(self, learning_rate):
         # Keras: alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), in float32.
@@ -234,4 +277,5 @@ def get(identifier):
 
 
 def serialize(optimizer):
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return {"module": "keras.optimizers", "class_name": type(optimizer).__name__,
+            "config": optimizer.get_config(), "registered_name": None}

@@ -47,7 +47,8 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"name": self.name, "batch_shape": list(self.batch_input_shape),
-                "dtype": self.input_dtype, "sparse": False, "ragged": False}
+                "dtype": self.input_dtype, "sparse": False, "ragged": False,
+                "optional": self.optional}
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,

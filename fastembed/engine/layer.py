@@ -23,6 +23,7 @@ import numpy as np
 from fastembed import initializers as initializers_module
 from fastembed.engine.node import Node, SymbolicTensor, is_symbolic
 from fastembed.engine.variable import Variable
+from fastembed.utils.config import keras_arguments
 
 
 class Context:
@@ -225,7 +226,9 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        """The layer of a config from get_config or from Keras (whose unset
+        arguments fastembed lacks are dropped, and set ones refused)."""
+        return cls(**keras_arguments(cls, config))
 
     # ---- machinery ---------------------------------------------------------
     @property

@@ -72,5 +72,7 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers_module.serialize(self.kernel_initializer),
             "bias_initializer": initializers_module.serialize(self.bias_initializer),
+            **dict.fromkeys(("kernel_regularizer", "bias_regularizer", "kernel_constraint",
+                             "bias_constraint", "quantization_config")),
         })
         return config

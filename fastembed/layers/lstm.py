@@ -252,6 +252,9 @@ class LSTM(Layer):
             "recurrent_initializer": initializers_module.serialize(self.recurrent_initializer),
             "bias_initializer": initializers_module.serialize(self.bias_initializer),
             "unit_forget_bias": self.unit_forget_bias,
+            **dict.fromkeys(("kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+                             "activity_regularizer", "kernel_constraint", "recurrent_constraint",
+                             "bias_constraint")),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,
@@ -261,6 +264,5 @@ class LSTM(Layer):
             "stateful": self.stateful,
             "unroll": self.unroll,
             "zero_output_for_mask": self.zero_output_for_mask,
-            "use_cudnn": self.use_cudnn,
         })
         return config
