@@ -220,7 +220,7 @@ def get(identifier):
         return cls()
     if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
         cls = _CLASSES[identifier["class_name"]]
-        return cls(**keras_arguments(cls, identifier.get("config") or {}, inert={"axis": -1}))
+        return cls(**keras_arguments(cls, identifier.get("config") or {}))
     raise ValueError(f"Could not interpret loss identifier: {identifier!r}; expected one of "
                      f"{sorted(_BY_NAME)} or of {sorted(_CLASSES)}")
 

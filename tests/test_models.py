@@ -361,7 +361,7 @@ def test_load_weights_into_a_different_architecture(tmp_path):
     with pytest.raises(ValueError, match=re.escape("(1000, 4) in the model, (1000, 8) in the file")):
         other.load_weights(tmp_path / "w.weights.h5")
     deeper = Sequential([Embedding(VOCAB, 8, input_length=LENGTH), Flatten(), Dense(2), Dense(1)])
-    with pytest.raises(ValueError, match=re.escape("has shape (80, 2) in the model, (80, 1) in the file")):
+    with pytest.raises(ValueError, match="saved from another model: it lacks weights of .*dense_1"):
         deeper.load_weights(tmp_path / "w.weights.h5")
 
 

@@ -93,7 +93,7 @@ class Model(Trainer, Layer):
 
     def to_json(self, **kwargs):
         """The model's config as Keras's JSON (without weights)."""
-        return json.dumps(saving.serialize_model(self, include_compile=False), **kwargs)
+        return json.dumps(saving.serialize_layer(self), **kwargs)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -109,8 +109,6 @@ def model_from_json(json_string, custom_objects=None):
         config = json.loads(json_string)
     except (TypeError, json.JSONDecodeError) as error:
         raise ValueError(f"model_from_json needs a JSON model config: {error}") from None
-    with saving.loading_scope(custom_objects):
-        model = saving.deserialize_layer(config)
-    if not model.built and (config.get("build_config") or {}).get("input_shape"):
-        model.build(tuple(config["build_config"]["input_shape"]))
-    return model
+    if not isinstance(config, dict):
+        raise ValueError(f"model_from_json needs a JSON object, got {type(config).__name__}")
+    return saving.deserialize_model(config, custom_objects)

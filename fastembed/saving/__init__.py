@@ -12,7 +12,7 @@ import h5py
 from fastembed.saving import keras_file, legacy_h5, weights_h5
 from fastembed.saving.files import file_kind, write_atomically
 from fastembed.saving.serialization import (  # noqa: F401
-    compile_from_config, deserialize_layer, loading_scope, serialize_layer, serialize_model)
+    compile_from_config, deserialize_layer, deserialize_model, loading_scope, serialize_layer)
 
 _FILE_ERRORS = (zipfile.BadZipFile, OSError, KeyError, EOFError, UnicodeDecodeError,
                 json.JSONDecodeError, zipfile.LargeZipFile)
@@ -93,13 +93,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             if config is None:
                 raise ValueError(f"{filepath!r} holds weights only; build the model and call "
                                  f"load_weights")
-            with loading_scope(custom_objects, safe_mode):
-                model = deserialize_layer(config)
-            if not hasattr(model, "graph"):
-                raise ValueError(f"{filepath!r} holds a {config.get('class_name')!r}, not a "
-                                 f"model")
-            if not model.built and (config.get("build_config") or {}).get("input_shape"):
-                model.build(tuple(config["build_config"]["input_shape"]))
+            model = deserialize_model(config, custom_objects, safe_mode)
             for variable, value in _read_weights(h5file, model, layout, repr(filepath)):
                 variable.assign(value)
             if compile and config.get("compile_config"):

@@ -10,7 +10,7 @@ import zipfile
 import h5py
 
 from fastembed.saving import weights_h5
-from fastembed.saving.serialization import serialize_model
+from fastembed.saving.serialization import serialize_layer
 
 KERAS_VERSION = "3.15.1"  # the Keras release whose format fastembed writes
 CONFIG = "config.json"
@@ -30,7 +30,7 @@ def h5_image(write):
 
 def write_keras_file(handle, model):
     from fastembed import __version__
-    config = json.dumps(serialize_model(model))
+    config = json.dumps(serialize_layer(model))
     metadata = json.dumps({"keras_version": KERAS_VERSION, "fastembed_version": __version__,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
     weights = h5_image(lambda h5file: weights_h5.write_state(h5file, model))

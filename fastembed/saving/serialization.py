@@ -75,7 +75,11 @@ def serialize_layer(layer):
             config["dtype"] = dtype_policy(config["dtype"])
     entry = {"module": module, "class_name": name, "config": config,
              "registered_name": registered_name}
-    if layer.built and layer.weights and layer.input_shape is not None:
+    if hasattr(layer, "graph") or type(layer).__name__ == "Sequential":  # a model
+        shape = getattr(layer, "_input_shape", None) if name == "Sequential" else None
+        entry["build_config"] = {"input_shape": list(shape) if shape else None}
+        entry["compile_config"] = compile_config(layer) if layer.compiled else {}
+    elif layer.built and layer.weights and layer.input_shape is not None:
         entry["build_config"] = {"input_shape": _listed(layer.input_shape)}
     return entry
 
@@ -127,17 +131,17 @@ def deserialize_layer(entry, custom_objects=None):
     return layer_class.from_config(config)
 
 
-def serialize_model(model, include_compile=True):
-    """The whole config.json of a model: its entry, its build_config and,
-    when compiled, the compile_config."""
-    entry = serialize_layer(model)
-    entry.pop("build_config", None)
-    shape = getattr(model, "_input_shape", None) if type(model).__name__ == "Sequential" else None
-    if shape:
-        entry["build_config"] = {"input_shape": list(shape)}
-    if include_compile and model.compiled:
-        entry["compile_config"] = compile_config(model)
-    return entry
+def deserialize_model(entry, custom_objects=None, safe_mode=True):
+    """A model (fresh weights) from a config.json / to_json entry, built for
+    the input shape of its build_config."""
+    with loading_scope(custom_objects, safe_mode):
+        model = deserialize_layer(entry)
+    if not hasattr(model, "graph"):
+        raise ValueError(f"The config holds a {entry.get('class_name')!r} layer, not a model")
+    shape = (entry.get("build_config") or {}).get("input_shape")
+    if not model.built and shape:
+        model.build(tuple(shape))
+    return model
 
 
 def compile_config(model):

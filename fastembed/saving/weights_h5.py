@@ -94,28 +94,24 @@ def _saved_groups(h5file):
 def read_state(h5file, model, source):
     """[(variable, array)] of every weight, checked against the model (its
     layers, counts and shapes) before anything is assigned."""
-    pairs, expected = [], set()
-    for path, name, variables in layer_groups(model):
-        if not variables:
-            continue
-        expected.add(path)
-        key = _vars_path(path)
-        if key not in h5file:
-            raise ValueError(f"{source} holds no weights for layer {name!r} (no group {key!r}): "
-                             f"it was saved from another model")
-        datasets = _numbered(h5file[key])
+    expected = {path: (name, variables) for path, name, variables in layer_groups(model)
+                if variables}
+    saved = _saved_groups(h5file)
+    if saved != set(expected):
+        raise ValueError(f"{source} was saved from another model: it lacks weights of "
+                         f"{sorted(set(expected) - saved)} and holds weights of "
+                         f"{sorted(saved - set(expected))}, which this model does not have")
+    pairs = []
+    for path, (name, variables) in expected.items():
+        datasets = _numbered(h5file[_vars_path(path)])
         if len(datasets) != len(variables):
             raise ValueError(f"{source}: layer {name!r} has {len(variables)} weights, the file "
-                             f"holds {len(datasets)} at {key!r}")
+                             f"holds {len(datasets)} at {path!r}")
         for variable, dataset in zip(variables, datasets):
             if dataset.shape != variable.shape:
                 raise ValueError(f"{source}: weight {variable.name!r} has shape "
                                  f"{variable.shape} in the model, {dataset.shape} in the file")
             pairs.append((variable, dataset))
-    extra = sorted(_saved_groups(h5file) - expected)
-    if extra:
-        raise ValueError(f"{source} holds weights of layers this model does not have: {extra}; "
-                         f"it was saved from another model")
     return [(variable, np.asarray(dataset[()], np.float32)) for variable, dataset in pairs]
 
 
