@@ -14,6 +14,7 @@ output_grads) reading context.inputs, context.outputs, context.mask and
 context.training, which the default forward keeps; a layer that needs more
 overrides forward and stores it in context.saved.
 """
+import contextlib
 import inspect
 import re
 import threading
@@ -111,6 +112,22 @@ def _snake_case(name):
     """Keras's default layer names: Conv1D -> conv1d, GlobalMaxPooling1D -> global_max_pooling1d."""
     name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+_weights_scope = threading.local()
+
+
+@contextlib.contextmanager
+def weights_assigned_next():
+    """Inside, add_weight allocates without running the initializer: for
+    models whose every weight is assigned right after (load_model), where
+    drawing a large table's random values would be wasted."""
+    previous = getattr(_weights_scope, "assigned_next", False)
+    _weights_scope.assigned_next = True
+    try:
+        yield
+    finally:
+        _weights_scope.assigned_next = previous
 
 
 _call_arguments = {}
@@ -292,7 +309,10 @@ class Layer:
         return node.add_output(output_shape)
 
     def add_weight(self, name, shape, initializer="zeros", trainable=True, lazy=False):
-        value = initializers_module.get(initializer)(tuple(shape))
+        if getattr(_weights_scope, "assigned_next", False):
+            value = np.empty(tuple(shape), np.float32)
+        else:
+            value = initializers_module.get(initializer)(tuple(shape))
         variable = Variable(f"{self.name}/{name}", value, trainable=trainable, lazy=lazy)
         self._weights.append(variable)
         return variable

@@ -76,10 +76,14 @@ class Model(Trainer, Layer):
         print_summary(self, print_fn or print)
 
     # ---- files -------------------------------------------------------------
-    def save(self, filepath, overwrite=True, **kwargs):
-        """Keras 3's .keras file: config, weights and optimizer state."""
-        if kwargs.pop("zipped", True) is False or kwargs:
-            raise ValueError(f"Model.save takes filepath and overwrite; got {kwargs}")
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Keras 3's .keras file (config, weights and optimizer state), or
+        the legacy HDF5 format for a .h5 / .hdf5 path, as Keras."""
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments passed to save: {kwargs}")
+        if zipped is False:
+            raise NotImplementedError("zipped=False (an unzipped .keras directory) is not "
+                                      "supported; fastembed writes the zipped file")
         saving.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):

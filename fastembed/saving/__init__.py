@@ -9,6 +9,7 @@ import zipfile
 
 import h5py
 
+from fastembed.engine.layer import weights_assigned_next
 from fastembed.saving import keras_file, legacy_h5, weights_h5
 from fastembed.saving.files import file_kind, write_atomically
 from fastembed.saving.serialization import (  # noqa: F401
@@ -24,15 +25,22 @@ def _check_overwrite(filepath, overwrite):
 
 
 def save_model(model, filepath, overwrite=True):
+    """Keras 3's .keras file, or the legacy HDF5 format for .h5 / .hdf5 (as Keras)."""
     filepath = os.fspath(filepath)
-    if not filepath.endswith(".keras"):
-        raise ValueError(f"Invalid filepath extension for saving: {filepath!r}. fastembed "
-                         f"writes Keras 3's native format: add a `.keras` extension (the "
-                         f"legacy `.h5` format is read, not written)")
+    legacy = filepath.endswith((".h5", ".hdf5"))
+    if not (legacy or filepath.endswith(".keras")):
+        raise ValueError(f"Invalid filepath extension for saving: {filepath!r}. Please add "
+                         f"either a `.keras` extension for the native Keras format "
+                         f"(recommended) or a `.h5` extension (legacy HDF5)")
     _check_overwrite(filepath, overwrite)
     if not model.built:
         raise ValueError("Save needs a built model: call it on data, fit it or build() it first")
-    write_atomically(filepath, lambda handle: keras_file.write_keras_file(handle, model))
+    if legacy:
+        image = keras_file.h5_image(
+            lambda h5file: legacy_h5.write_legacy(h5file, model, keras_file.KERAS_VERSION))
+        write_atomically(filepath, lambda handle: handle.write(image))
+    else:
+        write_atomically(filepath, lambda handle: keras_file.write_keras_file(handle, model))
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -93,9 +101,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             if config is None:
                 raise ValueError(f"{filepath!r} holds weights only; build the model and call "
                                  f"load_weights")
-            model = deserialize_model(config, custom_objects, safe_mode)
+            with weights_assigned_next():  # _read_weights covers every weight, or fails
+                model = deserialize_model(config, custom_objects, safe_mode)
             for variable, value in _read_weights(h5file, model, layout, repr(filepath)):
-                variable.assign(value)
+                variable.value = value  # a fresh array nothing else holds yet: no copy
             if compile and config.get("compile_config"):
                 with loading_scope(custom_objects, safe_mode):
                     compile_from_config(model, config["compile_config"])

@@ -4,7 +4,6 @@ model's config, fastembed.saving.serialization) and model.weights.h5
 import datetime
 import io
 import json
-import uuid
 import zipfile
 
 import h5py
@@ -19,13 +18,11 @@ WEIGHTS = "model.weights.h5"
 
 
 def h5_image(write):
-    """The bytes of an HDF5 file built in memory by write(h5file)."""
-    # the core driver keeps the file in memory; the name is never created on disk
-    with h5py.File(f"fastembed-image-{uuid.uuid4().hex}.h5", "w", driver="core",
-                   backing_store=False) as h5file:
+    """The bytes (a memoryview) of an HDF5 file built in memory by write(h5file)."""
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h5file:
         write(h5file)
-        h5file.flush()
-        return h5file.id.get_file_image()
+    return buffer.getbuffer()
 
 
 def write_keras_file(handle, model):

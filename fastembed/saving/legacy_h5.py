@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 
+from fastembed.saving.weights_h5 import matched, read_values
+
 
 def _text(value):
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
@@ -42,16 +44,9 @@ def read_weights(group, model, source):
                          f"with weights {[layer.name for layer in layers]}")
     pairs = []
     for layer, (name, weight_names) in zip(layers, saved):
-        if len(weight_names) != len(layer.weights):
-            raise ValueError(f"{source}: layer {layer.name!r} has {len(layer.weights)} weights, "
-                             f"the file's layer {name!r} holds {len(weight_names)}")
-        for variable, weight_name in zip(layer.weights, weight_names):
-            dataset = group[name][weight_name]
-            if dataset.shape != variable.shape:
-                raise ValueError(f"{source}: weight {variable.name!r} has shape "
-                                 f"{variable.shape} in the model, {dataset.shape} in the file")
-            pairs.append((variable, dataset))
-    return [(variable, np.asarray(dataset[()], np.float32)) for variable, dataset in pairs]
+        pairs += matched(source, layer.name, layer.weights,
+                         [group[name][weight_name] for weight_name in weight_names], name)
+    return read_values(pairs)
 
 
 def read_optimizer_state(h5file):
@@ -59,3 +54,37 @@ def read_optimizer_state(h5file):
         return None
     group = h5file["optimizer_weights"]
     return [np.asarray(group[name][()]) for name in _names(group, "weight_names")]
+
+
+def write_legacy(h5file, model, keras_version):
+    """The legacy format, as Keras 3's model.save("m.h5") writes it."""
+    from fastembed.saving.serialization import compile_config, serialize_layer
+    entry = serialize_layer(model)
+    h5file.attrs["keras_version"] = keras_version
+    h5file.attrs["backend"] = "jax"
+    h5file.attrs["model_config"] = json.dumps({"class_name": entry["class_name"],
+                                               "config": entry["config"]})
+    group = h5file.create_group("model_weights")
+    group.attrs["layer_names"] = [layer.name for layer in model.layers
+                                  if type(layer).__name__ != "InputLayer"]
+    group.attrs["keras_version"] = keras_version
+    group.attrs["backend"] = "jax"
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        layer_group = group.create_group(layer.name)
+        layer_group.attrs["weight_names"] = [v.name for v in layer.weights]
+        for variable in layer.weights:
+            layer_group.create_dataset(variable.name, data=variable.value)
+    group.create_group("top_level_model_weights").attrs["weight_names"] = []
+    if model.compiled:
+        training = compile_config(model)
+        training["optimizer_config"] = training.pop("optimizer")
+        h5file.attrs["training_config"] = json.dumps(training)
+        optimizer = model.optimizer
+        arrays = optimizer.keras_variables(model.trainable_weights)
+        names = [f"{optimizer.name}/{i}" for i in range(len(arrays))]
+        optimizer_group = h5file.create_group("optimizer_weights")
+        optimizer_group.attrs["weight_names"] = names
+        for name, value in zip(names, arrays):
+            optimizer_group.create_dataset(name, data=value)

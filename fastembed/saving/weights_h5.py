@@ -103,16 +103,26 @@ def read_state(h5file, model, source):
                          f"{sorted(saved - set(expected))}, which this model does not have")
     pairs = []
     for path, (name, variables) in expected.items():
-        datasets = _numbered(h5file[_vars_path(path)])
-        if len(datasets) != len(variables):
-            raise ValueError(f"{source}: layer {name!r} has {len(variables)} weights, the file "
-                             f"holds {len(datasets)} at {path!r}")
-        for variable, dataset in zip(variables, datasets):
-            if dataset.shape != variable.shape:
-                raise ValueError(f"{source}: weight {variable.name!r} has shape "
-                                 f"{variable.shape} in the model, {dataset.shape} in the file")
-            pairs.append((variable, dataset))
-    return [(variable, np.asarray(dataset[()], np.float32)) for variable, dataset in pairs]
+        pairs += matched(source, name, variables, _numbered(h5file[_vars_path(path)]), path)
+    return read_values(pairs)
+
+
+def matched(source, layer_name, variables, datasets, location):
+    """[(variable, dataset)] of one layer, their count and shapes checked."""
+    if len(datasets) != len(variables):
+        raise ValueError(f"{source}: layer {layer_name!r} has {len(variables)} weights, the "
+                         f"file holds {len(datasets)} at {location!r}")
+    for variable, dataset in zip(variables, datasets):
+        if dataset.shape != variable.shape:
+            raise ValueError(f"{source}: weight {variable.name!r} has shape "
+                             f"{variable.shape} in the model, {dataset.shape} in the file")
+    return list(zip(variables, datasets))
+
+
+def read_values(pairs):
+    """[(variable, dataset)] -> [(variable, a fresh C-contiguous float32 array)]."""
+    return [(variable, np.ascontiguousarray(dataset[()], np.float32))
+            for variable, dataset in pairs]
 
 
 def read_optimizer_state(h5file):
