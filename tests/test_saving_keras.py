@@ -115,16 +115,22 @@ def predictions(model, x):
     return np.asarray(model.predict(x, verbose=0))
 
 
+def saved_in_every_format(model, builder, directory):
+    """(x, model's predictions on x), with model saved as m.keras,
+    w.weights.h5 and m.h5 in directory."""
+    model.save(directory / "m.keras")
+    model.save_weights(directory / "w.weights.h5")
+    model.save(directory / "m.h5")
+    x, _ = data(builder, seed=5)
+    return x, predictions(model, x)
+
+
 # ------------------------------------------------------- Keras -> fastembed
 
 @pytest.mark.parametrize("builder", BUILDERS, ids=lambda b: b.__name__)
 def test_keras_files_load_into_fastembed(tmp_path, builder):
     reference = keras_trained(builder)
-    reference.save(tmp_path / "m.keras")
-    reference.save_weights(tmp_path / "w.weights.h5")
-    reference.save(tmp_path / "m.h5")
-    x, _ = data(builder, seed=5)
-    expected = predictions(reference, x)
+    x, expected = saved_in_every_format(reference, builder, tmp_path)
 
     from_keras_file = load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(predictions(from_keras_file, x), expected, **PREDICT_TOL)
@@ -143,11 +149,7 @@ def test_keras_files_load_into_fastembed(tmp_path, builder):
 @pytest.mark.parametrize("builder", BUILDERS, ids=lambda b: b.__name__)
 def test_fastembed_files_load_into_keras(tmp_path, builder):
     model = fastembed_trained(builder)
-    model.save(tmp_path / "m.keras")
-    model.save_weights(tmp_path / "w.weights.h5")
-    model.save(tmp_path / "m.h5")
-    x, _ = data(builder, seed=5)
-    expected = predictions(model, x)
+    x, expected = saved_in_every_format(model, builder, tmp_path)
 
     for path in ("m.keras", "m.h5"):
         restored = keras.saving.load_model(tmp_path / path)
@@ -236,6 +238,36 @@ def _layer_entries(entry):
             if key in layer["config"]:
                 found.append(layer["config"][key])
     return found
+
+
+def test_keras_2_configs_load():
+    """tf.keras's spelling (legacy .h5 files): batch_input_shape, dtype strings,
+    Embedding's input_length, LSTM's time_major and implementation."""
+    config = {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {
+            "batch_input_shape": [None, 5], "dtype": "int32", "sparse": False,
+            "ragged": False, "name": "ids"}},
+        {"class_name": "Embedding", "config": {
+            "name": "e", "trainable": True, "batch_input_shape": [None, 5], "dtype": "float32",
+            "input_dim": 10, "output_dim": 3, "embeddings_initializer": {
+                "class_name": "RandomUniform",
+                "config": {"minval": -0.05, "maxval": 0.05, "seed": None}},
+            "embeddings_regularizer": None, "activity_regularizer": None,
+            "embeddings_constraint": None, "mask_zero": False, "input_length": 5}},
+        {"class_name": "LSTM", "config": {
+            "name": "l", "trainable": True, "dtype": "float32", "return_sequences": False,
+            "return_state": False, "go_backwards": False, "stateful": False, "unroll": False,
+            "time_major": False, "units": 4, "activation": "tanh",
+            "recurrent_activation": "sigmoid", "use_bias": True,
+            "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": None}},
+            "recurrent_initializer": {"class_name": "Orthogonal",
+                                      "config": {"gain": 1.0, "seed": None}},
+            "bias_initializer": {"class_name": "Zeros", "config": {}},
+            "unit_forget_bias": True, "dropout": 0.0, "recurrent_dropout": 0.0,
+            "implementation": 2}}]}
+    model = Sequential.from_config(config)
+    assert model.input_shape == (None, 5)
+    assert [w.shape for w in model.weights] == [(10, 3), (3, 16), (4, 16), (16,)]
 
 
 def test_sparse_embedding_survives_fastembed_and_is_refused_by_keras(tmp_path):

@@ -26,6 +26,8 @@ class InputLayer(Layer):
         if input_tensor is not None:
             raise NotImplementedError("InputLayer(input_tensor=...) is not supported")
         if batch_shape is None:
+            batch_shape = kwargs.pop("batch_input_shape", None)  # Keras 2's configs
+        if batch_shape is None:
             shape = shape if shape is not None else input_shape
             if shape is None:
                 raise ValueError("InputLayer needs `shape` or `batch_shape`")

@@ -57,9 +57,10 @@ def serialize_layer(layer):
     from fastembed import layers as layers_module
     from fastembed import models as models_module
     from fastembed.engine.input_layer import InputLayer
+    from fastembed.models.model import Model
     config = layer.get_config()
     name = type(layer).__name__
-    if name in ("Functional", "Model") and hasattr(layer, "graph"):
+    if name in ("Functional", "Model") and isinstance(layer, Model):
         module, name, registered_name = "keras.src.models.functional", "Functional", "Functional"
     elif getattr(models_module, name, None) is type(layer):
         module, registered_name = "keras", None
@@ -75,7 +76,7 @@ def serialize_layer(layer):
             config["dtype"] = dtype_policy(config["dtype"])
     entry = {"module": module, "class_name": name, "config": config,
              "registered_name": registered_name}
-    if hasattr(layer, "graph") or type(layer).__name__ == "Sequential":  # a model
+    if isinstance(layer, Model):
         shape = getattr(layer, "_input_shape", None) if name == "Sequential" else None
         entry["build_config"] = {"input_shape": list(shape) if shape else None}
         entry["compile_config"] = compile_config(layer) if layer.compiled else {}
@@ -158,46 +159,40 @@ def compile_config(model):
             "jit_compile": False}
 
 
-def _metric_spec(spec):
-    """A metric of a Keras compile_config: a name, or a metric object's entry."""
-    from fastembed.engine.layer import _snake_case
+def _each_entry(spec, convert):
+    """spec (a name or object entry, or lists / output-keyed dicts of them,
+    as compile takes losses and metrics) with convert applied to each entry."""
     if isinstance(spec, (list, tuple)):
-        return [_metric_spec(s) for s in spec]
-    if isinstance(spec, dict) and "class_name" in spec:
-        config = spec.get("config") or {}
-        name = _snake_case(spec["class_name"])
-        if config.get("name") in ("accuracy", "acc"):
-            return config["name"]
-        return name
-    if isinstance(spec, dict):
-        return {key: _metric_spec(value) for key, value in spec.items()}
-    return spec
+        return [_each_entry(s, convert) for s in spec]
+    if isinstance(spec, dict) and "class_name" not in spec:
+        return {key: _each_entry(value, convert) for key, value in spec.items()}
+    return None if spec is None else convert(spec)
 
 
-def _loss_spec(spec):
-    """A loss of a compile_config: a name, a Loss entry, or a list / dict of them."""
+def _loss(spec):
     from fastembed import losses as losses_module
-    if isinstance(spec, dict) and "class_name" in spec:
-        return losses_module.get(spec)
-    if isinstance(spec, (list, tuple)):
-        return [_loss_spec(s) for s in spec]
-    if isinstance(spec, dict):
-        return {key: _loss_spec(value) for key, value in spec.items()}
-    return spec
+    return losses_module.get(spec)
+
+
+def _metric(spec):
+    """A metric name from a name or a Keras metric object's entry."""
+    from fastembed.engine.layer import _snake_case
+    if not isinstance(spec, dict):
+        return spec
+    name = (spec.get("config") or {}).get("name")
+    return name if name in ("accuracy", "acc") else _snake_case(spec["class_name"])
 
 
 def compile_from_config(model, config):
     """model.compile with a compile_config (Keras 3's, or a legacy file's
     training_config, where the optimizer is "optimizer_config")."""
     from fastembed import optimizers as optimizers_module
-    unsupported = {key: config[key] for key in ("weighted_metrics",)
-                   if config.get(key)}
-    if unsupported:
-        raise ValueError(f"The file's compile settings use {unsupported}, which fastembed "
-                         f"does not support")
+    if config.get("weighted_metrics"):
+        raise ValueError(f"The file's compile settings use weighted_metrics="
+                         f"{config['weighted_metrics']!r}, which fastembed does not support")
     optimizer = config.get("optimizer", config.get("optimizer_config"))
     if isinstance(optimizer, dict):
         optimizer = optimizers_module.get(_plain(optimizer))
-    model.compile(optimizer=optimizer, loss=_loss_spec(_plain(config.get("loss"))),
+    model.compile(optimizer=optimizer, loss=_each_entry(_plain(config.get("loss")), _loss),
                   loss_weights=config.get("loss_weights"),
-                  metrics=_metric_spec(config.get("metrics")))
+                  metrics=_each_entry(config.get("metrics"), _metric))
