@@ -26,50 +26,111 @@ def _same_rank(y_true, y_pred):
     return y_true
 
 
+REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none")
+
+
+def broadcast_weights(weights, shape, argument="sample_weight"):
+    """weights (per sample, or per sample and time step) as an array of
+    `shape` (the loss values' shape), with Keras's squeeze of a trailing
+    axis of size 1; per-sample weights of a temporal output apply to every
+    step of the sample."""
+    weights = np.asarray(weights, np.float32)
+    if weights.ndim == len(shape) + 1 and weights.shape[-1] == 1:
+        weights = weights[..., 0]
+    if weights.ndim < len(shape):
+        weights = weights.reshape(weights.shape + (1,) * (len(shape) - weights.ndim))
+    try:
+        return np.broadcast_to(weights, shape)
+    except ValueError:
+        raise ValueError(f"`{argument}` of shape {weights.shape} does not match the loss "
+                         f"values of shape {tuple(shape)} (per sample, or per sample and "
+                         f"time step)") from None
+
+
 class Loss:
     """Subclasses implement compute(y_true, y_pred, gradient) -> (values,
-    d sum(values) / d y_pred, or None when gradient is False)."""
+    d sum(values) / d y_pred, or None when gradient is False).
+
+    reduction as Keras: "sum_over_batch_size" (the default; the weighted sum
+    divided by the number of values, not by the sum of the weights), "sum",
+    "mean_with_sample_weight" (divided by the sum of the weights) or "none"
+    (the weighted values, only when calling the loss)."""
 
     name = "loss"
 
-    def __init__(self, name=None, reduction="sum_over_batch_size"):
-        if reduction != "sum_over_batch_size":
-            raise NotImplementedError(f"reduction={reduction!r}: only "
-                                      "'sum_over_batch_size' is supported")
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        if reduction is None:
+            reduction = "none"
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"Invalid value for argument `reduction`. Expected one of "
+                             f"{REDUCTIONS}. Received: reduction={reduction!r}")
+        if dtype not in (None, "float32", np.float32):
+            raise ValueError(f"dtype must be float32, got {dtype!r}")
+        self.reduction = reduction
         if name is not None:
             self.name = name
 
-    def __call__(self, y_true, y_pred):
-        return self.value(np.asarray(y_true), np.asarray(y_pred, np.float32))
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred, np.float32)
+        if self.reduction == "none":
+            values = self.compute(y_true, y_pred, False)[0]
+            if sample_weight is None:
+                return values
+            return values * broadcast_weights(sample_weight, values.shape)
+        return self.value(y_true, y_pred, sample_weight=sample_weight)
 
     def per_sample(self, y_true, y_pred):
         return self.compute(np.asarray(y_true), np.asarray(y_pred, np.float32), False)[0]
 
-    @staticmethod
-    def _weights(values, mask):
-        """Weight of each value in the loss: 1/n, or with a mask (shape of the
-        values) 1/valid at valid positions and 0 elsewhere (Keras's apply_mask)."""
-        if mask is None:
-            return np.float32(1.0 / values.size)
-        weights = np.asarray(mask, np.float32).reshape(values.shape)
-        valid = float(weights.sum())
-        return weights * (np.float32(1.0 / valid) if valid else np.float32(0))
+    def _weights(self, values, mask, sample_weight):
+        """Weight of each value in the reduced loss (a scalar or an array of
+        the values' shape): Keras's reduce_weighted_values, where a mask
+        weighs valid values total/valid (apply_mask) before the reduction."""
+        if mask is None and sample_weight is None:  # the common case, kept cheap
+            divisor = 1 if self.reduction == "sum" else values.size
+            return np.float32(1.0 / divisor if divisor else 0.0)
+        weights = None
+        if mask is not None:
+            weights = np.asarray(mask, np.float32).reshape(values.shape)
+            if self.reduction in ("sum_over_batch_size", "mean"):
+                valid = float(weights.sum())
+                weights = weights * np.float32(values.size / valid if valid else 0.0)
+        if sample_weight is not None:
+            sample_weight = broadcast_weights(sample_weight, values.shape)
+            weights = sample_weight if weights is None else weights * sample_weight
+        if self.reduction == "sum":
+            divisor = 1.0
+        elif self.reduction == "mean_with_sample_weight" and weights is not None:
+            divisor = float(weights.sum(dtype=np.float64))
+        else:
+            divisor = float(values.size)
+        scale = np.float32(1.0 / divisor if divisor else 0.0)  # divide_no_nan
+        return scale if weights is None else weights * scale
 
-    def value(self, y_true, y_pred, mask=None):
+    def _check_training_reduction(self):
+        if self.reduction == "none":
+            raise ValueError(f"Loss {self.name!r} has reduction='none', which gives one value "
+                             f"per sample; training needs a scalar loss (use "
+                             f"'sum_over_batch_size', 'sum' or 'mean_with_sample_weight')")
+
+    def value(self, y_true, y_pred, mask=None, sample_weight=None):
+        self._check_training_reduction()
         values = self.compute(y_true, y_pred, False)[0]
-        return float((values * self._weights(values, mask)).sum())
+        return float((values * self._weights(values, mask, sample_weight)).sum())
 
-    def value_and_gradient(self, y_true, y_pred, mask=None):
+    def value_and_gradient(self, y_true, y_pred, mask=None, sample_weight=None):
         """(loss, d loss / d y_pred) in one pass: the training step's call."""
+        self._check_training_reduction()
         values, grad = self.compute(y_true, y_pred, True)
-        weights = self._weights(values, mask)
-        return float((values * weights).sum()), grad * (weights if mask is None else weights[..., None])
+        weights = self._weights(values, mask, sample_weight)
+        value = float((values * weights).sum())
+        return value, grad * (weights[..., None] if isinstance(weights, np.ndarray) else weights)
 
     def compute(self, y_true, y_pred, gradient):
         raise NotImplementedError
 
     def get_config(self):
-        return {"name": self.name}
+        return {"name": self.name, "reduction": self.reduction}
 
 
 class BinaryCrossentropy(Loss):
@@ -90,7 +151,7 @@ class BinaryCrossentropy(Loss):
         return values, _kernels.binary_crossentropy_backward(*args, 1.0 / y_pred.shape[-1])
 
     def get_config(self):
-        return {"name": self.name, "from_logits": self.from_logits,
+        return {**super().get_config(), "from_logits": self.from_logits,
                 "label_smoothing": self.label_smoothing}
 
 
@@ -136,7 +197,7 @@ class CategoricalCrossentropy(Loss):
         return values, grad
 
     def get_config(self):
-        return {"name": self.name, "from_logits": self.from_logits,
+        return {**super().get_config(), "from_logits": self.from_logits,
                 "label_smoothing": self.label_smoothing}
 
 
@@ -162,23 +223,237 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         return np.eye(classes, dtype=np.float32)[ids.astype(np.int64)]
 
     def get_config(self):
-        return {"name": self.name, "from_logits": self.from_logits}
+        return {**super().get_config(), "from_logits": self.from_logits}
 
 
-class MeanSquaredError(Loss):
+class _MeanOverLastAxis(Loss):
+    """A loss that averages an element-wise term over the last axis;
+    subclasses implement terms(y_true, y_pred) -> (term, d term / d y_pred)."""
+
+    def compute(self, y_true, y_pred, gradient):
+        y = _same_rank(y_true, y_pred).astype(np.float32)
+        term, d_term = self.terms(y, y_pred)
+        values = term.mean(axis=-1, dtype=np.float32)
+        return values, (d_term * np.float32(1.0 / y_pred.shape[-1])).astype(np.float32) \
+            if gradient else None
+
+
+class MeanSquaredError(_MeanOverLastAxis):
     name = "mean_squared_error"
 
-    def compute(self, y_true, y_pred, gradient):
-        diff = y_pred - _same_rank(y_true, y_pred).astype(np.float32)
-        return (diff * diff).mean(axis=-1), diff * np.float32(2.0 / y_pred.shape[-1]) if gradient else None
+    def terms(self, y, p):
+        diff = p - y
+        return diff * diff, 2 * diff
 
 
-class MeanAbsoluteError(Loss):
+class MeanAbsoluteError(_MeanOverLastAxis):
     name = "mean_absolute_error"
 
+    def terms(self, y, p):
+        diff = p - y
+        return np.abs(diff), np.sign(diff)
+
+
+class MeanSquaredLogarithmicError(_MeanOverLastAxis):
+    name = "mean_squared_logarithmic_error"
+
+    def terms(self, y, p):
+        shifted = np.maximum(p, EPSILON) + 1
+        diff = np.log(shifted) - np.log(np.maximum(y, EPSILON) + 1)
+        return diff * diff, 2 * diff / shifted * (p > EPSILON)
+
+
+class Huber(_MeanOverLastAxis):
+    name = "huber_loss"
+
+    def __init__(self, delta=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.delta = float(delta)
+
+    def terms(self, y, p):
+        error = p - y
+        delta = np.float32(self.delta)
+        small = np.abs(error) <= delta
+        return (np.where(small, np.float32(0.5) * error * error,
+                         delta * np.abs(error) - np.float32(0.5) * delta * delta),
+                np.where(small, error, delta * np.sign(error)))
+
+    def get_config(self):
+        return {**super().get_config(), "delta": self.delta}
+
+
+class LogCosh(_MeanOverLastAxis):
+    name = "log_cosh"
+
+    def terms(self, y, p):
+        x = p - y
+        return x + np.logaddexp(np.float32(0), -2 * x) - np.float32(np.log(2.0)), np.tanh(x)
+
+
+class Poisson(_MeanOverLastAxis):
+    name = "poisson"
+
+    def terms(self, y, p):
+        return p - y * np.log(p + EPSILON), 1 - y / (p + EPSILON)
+
+
+def _hinge_labels(y):
+    """Keras's convert_binary_labels_to_hinge: 0/1 labels become -1/1."""
+    return 2 * y - 1 if np.isin(y, (0, 1)).all() else y
+
+
+class Hinge(_MeanOverLastAxis):
+    name = "hinge"
+
+    def terms(self, y, p):
+        y = _hinge_labels(y)
+        margin = np.maximum(1 - y * p, np.float32(0))
+        return margin, -y * (margin > 0)
+
+
+class SquaredHinge(_MeanOverLastAxis):
+    name = "squared_hinge"
+
+    def terms(self, y, p):
+        y = _hinge_labels(y)
+        margin = np.maximum(1 - y * p, np.float32(0))
+        return margin * margin, -2 * y * margin
+
+
+class CosineSimilarity(Loss):
+    """-cos(y_true, y_pred) over the last axis (Keras's l2 normalize, norms
+    floored at epsilon)."""
+
+    name = "cosine_similarity"
+
+    def __init__(self, axis=-1, **kwargs):
+        if axis not in (-1,):
+            raise NotImplementedError(f"CosineSimilarity supports axis=-1 only, got {axis!r}")
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    @staticmethod
+    def _normalize(x):
+        norms = np.sqrt(np.square(x).sum(axis=-1, keepdims=True, dtype=np.float32))
+        return x / np.maximum(norms, EPSILON), norms
+
     def compute(self, y_true, y_pred, gradient):
-        diff = y_pred - _same_rank(y_true, y_pred).astype(np.float32)
-        return np.abs(diff).mean(axis=-1), np.sign(diff) * np.float32(1.0 / y_pred.shape[-1]) if gradient else None
+        t, _ = self._normalize(_same_rank(y_true, y_pred).astype(np.float32))
+        p, norms = self._normalize(y_pred)
+        cosine = (t * p).sum(axis=-1, keepdims=True, dtype=np.float32)
+        values = -cosine[..., 0]
+        if not gradient:
+            return values, None
+        projected = np.where(norms > EPSILON, t - cosine * p, t)
+        return values, (-projected / np.maximum(norms, EPSILON)).astype(np.float32)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class KLDivergence(Loss):
+    name = "kl_divergence"
+
+    def compute(self, y_true, y_pred, gradient):
+        t = np.clip(_same_rank(y_true, y_pred).astype(np.float32), EPSILON, 1)
+        p = np.clip(y_pred, EPSILON, 1)
+        values = (t * np.log(t / p)).sum(axis=-1, dtype=np.float32)
+        if not gradient:
+            return values, None
+        return values, (-t / p * ((y_pred >= EPSILON) & (y_pred <= 1))).astype(np.float32)
+
+
+class BinaryFocalCrossentropy(Loss):
+    """Binary cross-entropy scaled by (1 - p_t)^gamma, optionally by the
+    class balance alpha, averaged over the last axis (Keras's formula)."""
+
+    name = "binary_focal_crossentropy"
+
+    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+                 label_smoothing=0.0, axis=-1, **kwargs):
+        if axis != -1:
+            raise NotImplementedError(f"{type(self).__name__} supports axis=-1 only, got "
+                                      f"{axis!r}")
+        super().__init__(**kwargs)
+        self.apply_class_balancing = bool(apply_class_balancing)
+        self.alpha, self.gamma = float(alpha), float(gamma)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+        self.axis = axis
+
+    def compute(self, y_true, y_pred, gradient):
+        t = _same_rank(y_true, y_pred).astype(np.float32)
+        if self.label_smoothing:
+            t = t * np.float32(1 - self.label_smoothing) + np.float32(0.5 * self.label_smoothing)
+        q = special.expit(y_pred).astype(np.float32) if self.from_logits else y_pred
+        clipped = np.clip(q, EPSILON, 1 - EPSILON)
+        bce = -(t * np.log(clipped) + (1 - t) * np.log(1 - clipped))
+        miss = 1 - (t * q + (1 - t) * (1 - q))  # 1 - p_t
+        gamma = np.float32(self.gamma)
+        balance = t * np.float32(self.alpha) + (1 - t) * np.float32(1 - self.alpha) \
+            if self.apply_class_balancing else np.float32(1)
+        values = (balance * miss ** gamma * bce).mean(axis=-1, dtype=np.float32)
+        if not gradient:
+            return values, None
+        inside = (q > EPSILON) & (q < 1 - EPSILON)
+        d_bce = (-t / clipped + (1 - t) / (1 - clipped)) * inside
+        d_q = balance * (miss ** gamma * d_bce
+                         - gamma * miss ** (gamma - 1) * (2 * t - 1) * bce)
+        if self.from_logits:
+            d_q = d_q * q * (1 - q)
+        return values, (d_q / np.float32(y_pred.shape[-1])).astype(np.float32)
+
+    def get_config(self):
+        return {**super().get_config(), "apply_class_balancing": self.apply_class_balancing,
+                "alpha": self.alpha, "gamma": self.gamma, "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing}
+
+
+class CategoricalFocalCrossentropy(Loss):
+    """sum(alpha * (1 - q)^gamma * -y_true * log(q)) over the last axis, q the
+    normalised, clipped prediction (Keras's formula)."""
+
+    name = "categorical_focal_crossentropy"
+
+    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+                 **kwargs):
+        if axis != -1:
+            raise NotImplementedError(f"{type(self).__name__} supports axis=-1 only, got "
+                                      f"{axis!r}")
+        super().__init__(**kwargs)
+        self.alpha, self.gamma = float(alpha), float(gamma)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+        self.axis = axis
+
+    def compute(self, y_true, y_pred, gradient):
+        if y_true.shape != y_pred.shape:
+            raise ValueError(f"categorical_focal_crossentropy needs one-hot y_true of shape "
+                             f"{y_pred.shape}, got {y_true.shape}")
+        t = y_true.astype(np.float32)
+        if self.label_smoothing:
+            t = t * np.float32(1 - self.label_smoothing) \
+                + np.float32(self.label_smoothing / y_pred.shape[-1])
+        s = special.softmax(y_pred, axis=-1).astype(np.float32) if self.from_logits else y_pred
+        total = s.sum(axis=-1, keepdims=True)
+        q = s / total
+        clipped = np.clip(q, EPSILON, 1 - EPSILON)
+        alpha, gamma = np.float32(self.alpha), np.float32(self.gamma)
+        cross = -t * np.log(clipped)
+        values = (alpha * (1 - clipped) ** gamma * cross).sum(axis=-1, dtype=np.float32)
+        if not gradient:
+            return values, None
+        d_q = alpha * ((1 - clipped) ** gamma * -t / clipped
+                       - gamma * (1 - clipped) ** (gamma - 1) * cross)
+        d_q = d_q * ((q > EPSILON) & (q < 1 - EPSILON))
+        d_s = (d_q - (d_q * q).sum(axis=-1, keepdims=True)) / total
+        if self.from_logits:
+            d_s = s * (d_s - (d_s * s).sum(axis=-1, keepdims=True))
+        return values, d_s.astype(np.float32)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha, "gamma": self.gamma,
+                "from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
 
 
 _BY_NAME = {
@@ -187,6 +462,14 @@ _BY_NAME = {
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "msle": MeanSquaredLogarithmicError,
+    "huber": Huber, "huber_loss": Huber, "log_cosh": LogCosh, "logcosh": LogCosh,
+    "poisson": Poisson, "hinge": Hinge, "squared_hinge": SquaredHinge,
+    "cosine_similarity": CosineSimilarity,
+    "kl_divergence": KLDivergence, "kld": KLDivergence, "kullback_leibler_divergence": KLDivergence,
+    "binary_focal_crossentropy": BinaryFocalCrossentropy,
+    "categorical_focal_crossentropy": CategoricalFocalCrossentropy,
 }
 _CLASSES = {cls.__name__: cls for cls in set(_BY_NAME.values())}
 
@@ -204,6 +487,16 @@ categorical_crossentropy = _loss_function(CategoricalCrossentropy)
 sparse_categorical_crossentropy = _loss_function(SparseCategoricalCrossentropy)
 mean_squared_error = mse = _loss_function(MeanSquaredError)
 mean_absolute_error = mae = _loss_function(MeanAbsoluteError)
+mean_squared_logarithmic_error = msle = _loss_function(MeanSquaredLogarithmicError)
+huber = _loss_function(Huber)
+log_cosh = _loss_function(LogCosh)
+poisson = _loss_function(Poisson)
+hinge = _loss_function(Hinge)
+squared_hinge = _loss_function(SquaredHinge)
+cosine_similarity = _loss_function(CosineSimilarity)
+kl_divergence = kld = _loss_function(KLDivergence)
+binary_focal_crossentropy = _loss_function(BinaryFocalCrossentropy)
+categorical_focal_crossentropy = _loss_function(CategoricalFocalCrossentropy)
 
 
 def get(identifier):

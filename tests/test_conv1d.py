@@ -303,8 +303,8 @@ def test_unsupported_arguments():
         Conv1D(4, 3, groups=2)
     with pytest.raises(NotImplementedError, match="channels_last"):
         Conv1D(4, 3, data_format="channels_first")
-    with pytest.raises(NotImplementedError, match="kernel_regularizer"):
-        Conv1D(4, 3, kernel_regularizer="l2")
+    with pytest.raises(ValueError, match="Unknown regularizer: 'l3'"):
+        Conv1D(4, 3, kernel_regularizer="l3")
 
 
 def test_bad_input():

@@ -289,3 +289,12 @@ def test_data_errors_name_the_argument():
         model.compile(optimizer="sgd", loss={"nope": "mse"})
     with pytest.raises(TypeError, match="unexpected keyword"):
         model.compile(optimizer="sgd", loss="mse", bogus=1)
+
+
+def test_a_rank_short_array_feeds_an_input_of_last_dimension_1():
+    """As Keras: an (n,) array is taken for Input(shape=(1,))."""
+    ids = fastembed.Input(shape=(1,), dtype="int32")
+    embedding = Embedding(10, 2)
+    model = Model(ids, Flatten()(embedding(ids)))
+    np.testing.assert_array_equal(model.predict(np.arange(4), verbose=0),
+                                  embedding.embeddings.value[:4])

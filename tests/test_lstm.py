@@ -260,8 +260,8 @@ def test_bad_input_raises_clear_errors():
         LSTM(5, activation="softmax")
     with pytest.raises(ValueError, match="units"):
         LSTM(0)
-    with pytest.raises(NotImplementedError, match="kernel_regularizer"):
-        LSTM(5, kernel_regularizer="l2")
+    with pytest.raises(ValueError, match="Unknown constraint: 'maxnorm'"):
+        LSTM(5, kernel_constraint="maxnorm")
     with pytest.raises(ValueError, match=r"initial_state c must have shape \(2, 5\)"):
         layer(x, initial_state=[np.zeros((2, 5)), np.zeros((3, 5))])
     with pytest.raises(ValueError, match="x must be a 3-D"):

@@ -359,10 +359,11 @@ def test_config_naming_unknown_things(tmp_path, target):
                        r"Unknown activation: 'mish'; expected one of"),
         "optimizer": (lambda c: c["compile_config"]["optimizer"].update(class_name="Nadam"),
                       r"optimizer identifier.*Nadam.*expected one of \['adagrad', 'adam'"),
-        "loss": (lambda c: c["compile_config"].update(loss="huber"), r"Unknown loss: 'huber'"),
+        "loss": (lambda c: c["compile_config"].update(loss="dice"),
+                 r"Unknown loss: 'dice'; expected"),
         "regularizer": (lambda c: c["config"]["layers"][1]["config"].update(
-            embeddings_regularizer={"class_name": "L2", "config": {"l2": 0.1}}),
-            r"does not support embeddings_regularizer"),
+            embeddings_regularizer={"class_name": "L3", "config": {"l3": 0.1}}),
+            r"Unknown regularizer class_name .*'L3'.*expected one of \['L1'"),
         "argument": (lambda c: c["config"]["layers"][2]["config"].update(flip=True),
                      r"Flatten in fastembed does not support the argument\(s\) \{'flip': "
                      r"True\}; it takes \["),

@@ -5,8 +5,12 @@ map_graph does (its layer order is Keras's, so weights line up). Graph.run
 executes them in topological order, each layer's call keeping its state
 in a Context on the tape; Graph.backward walks the tape in reverse, sums
 gradients where a tensor feeds several nodes, and skips every node whose
-inputs and weights need no gradient.
+inputs and weights need no gradient. A layer's activity_regularizer adds
+its penalty (divided by the batch size, as Keras 3) to the step's
+activity loss, and its gradient to the layer's output gradient.
 """
+import numpy as np
+
 from fastembed.engine.layer import Context
 from fastembed.engine.node import SymbolicTensor
 
@@ -134,8 +138,13 @@ class Graph:
                 x, mask = values[in_slots[0]], value_masks[in_slots[0]]
             context = tape[index] if reuse else Context()
             context.needs_input_grad = needs[index][0]
+            context.activity_loss = 0.0
             y = layer.forward(context, x, training=training,
                               mask=mask if layer.supports_masking else None)
+            if layer.activity_regularizer is not None:
+                context.outputs = y
+                context.activity_loss += sum(
+                    layer.activity_regularizer(out) / len(out) for out in _tensors(y))
             y_mask = layer.compute_mask(x, mask)
             if len(out_slots) == 1:
                 values[out_slots[0]], value_masks[out_slots[0]] = y, y_mask
@@ -168,6 +177,9 @@ class Graph:
                 out_grads = [grads[s] for s in out_slots]
                 if all(g is None for g in out_grads):
                     continue
+            if layer.activity_regularizer is not None:
+                out_grads = _add_activity_grads(layer.activity_regularizer,
+                                                tape[index].outputs, out_grads)
             in_grads = layer.backward(tape[index], out_grads)
             if not inputs_need:
                 continue
@@ -175,3 +187,21 @@ class Graph:
                 if g is not None:
                     grads[s] = g if grads[s] is None else grads[s] + g
         return [grads[s] for s in self.input_slots]
+
+    def activity_loss(self, tape):
+        """The activity regularizers' penalty of the run that filled tape
+        (nested models included: theirs is in their context)."""
+        return sum(context.activity_loss for context in tape)
+
+
+def _tensors(outputs):
+    return outputs if isinstance(outputs, list) else [outputs]
+
+
+def _add_activity_grads(regularizer, outputs, out_grads):
+    """out_grads (one array, or a list with None where no gradient came)
+    plus the activity penalty's gradient of each output."""
+    grads = [(regularizer.gradient(out) / np.float32(len(out))) if g is None
+             else g + regularizer.gradient(out) / np.float32(len(out))
+             for out, g in zip(_tensors(outputs), _tensors(out_grads))]
+    return grads if isinstance(outputs, list) else grads[0]

@@ -21,10 +21,13 @@ import threading
 
 import numpy as np
 
+from fastembed import constraints as constraints_module
 from fastembed import initializers as initializers_module
+from fastembed import regularizers as regularizers_module
 from fastembed.engine.node import Node, SymbolicTensor, is_symbolic
 from fastembed.engine.variable import Variable
 from fastembed.utils.config import keras_arguments
+from fastembed.utils import identifiers
 
 
 class Context:
@@ -35,10 +38,11 @@ class Context:
     reused, while two calls of one layer never share it."""
 
     __slots__ = ("inputs", "outputs", "mask", "training", "saved", "needs_input_grad",
-                 "workspace")
+                 "workspace", "activity_loss")
 
     def __init__(self, needs_input_grad=True):
         self.inputs = self.outputs = self.mask = self.saved = None
+        self.activity_loss = 0.0
         self.training = False
         self.needs_input_grad = needs_input_grad
         self.workspace = {}
@@ -64,13 +68,18 @@ def record(layer, inputs, training=False, mask=None, needs_input_grad=True, cont
     return layer.forward(context, inputs, training=training, mask=mask, **kwargs), context
 
 
-def reject_unsupported(layer_class, **arguments):
-    """NotImplementedError for the first Keras argument given that fastembed
-    does not implement yet (regularizers, constraints)."""
-    for argument, value in arguments.items():
-        if value is not None:
-            raise NotImplementedError(f"{layer_class} does not support {argument} yet; "
-                                      f"got {argument}={value!r}")
+def set_weight_options(layer, **options):
+    """Resolve a layer's *_regularizer / *_constraint arguments (names,
+    configs or objects) into attributes of the same names."""
+    for argument, value in options.items():
+        module = regularizers_module if argument.endswith("_regularizer") else constraints_module
+        setattr(layer, argument, module.get(value))
+
+
+def weight_options_config(layer, *arguments):
+    """The get_config entries of a layer's *_regularizer / *_constraint arguments."""
+    return {argument: identifiers.serialize(getattr(layer, argument))
+            for argument in arguments}
 
 
 def sequence_features(layer, input_shape):
@@ -166,13 +175,14 @@ class Layer:
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,
                  batch_input_shape=None, batch_size=None, input_dim=None,
-                 input_length=None, **kwargs):
+                 input_length=None, activity_regularizer=None, **kwargs):
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments passed to "
                             f"{type(self).__name__}: {kwargs}")
         if dtype not in (None, "float32", np.float32):
             raise ValueError(f"dtype must be float32, got {dtype!r}")
         self.name = name or unique_name(_snake_case(type(self).__name__))
+        self.activity_regularizer = regularizers_module.get(activity_regularizer)
         self._trainable = bool(trainable)
         self.built = False
         self._weights = []
@@ -237,6 +247,9 @@ class Layer:
 
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable, "dtype": "float32"}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers_module.serialize(
+                self.activity_regularizer)
         if self.batch_input_shape is not None:
             config["batch_input_shape"] = list(self.batch_input_shape)
         return config
@@ -308,12 +321,22 @@ class Layer:
             return [node.add_output(shape) for shape in output_shape]
         return node.add_output(output_shape)
 
-    def add_weight(self, name, shape, initializer="zeros", trainable=True, lazy=False):
+    def add_weight(self, name, shape, initializer="zeros", trainable=True, lazy=False,
+                   regularizer=None, constraint=None):
         if getattr(_weights_scope, "assigned_next", False):
             value = np.empty(tuple(shape), np.float32)
         else:
             value = initializers_module.get(initializer)(tuple(shape))
-        variable = Variable(f"{self.name}/{name}", value, trainable=trainable, lazy=lazy)
+        constraint = constraints_module.get(constraint)
+        if lazy and constraint is not None and not constraint.row_wise:
+            raise ValueError(
+                f"Layer {self.name!r}: weight {name!r} is updated lazily (sparse=True), so its "
+                f"constraint applies to the rows a step touched, which needs norms along the "
+                f"rows (axis=1 or -1) or an element-wise constraint; got {constraint!r} with "
+                f"{constraint.get_config()}")
+        variable = Variable(f"{self.name}/{name}", value, trainable=trainable, lazy=lazy,
+                            regularizer=regularizers_module.get(regularizer),
+                            constraint=constraint)
         self._weights.append(variable)
         return variable
 

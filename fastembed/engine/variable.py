@@ -37,16 +37,21 @@ class Variable:
     added (add_grad): a dense array of the same shape, a RowGrad, or None.
     lazy marks tables updated only at the rows of their RowGrad
     (Embedding(sparse=True)); otherwise an update has Keras's dense
-    semantics (every row's optimizer state moves)."""
+    semantics (every row's optimizer state moves). regularizer adds its
+    penalty to the training loss, constraint projects the value after each
+    update (fastembed.regularizers, fastembed.constraints)."""
 
-    __slots__ = ("name", "value", "trainable", "grad", "lazy")
+    __slots__ = ("name", "value", "trainable", "grad", "lazy", "regularizer", "constraint")
 
-    def __init__(self, name, value, trainable=True, lazy=False):
+    def __init__(self, name, value, trainable=True, lazy=False, regularizer=None,
+                 constraint=None):
         self.name = name
         self.value = np.ascontiguousarray(value, dtype=np.float32)
         self.trainable = trainable
         self.grad = None
         self.lazy = lazy
+        self.regularizer = regularizer
+        self.constraint = constraint
 
     @property
     def shape(self):

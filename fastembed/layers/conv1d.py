@@ -11,7 +11,7 @@ from fastembed import initializers as initializers_module
 from fastembed._kernels._core import CONV1D_FUSED_ACTIVATIONS, Conv1DPlan
 from fastembed.layers.conv_utils import (as_3d_float32, check_data_format, normalize_int,
                                          normalize_padding, padding_1d)
-from fastembed.engine.layer import Layer, reject_unsupported, sequence_features
+from fastembed.engine.layer import Layer, set_weight_options, weight_options_config, sequence_features
 
 _MAX_PLANS = 4  # input shapes kept per call site (a fit sees two: full and last batch)
 
@@ -22,13 +22,12 @@ class Conv1D(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        reject_unsupported("Conv1D", kernel_regularizer=kernel_regularizer,
-                           bias_regularizer=bias_regularizer,
-                           activity_regularizer=activity_regularizer,
-                           kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        set_weight_options(self, kernel_regularizer=kernel_regularizer,
+                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                           bias_constraint=bias_constraint)
         if groups != 1:
             raise NotImplementedError(f"Conv1D supports groups=1 only, got groups={groups!r}")
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.filters = normalize_int(filters, "filters")
         self.kernel_size = normalize_int(kernel_size, "kernel_size")
         self.strides = normalize_int(strides, "strides")
@@ -64,9 +63,11 @@ class Conv1D(Layer):
         channels = sequence_features(self, input_shape)
         self._out_steps(input_shape[1])
         self.kernel = self.add_weight("kernel", (self.kernel_size, channels, self.filters),
-                                      self.kernel_initializer)
-        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer) \
-            if self.use_bias else None
+                                      self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
         self.built = True
 
     def compute_output_shape(self, input_shape):
@@ -130,10 +131,8 @@ class Conv1D(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers_module.serialize(self.kernel_initializer),
             "bias_initializer": initializers_module.serialize(self.bias_initializer),
-            "kernel_regularizer": None,
-            "bias_regularizer": None,
-            "activity_regularizer": None,
-            "kernel_constraint": None,
-            "bias_constraint": None,
+            **weight_options_config(self, "kernel_regularizer", "bias_regularizer",
+                                    "kernel_constraint", "bias_constraint"),
         })
+        config.setdefault("activity_regularizer", None)  # Keras writes it
         return config

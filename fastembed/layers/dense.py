@@ -3,7 +3,7 @@ import numpy as np
 
 from fastembed import activations as activations_module
 from fastembed import initializers as initializers_module
-from fastembed.engine.layer import Layer, reject_unsupported
+from fastembed.engine.layer import Layer, set_weight_options, weight_options_config
 
 
 class Dense(Layer):
@@ -15,11 +15,10 @@ class Dense(Layer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"`units` must be a positive integer. Received: units={units!r}")
-        reject_unsupported("Dense", kernel_regularizer=kernel_regularizer,
-                           bias_regularizer=bias_regularizer,
-                           activity_regularizer=activity_regularizer,
-                           kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
-        super().__init__(**kwargs)
+        set_weight_options(self, kernel_regularizer=kernel_regularizer,
+                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                           bias_constraint=bias_constraint)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = int(units)
         self.activation = activations_module.get(activation)
         self.use_bias = bool(use_bias)
@@ -31,9 +30,12 @@ class Dense(Layer):
         if in_features is None:
             raise ValueError(f"Dense needs a known last input dimension, got input shape "
                              f"{input_shape}")
-        self.kernel = self.add_weight("kernel", (in_features, self.units), self.kernel_initializer)
-        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer) \
-            if self.use_bias else None
+        self.kernel = self.add_weight("kernel", (in_features, self.units), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
         self.built = True
 
     def forward(self, context, inputs, training=False, mask=None):
@@ -72,7 +74,8 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers_module.serialize(self.kernel_initializer),
             "bias_initializer": initializers_module.serialize(self.bias_initializer),
-            **dict.fromkeys(("kernel_regularizer", "bias_regularizer", "kernel_constraint",
-                             "bias_constraint", "quantization_config")),
+            **weight_options_config(self, "kernel_regularizer", "bias_regularizer",
+                                    "kernel_constraint", "bias_constraint"),
+            "quantization_config": None,
         })
         return config

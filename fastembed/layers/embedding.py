@@ -3,7 +3,7 @@ import numpy as np
 
 from fastembed import _kernels
 from fastembed import initializers as initializers_module
-from fastembed.engine.layer import Layer, reject_unsupported
+from fastembed.engine.layer import Layer, set_weight_options, weight_options_config
 from fastembed.engine.variable import RowGrad
 
 
@@ -21,7 +21,10 @@ class Embedding(Layer):
     length, `weights=[matrix]` sets the initial table (Keras 3 also takes the
     matrix itself), `trainable=False` freezes it. `sparse=True` updates only
     the rows a batch touched (lazy optimizer state), the fast path for large
-    tables; the default keeps Keras's dense-update numbers.
+    tables; the default keeps Keras's dense-update numbers. With sparse=True
+    the embeddings regularizer and constraint apply to the rows a step
+    touched (the lazy counterpart of Keras's whole-table penalty and
+    projection).
     """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
@@ -30,7 +33,7 @@ class Embedding(Layer):
                  **kwargs):
         self.input_dim = _positive_int(input_dim, "input_dim")
         self.output_dim = _positive_int(output_dim, "output_dim")
-        reject_unsupported("Embedding", embeddings_regularizer=embeddings_regularizer,
+        set_weight_options(self, embeddings_regularizer=embeddings_regularizer,
                            embeddings_constraint=embeddings_constraint)
         if input_length is not None:
             input_length = _positive_int(input_length, "input_length")
@@ -62,7 +65,9 @@ class Embedding(Layer):
 
     def build(self, input_shape):
         self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
-                                          self.embeddings_initializer, lazy=self.sparse)
+                                          self.embeddings_initializer, lazy=self.sparse,
+                                          regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint)
         if self._initial_weights is not None:
             self.embeddings.assign(self._initial_weights)
             self._initial_weights = None
@@ -93,9 +98,10 @@ class Embedding(Layer):
             "output_dim": self.output_dim,
             "embeddings_initializer": initializers_module.serialize(self.embeddings_initializer),
             "mask_zero": self.mask_zero,
-            **dict.fromkeys(("embeddings_regularizer", "activity_regularizer",
-                             "embeddings_constraint", "quantization_config")),
+            **weight_options_config(self, "embeddings_regularizer", "embeddings_constraint"),
+            "quantization_config": None,
         })
+        config.setdefault("activity_regularizer", None)  # Keras writes it
         if self.sparse:  # fastembed's own argument: Keras refuses it by name
             config["sparse"] = True
         if self.input_length is not None:

@@ -14,7 +14,7 @@ import numpy as np
 from fastembed import activations as activations_module
 from fastembed import initializers as initializers_module
 from fastembed._kernels._core import LSTM_ACTIVATIONS, LSTM_SAVED, lstm_backward, lstm_forward
-from fastembed.engine.layer import Layer, reject_unsupported, sequence_features
+from fastembed.engine.layer import Layer, sequence_features, set_weight_options, weight_options_config
 from fastembed.utils.random import generator
 
 
@@ -43,11 +43,9 @@ class LSTM(Layer):
                  zero_output_for_mask=False, use_cudnn="auto", implementation=2, **kwargs):
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"`units` must be a positive integer. Received: units={units!r}")
-        reject_unsupported("LSTM", kernel_regularizer=kernel_regularizer,
+        set_weight_options(self, kernel_regularizer=kernel_regularizer,
                            recurrent_regularizer=recurrent_regularizer,
-                           bias_regularizer=bias_regularizer,
-                           activity_regularizer=activity_regularizer,
-                           kernel_constraint=kernel_constraint,
+                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
                            recurrent_constraint=recurrent_constraint,
                            bias_constraint=bias_constraint)
         if use_cudnn not in ("auto", True, False):
@@ -57,7 +55,7 @@ class LSTM(Layer):
         if input_dim is not None and "input_shape" not in kwargs \
                 and "batch_input_shape" not in kwargs:
             kwargs["input_shape"] = (input_length, input_dim)
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = int(units)
         self.activation = activations_module.get(activation)
         self.recurrent_activation = activations_module.get(recurrent_activation)
@@ -88,12 +86,18 @@ class LSTM(Layer):
     def build(self, input_shape):
         input_dim = sequence_features(self, input_shape)
         u = self.units
-        self.kernel = self.add_weight("kernel", (input_dim, 4 * u), self.kernel_initializer)
+        self.kernel = self.add_weight("kernel", (input_dim, 4 * u), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight("recurrent_kernel", (u, 4 * u),
-                                                self.recurrent_initializer)
+                                                self.recurrent_initializer,
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint)
         self.bias = None
         if self.use_bias:
-            self.bias = self.add_weight("bias", (4 * u,), self.bias_initializer)
+            self.bias = self.add_weight("bias", (4 * u,), self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
             if self.unit_forget_bias:
                 self.bias.value[:] = np.concatenate([
                     self.bias_initializer((u,)), np.ones(u, np.float32),
@@ -264,5 +268,9 @@ class LSTM(Layer):
             "stateful": self.stateful,
             "unroll": self.unroll,
             "zero_output_for_mask": self.zero_output_for_mask,
+            **weight_options_config(self, "kernel_regularizer", "recurrent_regularizer",
+                                    "bias_regularizer", "kernel_constraint",
+                                    "recurrent_constraint", "bias_constraint"),
         })
+        config.setdefault("activity_regularizer", None)  # Keras writes it
         return config

@@ -23,6 +23,7 @@ def _as_tensor_list(tensors, argument):
 
 
 class Functional(Model):
+    shows_connections = True  # summary() lists what each layer is called on
     def __init__(self, inputs, outputs, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
         self._set_graph(_as_tensor_list(inputs, "inputs"), _as_tensor_list(outputs, "outputs"),
@@ -52,12 +53,19 @@ class Functional(Model):
         return list(self._layers)
 
     def _build_for_inputs(self, xs):
+        """xs checked against the inputs' shapes; as Keras, an array one rank
+        short of an input whose last dimension is 1 gets that axis."""
+        adjusted = []
         for name, tensor, x in zip(self.input_names, self.inputs, xs):
             expected = tensor.shape
+            if x.ndim == len(expected) - 1 and expected[-1] == 1:
+                x = x[..., None]
+            adjusted.append(x)
             if x.ndim != len(expected) or any(
                     e is not None and e != s for e, s in zip(expected[1:], x.shape[1:])):
                 raise ValueError(f"Input {name!r} of model {self.name!r} is incompatible: "
                                  f"expected shape={expected}, found shape={x.shape}")
+        return adjusted
 
     # ---- as a layer ----------------------------------------------------------
     def build_for(self, input_shape):
@@ -94,6 +102,7 @@ class Functional(Model):
         outputs, output_masks = self.graph.run(xs, masks, training=training, tape=tape,
                                                input_grads=context.needs_input_grad)
         context.saved = tape
+        context.activity_loss = self.graph.activity_loss(tape)
         return self._output_value(outputs)
 
     def backward(self, context, output_grads):

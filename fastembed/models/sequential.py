@@ -9,6 +9,7 @@ from fastembed.saving.serialization import deserialize_layer, loading_scope, ser
 
 
 class Sequential(Functional):
+    shows_connections = False
     def __init__(self, layers=None, name=None, trainable=True):
         Model.__init__(self, name=name or unique_name("sequential"), trainable=trainable)
         self._stack = []
@@ -100,7 +101,7 @@ class Sequential(Functional):
     def _build_for_inputs(self, xs):
         if not self.built:
             self.build((None,) + xs[0].shape[1:])
-        super()._build_for_inputs(xs)
+        return super()._build_for_inputs(xs)
 
     def build_for(self, input_shape):
         if not self.built:

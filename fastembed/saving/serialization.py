@@ -155,7 +155,8 @@ def compile_config(model):
             "loss": losses[0] if len(losses) == 1 else losses,
             "loss_weights": None if all(w is None for w in weights) else weights,
             "metrics": model.compiled_metrics.serialize() or None,
-            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
+            "weighted_metrics": model.compiled_weighted_metrics.serialize() or None,
+            "run_eagerly": False, "steps_per_execution": 1,
             "jit_compile": False}
 
 
@@ -187,12 +188,10 @@ def compile_from_config(model, config):
     """model.compile with a compile_config (Keras 3's, or a legacy file's
     training_config, where the optimizer is "optimizer_config")."""
     from fastembed import optimizers as optimizers_module
-    if config.get("weighted_metrics"):
-        raise ValueError(f"The file's compile settings use weighted_metrics="
-                         f"{config['weighted_metrics']!r}, which fastembed does not support")
     optimizer = config.get("optimizer", config.get("optimizer_config"))
     if isinstance(optimizer, dict):
         optimizer = optimizers_module.get(_plain(optimizer))
     model.compile(optimizer=optimizer, loss=_each_entry(_plain(config.get("loss")), _loss),
                   loss_weights=config.get("loss_weights"),
-                  metrics=_each_entry(config.get("metrics"), _metric))
+                  metrics=_each_entry(config.get("metrics"), _metric),
+                  weighted_metrics=_each_entry(config.get("weighted_metrics"), _metric))

@@ -16,7 +16,8 @@ def per_output(value, output_names, argument):
             raise ValueError(f"`{argument}` has keys {unknown} that are not output names; the "
                              f"outputs are {output_names}")
         return [value.get(name) for name in output_names]
-    if isinstance(value, (list, tuple)) and (len(output_names) > 1 or argument != "metrics"):
+    if isinstance(value, (list, tuple)) and (len(output_names) > 1 or not argument.endswith(
+            "metrics")):
         if len(value) != len(output_names):
             raise ValueError(f"`{argument}` must have one entry per output {output_names}, "
                              f"got {len(value)}")
@@ -34,6 +35,9 @@ class CompiledLoss:
         if all(entry is None for entry in losses):
             raise ValueError(f"compile needs a loss for at least one output of {output_names}")
         self.losses = [None if entry is None else losses_module.get(entry) for entry in losses]
+        for entry in self.losses:
+            if entry is not None:
+                entry._check_training_reduction()
         weights = per_output(loss_weights, output_names, "loss_weights") \
             if loss_weights is not None else [None] * len(output_names)
         for name, weight in zip(output_names, weights):
@@ -52,36 +56,37 @@ class CompiledLoss:
             metrics_module.Mean(f"{name}_loss") if several and loss is not None else None
             for name, loss in zip(self.output_names, self.losses)]
 
-    def value_and_gradients(self, ys, y_preds, masks, trackers):
-        """Each output's loss gradient, with the step's losses added to trackers."""
+    def value_and_gradients(self, ys, y_preds, masks, sample_weights, trackers):
+        """(the step's loss, each output's loss gradient), with each output's
+        loss added to its tracker (the caller adds the total, with the
+        regularization penalties, to trackers[0])."""
         total, grads, batch = 0.0, [], len(y_preds[0])
-        for loss, weight, tracker, y, y_pred, mask in zip(
-                self.losses, self.weights, trackers[1:], ys, y_preds, masks):
+        for loss, weight, tracker, y, y_pred, mask, sample_weight in zip(
+                self.losses, self.weights, trackers[1:], ys, y_preds, masks, sample_weights):
             if loss is None:
                 grads.append(None)
                 continue
-            value, grad = loss.value_and_gradient(y, y_pred, mask)
+            value, grad = loss.value_and_gradient(y, y_pred, mask, sample_weight)
             if tracker is not None:
                 tracker.update_state(value, batch)
             if weight is not None:
                 value, grad = value * weight, grad * np.float32(weight)
             total += value
             grads.append(np.asarray(grad, dtype=np.float32))
-        trackers[0].update_state(total, batch)
-        return grads
+        return total, grads
 
-    def update_state(self, ys, y_preds, masks, trackers):
-        """A batch's losses added to trackers (evaluate)."""
+    def value(self, ys, y_preds, masks, sample_weights, trackers):
+        """The batch's loss (evaluate), each output's added to its tracker."""
         total, batch = 0.0, len(y_preds[0])
-        for loss, weight, tracker, y, y_pred, mask in zip(
-                self.losses, self.weights, trackers[1:], ys, y_preds, masks):
+        for loss, weight, tracker, y, y_pred, mask, sample_weight in zip(
+                self.losses, self.weights, trackers[1:], ys, y_preds, masks, sample_weights):
             if loss is None:
                 continue
-            value = loss.value(y, y_pred, mask)
+            value = loss.value(y, y_pred, mask, sample_weight)
             if tracker is not None:
                 tracker.update_state(value, batch)
             total += value if weight is None else value * weight
-        trackers[0].update_state(total, batch)
+        return total
 
     def serialize(self):
         return [None if loss is None else losses_module.serialize(loss) for loss in self.losses]
@@ -91,9 +96,9 @@ class CompiledMetrics:
     """Metric objects per output, built on the first data seen (where
     'accuracy' resolves to its binary, categorical or sparse form)."""
 
-    def __init__(self, metrics, output_names):
+    def __init__(self, metrics, output_names, argument="metrics"):
         self.output_names = output_names
-        specs = per_output(metrics, output_names, "metrics")
+        specs = per_output(metrics, output_names, argument)
         self.specs = [[] if s is None else list(s) if isinstance(s, (list, tuple)) else [s]
                       for s in specs]
         for output_specs in self.specs:
@@ -106,10 +111,13 @@ class CompiledMetrics:
         return [[metrics_module.get(spec, y.shape, shape) for spec in output_specs]
                 for output_specs, y, shape in zip(self.specs, ys, y_pred_shapes)]
 
-    def names(self, built):
+    def names(self, built, taken=()):
+        """Keras's log names; a name already taken (a weighted metric named
+        as an unweighted one) gets the prefix 'weighted_'."""
         prefix = len(self.output_names) > 1
-        return [f"{name}_{m.name}" if prefix else m.name
-                for name, output_metrics in zip(self.output_names, built) for m in output_metrics]
+        names = [f"{name}_{m.name}" if prefix else m.name
+                 for name, output_metrics in zip(self.output_names, built) for m in output_metrics]
+        return [f"weighted_{name}" if name in taken else name for name in names]
 
     def serialize(self):
         """The metric names, in the form compile takes them back."""
@@ -119,31 +127,58 @@ class CompiledMetrics:
 
 class RunningResults:
     """The running loss means and metrics of one loop (a fit epoch, an
-    evaluate), with Keras's log names."""
+    evaluate), with Keras's log names. Metrics see the output's mask as
+    their sample weight; weighted metrics see it times the sample weights."""
 
-    def __init__(self, compiled_loss, compiled_metrics, ys, y_pred_shapes):
+    def __init__(self, compiled_loss, compiled_metrics, compiled_weighted_metrics, ys,
+                 y_pred_shapes):
         self.compiled_loss = compiled_loss
         self.trackers = compiled_loss.trackers()
         self.metrics = compiled_metrics.build(ys, y_pred_shapes)
+        self.weighted_metrics = compiled_weighted_metrics.build(ys, y_pred_shapes)
         names = [t.name for t in self.trackers if t is not None] \
             + compiled_metrics.names(self.metrics)
+        names += compiled_weighted_metrics.names(self.weighted_metrics, set(names))
         # Logs in sorted order of their names, as Keras (jax) gives them.
         self._order = sorted(range(len(names)), key=names.__getitem__)
         self._names = [names[i] for i in self._order]
 
-    def train_gradients(self, ys, y_preds, masks):
-        grads = self.compiled_loss.value_and_gradients(ys, y_preds, masks, self.trackers)
-        self._update_metrics(ys, y_preds, masks)
-        return grads
+    def train_gradients(self, ys, y_preds, masks, sample_weights):
+        """(the loss without the penalties, each output's loss gradient);
+        metrics updated. The caller calls add_loss with the total loss."""
+        loss, grads = self.compiled_loss.value_and_gradients(ys, y_preds, masks, sample_weights,
+                                                             self.trackers)
+        self._update_metrics(ys, y_preds, masks, sample_weights)
+        return loss, grads
 
-    def update_state(self, ys, y_preds, masks):
-        self.compiled_loss.update_state(ys, y_preds, masks, self.trackers)
-        self._update_metrics(ys, y_preds, masks)
+    def update_state(self, ys, y_preds, masks, sample_weights, penalty=0.0):
+        self.add_loss(self.compiled_loss.value(ys, y_preds, masks, sample_weights,
+                                               self.trackers) + penalty, len(y_preds[0]))
+        self._update_metrics(ys, y_preds, masks, sample_weights)
 
-    def _update_metrics(self, ys, y_preds, masks):
-        for output_metrics, y, y_pred, mask in zip(self.metrics, ys, y_preds, masks):
+    def add_loss(self, total, batch):
+        """A step's total loss (the penalties included) into the loss tracker."""
+        self.trackers[0].update_state(total, batch)
+
+    def _update_metrics(self, ys, y_preds, masks, sample_weights):
+        for y, y_pred, mask, sample_weight, output_metrics, output_weighted_metrics in zip(
+                ys, y_preds, masks, sample_weights, self.metrics, self.weighted_metrics):
+            if not (output_metrics or output_weighted_metrics):
+                continue
+            values_shape = y_pred.shape[:-1]
+            mask = None if mask is None else np.asarray(mask, np.float32).reshape(values_shape)
             for metric in output_metrics:
-                metric.update_state(y, y_pred, mask)
+                metric.update_state(y, y_pred, sample_weight=mask)
+            if output_weighted_metrics:
+                if sample_weight is not None:
+                    sample_weight = losses_module.broadcast_weights(sample_weight, values_shape)
+                    mask = sample_weight if mask is None else mask * sample_weight
+                for metric in output_weighted_metrics:
+                    metric.update_state(y, y_pred, sample_weight=mask)
+
+    def metric_object_names(self):
+        return [m.name for output_metrics in self.metrics + self.weighted_metrics
+                for m in output_metrics]
 
     def reset(self):
         for metric in self._all():
@@ -151,7 +186,7 @@ class RunningResults:
 
     def _all(self):
         return [t for t in self.trackers if t is not None] + \
-            [m for output_metrics in self.metrics for m in output_metrics]
+            [m for output_metrics in self.metrics + self.weighted_metrics for m in output_metrics]
 
     def logs(self):
         metrics = self._all()

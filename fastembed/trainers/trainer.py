@@ -8,8 +8,10 @@ import numpy as np
 
 from fastembed import _kernels
 from fastembed import callbacks as callbacks_module
+from fastembed import constraints as constraints_module
 from fastembed import optimizers as optimizers_module
-from fastembed.trainers import data_adapter
+from fastembed import regularizers as regularizers_module
+from fastembed.trainers import data_adapter, sample_weights as sample_weights_module
 from fastembed.trainers.compile_utils import CompiledLoss, CompiledMetrics, RunningResults
 from fastembed.utils.progbar import Progbar
 from fastembed.utils.random import generator
@@ -48,11 +50,11 @@ class Trainer:
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True, **kwargs):
         _reject_unknown("compile", kwargs)
-        if weighted_metrics is not None:
-            raise NotImplementedError("weighted_metrics are not supported yet")
         self.optimizer = optimizers_module.get(optimizer)
         self.compiled_loss = CompiledLoss(loss, loss_weights, self.output_names)
         self.compiled_metrics = CompiledMetrics(metrics, self.output_names)
+        self.compiled_weighted_metrics = CompiledMetrics(weighted_metrics, self.output_names,
+                                                         "weighted_metrics")
         self.compiled = True
 
     @property
@@ -70,31 +72,45 @@ class Trainer:
     # ---- data --------------------------------------------------------------
     def _inputs(self, x):
         xs = data_adapter.as_list(x, self.input_names, "x")
-        self._build_for_inputs(xs)
-        return xs
+        return self._build_for_inputs(xs)
 
-    def _data(self, x, y):
+    def _data(self, x, y, sample_weight=None, class_weight=None):
+        """(inputs, targets, sample weights per output, number of samples)."""
         xs = self._inputs(x)
         ys = data_adapter.as_list(y, self.output_names, "y")
-        return xs, ys, data_adapter.check_cardinality(xs, ys)
+        num_samples = data_adapter.check_cardinality(xs, ys)
+        sample_weights = sample_weights_module.standardize(
+            sample_weight, class_weight, ys, [t.shape for t in self.outputs], self.output_names,
+            num_samples)
+        return xs, ys, sample_weights, num_samples
 
     # ---- steps -------------------------------------------------------------
     def _prepare_training(self):
         self.graph.invalidate()
         self._trainable_variables = self.trainable_weights
+        self._regularized = [v for v in self._trainable_variables if v.regularizer is not None]
+        self._constrained = [v for v in self._trainable_variables if v.constraint is not None]
 
     def _results(self, ys):
-        return RunningResults(self.compiled_loss, self.compiled_metrics, ys,
-                              [t.shape for t in self.outputs])
+        return RunningResults(self.compiled_loss, self.compiled_metrics,
+                              self.compiled_weighted_metrics, ys, [t.shape for t in self.outputs])
 
-    def _train_step(self, xs, ys, results):
-        _on_faster_team(self._train_team, self._train_step_here, xs, ys, results)
+    def _train_step(self, xs, ys, sample_weights, results):
+        _on_faster_team(self._train_team, self._train_step_here, xs, ys, sample_weights, results)
 
-    def _train_step_here(self, xs, ys, results):
+    def _train_step_here(self, xs, ys, sample_weights, results):
+        """One step: the loss (with the regularizers' penalties, as Keras
+        reports it), backward, the update, then the weight constraints."""
         tape = self._train_tape
         y_preds, masks = self.graph.run(xs, training=True, tape=tape)
-        self.graph.backward(tape, results.train_gradients(ys, y_preds, masks))
+        loss, grads = results.train_gradients(ys, y_preds, masks, sample_weights)
+        self.graph.backward(tape, grads)
+        if self._regularized:
+            loss += regularizers_module.add_weight_penalties(self._regularized)
+        results.add_loss(loss + self.graph.activity_loss(tape), len(y_preds[0]))
+        constrained = constraints_module.constrained_rows(self._constrained)
         self.optimizer.apply_gradients(self._trainable_variables)
+        constraints_module.apply_constraints(constrained)
 
     def _predict_step(self, xs):
         """(outputs, masks) of a batch in inference mode."""
@@ -107,19 +123,27 @@ class Trainer:
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         self._require_compiled("fit")
-        if class_weight is not None or sample_weight is not None:
-            raise NotImplementedError("class_weight and sample_weight are not supported yet")
         if validation_steps is not None:
             raise NotImplementedError("validation_steps is not supported yet")
-        xs, ys, num_samples = self._data(x, y)
+        xs, ys, sample_weights, num_samples = self._data(x, y, sample_weight, class_weight)
         batch_size = data_adapter.check_batch_size(batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
         if validation_data is None and validation_split:
-            xs, ys, validation_data = data_adapter.split_validation(xs, ys, validation_split)
+            # Keras holds out the last samples, their weights with them.
+            split = int(num_samples * (1 - validation_split))
+            xs, ys, (val_x, val_y) = data_adapter.split_validation(xs, ys, validation_split)
+            val_weights = [None if w is None else w[split:] for w in sample_weights]
+            validation_data = (val_x, val_y, None if all(w is None for w in val_weights) else
+                               dict(zip(self.output_names, val_weights)))
+            sample_weights = [None if w is None else w[:split] for w in sample_weights]
             num_samples = len(xs[0])
         elif validation_data is not None:
-            if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (x_val, y_val)")
+            if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, "
+                                 "y_val, val_sample_weight)")
+            validation_data = tuple(validation_data) + (None,) * (3 - len(validation_data))
+            # Checked now, so that bad validation data fails before any training.
+            self._data(*validation_data)
         if num_samples == 0:
             raise ValueError("fit needs at least one training sample")
         steps = steps_per_epoch or -(-num_samples // batch_size)
@@ -130,6 +154,7 @@ class Trainer:
             callbacks, history, model=self,
             params={"verbose": verbose, "epochs": epochs, "steps": steps})
         results = self._results(ys)
+        arrays = sample_weights_module.pack(xs, ys, sample_weights)
         self.stop_training = False
         training_logs = None
         callback_list.on_train_begin()
@@ -140,10 +165,11 @@ class Trainer:
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
             progbar = Progbar(steps, verbose=verbose)
-            for step, batch in data_adapter.batches(xs + ys, num_samples, batch_size, steps,
+            for step, batch in data_adapter.batches(arrays, num_samples, batch_size, steps,
                                                     order):
                 callback_list.on_train_batch_begin(step)
-                self._train_step(batch[:len(xs)], batch[len(xs):], results)
+                self._train_step(*sample_weights_module.unpack(batch, len(xs), sample_weights),
+                                 results)
                 if callback_list.batch_hooks:
                     callback_list.on_train_batch_end(step, results.logs())
                 if progbar.due():
@@ -152,10 +178,10 @@ class Trainer:
                     break
             logs = results.logs()
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                val_x, val_y = validation_data
+                val_x, val_y, val_sample_weight = validation_data
                 logs.update({"val_" + k: v for k, v in self.evaluate(
                     val_x, val_y, batch_size=validation_batch_size or batch_size, verbose=0,
-                    return_dict=True).items()})
+                    sample_weight=val_sample_weight, return_dict=True).items()})
             progbar.update(steps, logs, finalize=True)
             callback_list.on_epoch_end(epoch, logs)
             training_logs = logs
@@ -167,42 +193,47 @@ class Trainer:
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         self._require_compiled("train_on_batch")
-        if class_weight is not None or sample_weight is not None:
-            raise NotImplementedError("class_weight and sample_weight are not supported yet")
-        xs, ys, _ = self._data(x, y)
+        xs, ys, sample_weights, _ = self._data(x, y, sample_weight, class_weight)
         self._prepare_training()
         results = self._results(ys)
-        self._train_step(xs, ys, results)
-        return self._result(results.logs(), return_dict)
+        self._train_step(xs, ys, sample_weights, results)
+        return self._result(results.logs(), return_dict, results)
 
-    def _result(self, logs, return_dict):
-        """logs, or as Keras lists them: the loss, each output's loss, then
-        the other entries in sorted order of their names."""
+    def _result(self, logs, return_dict, results):
+        """logs, or as Keras lists them (_flatten_metrics_in_order): the
+        loss, the metrics named by their objects' names in compile order
+        (which only single-output logs use), each output's loss, then the
+        other entries in sorted order of their names."""
         if return_dict:
             return logs
-        first = ["loss"] + [f"{name}_loss" for name in self.output_names
-                            if f"{name}_loss" in logs]
-        values = [logs[k] for k in first] + [logs[k] for k in sorted(logs) if k not in first]
+        first = ["loss"] + results.metric_object_names() + [
+            f"{name}_loss" for name in self.output_names]
+        values = [logs[k] for k in first if k in logs] + \
+            [logs[k] for k in sorted(logs) if k not in first]
         return values[0] if len(values) == 1 else values
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         self._require_compiled("evaluate")
-        if sample_weight is not None:
-            raise NotImplementedError("sample_weight is not supported yet")
         if steps is not None or callbacks is not None:
             raise NotImplementedError("evaluate(steps=..., callbacks=...) is not supported yet")
-        xs, ys, num_samples = self._data(x, y)
+        xs, ys, sample_weights, num_samples = self._data(x, y, sample_weight)
         batch_size = data_adapter.check_batch_size(batch_size)
         # Fresh trackers and metrics, so that evaluating mid-fit leaves fit's alone.
         results = self._results(ys)
-        for _, batch in data_adapter.batches(xs + ys, num_samples, batch_size):
-            xb, yb = batch[:len(xs)], batch[len(xs):]
-            results.update_state(yb, *self._predict_step(xb))
+        # Keras's loss includes the regularizers' penalties (whole tables here).
+        weight_penalty = regularizers_module.weight_penalty(
+            [v for v in self.trainable_weights if v.regularizer is not None])
+        for _, batch in data_adapter.batches(sample_weights_module.pack(xs, ys, sample_weights),
+                                             num_samples, batch_size):
+            xb, yb, wb = sample_weights_module.unpack(batch, len(xs), sample_weights)
+            y_preds, masks = self._predict_step(xb)
+            results.update_state(yb, y_preds, masks, wb,
+                                 weight_penalty + self.graph.activity_loss(self._predict_tape))
         logs = results.logs()
         if verbose not in (0, "auto") or verbose == "auto" and sys.stdout.isatty():
             print("evaluate -" + "".join(f" {k}: {v:.4f}" for k, v in logs.items()))
-        return self._result(logs, return_dict)
+        return self._result(logs, return_dict, results)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         if steps is not None or callbacks is not None:

@@ -1,4 +1,5 @@
-"""model.summary(): Keras 3's table of layers, output shapes and parameters."""
+"""model.summary(): Keras 3's table of layers, output shapes and parameters,
+with a "Connected to" column for Functional models."""
 
 
 def _amount(count):
@@ -9,26 +10,47 @@ def _amount(count):
         size /= 1024
 
 
+def _connections(model, layer):
+    """The tensors a layer is called on in model: name[node][output] each."""
+    in_graph = {id(node) for node in model.graph.nodes}
+    nodes = [n for n in layer._inbound_nodes if id(n) in in_graph]
+    sources = []
+    for node in nodes:
+        for tensor in node.inputs:
+            producer = tensor.node.layer
+            index = [id(n) for n in producer._inbound_nodes if id(n) in in_graph] \
+                .index(id(tensor.node))
+            sources.append(f"{producer.name}[{index}][{tensor.index}]")
+    return ", ".join(sources) or "-"
+
+
 def print_summary(model, print_fn):
     layers = model.layers
     names = [f"{layer.name} ({type(layer).__name__})" for layer in layers]
-    widths = (max([33] + [len(n) + 2 for n in names]), 24, 15)
+    connected = getattr(model, "shows_connections", False)
+    header = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if connected else [])
+    rows = []
+    for layer, name in zip(layers, names):
+        shape = str(layer.output_shape) if layer.output_shape else "?"
+        params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+        rows.append([name, shape, params] + ([_connections(model, layer)] if connected else []))
+    widths = [max([33] + [len(n) + 2 for n in names]), 24, 15]
+    if connected:
+        widths.append(max([20] + [len(row[3]) + 2 for row in rows]))
+    numeric = {2}
 
     def row(cells, left, middle, right):
-        return left + middle.join(f" {c:<{w - 2}} " if i < 2 else f" {c:>{w - 2}} "
+        return left + middle.join(f" {c:>{w - 2}} " if i in numeric else f" {c:<{w - 2}} "
                                   for i, (c, w) in enumerate(zip(cells, widths))) + right
 
     def rule(left, middle, right, fill):
         return left + middle.join(fill * w for w in widths) + right
 
-    lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"),
-             row(("Layer (type)", "Output Shape", "Param #"), "┃", "┃", "┃"),
+    lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"), row(header, "┃", "┃", "┃"),
              rule("┡", "╇", "┩", "━")]
-    for i, layer in enumerate(layers):
-        shape = str(layer.output_shape) if layer.output_shape else "?"
-        params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-        lines.append(row((names[i], shape, params), "│", "│", "│"))
-        if i + 1 < len(layers):
+    for i, cells in enumerate(rows):
+        lines.append(row(cells, "│", "│", "│"))
+        if i + 1 < len(rows):
             lines.append(rule("├", "┼", "┤", "─"))
     lines.append(rule("└", "┴", "┘", "─"))
     trainable = sum(w.value.size for w in model.trainable_weights)
