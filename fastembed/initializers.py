@@ -1,6 +1,7 @@
 """Weight initializers with Keras's names, arguments and defaults."""
 import numpy as np
 
+from fastembed.utils.config import keras_arguments
 from fastembed.utils.random import generator
 
 
@@ -259,11 +260,12 @@ def get(identifier):
         cls = _CLASSES.get(identifier["class_name"]) or _ALIASES.get(identifier["class_name"])
         if cls is None:
             raise ValueError(f"Unknown initializer: {identifier['class_name']!r}")
-        return cls.from_config(identifier.get("config", {}))
+        return cls.from_config(keras_arguments(cls, identifier.get("config") or {}))
     raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
 
 
 def serialize(initializer):
     if isinstance(initializer, Initializer):
-        return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+        return {"module": "keras.initializers", "class_name": type(initializer).__name__,
+                "config": initializer.get_config(), "registered_name": None}
     raise ValueError(f"Cannot serialize initializer {initializer!r}")

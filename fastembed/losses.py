@@ -9,6 +9,7 @@ import numpy as np
 from scipy import special
 
 from fastembed import _kernels
+from fastembed.utils.config import keras_arguments
 
 EPSILON = np.float32(1e-7)  # keras.config.epsilon(); csrc/losses.h has it too
 
@@ -511,11 +512,15 @@ def get(identifier):
             raise ValueError(f"Unknown loss: {identifier!r}; expected one of {sorted(_BY_NAME)}")
         return cls()
     if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
-        return _CLASSES[identifier["class_name"]](**identifier.get("config", {}))
-    raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
+        cls = _CLASSES[identifier["class_name"]]
+        return cls(**keras_arguments(cls, identifier.get("config") or {}))
+    raise ValueError(f"Could not interpret loss identifier: {identifier!r}; expected one of "
+                     f"{sorted(_BY_NAME)} or of {sorted(_CLASSES)}")
 
 
 def serialize(loss):
-    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    return {"module": "keras.losses", "class_name": type(loss).__name__,
+            "config": {**loss.get_config(), "reduction": "sum_over_batch_size"},
+            "registered_name": None}
 
 

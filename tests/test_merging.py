@@ -701,7 +701,8 @@ def test_constant_broadcasts_and_serialises():
     with pytest.raises(ValueError, match=r"\(3,\).*\(2, 4\)"):
         row((2, 4))
     config = initializers.serialize(row)
-    assert config == {"class_name": "Constant", "config": {"value": [1.0, 2.0, 3.0]}}
+    assert config == {"module": "keras.initializers", "class_name": "Constant",
+                      "config": {"value": [1.0, 2.0, 3.0]}, "registered_name": None}
     np.testing.assert_array_equal(initializers.get(config)((1, 3)), [[1, 2, 3]])
     # Keras's serialisation of an array value
     keras_config = keras.initializers.serialize(keras.initializers.Constant(np.eye(2)))

@@ -344,7 +344,7 @@ OPTIMIZER_CONFIGS = [
 
 def test_save_weights_load_weights_round_trip(tmp_path):
     model = trained_model("adam")
-    path = tmp_path / "model.weights.npz"
+    path = tmp_path / "model.weights.h5"
     model.save_weights(path)
     fresh = seed_model(dim=8)
     fresh.build((None, LENGTH))
@@ -356,13 +356,13 @@ def test_save_weights_load_weights_round_trip(tmp_path):
 
 
 def test_load_weights_into_a_different_architecture(tmp_path):
-    trained_model("adam").save_weights(tmp_path / "w.npz")
+    trained_model("adam").save_weights(tmp_path / "w.weights.h5")
     other = Sequential([Embedding(VOCAB, 4, input_length=LENGTH), Flatten(), Dense(1)])
-    with pytest.raises(ValueError, match=re.escape("has shape (1000, 8) in the file, (1000, 4)")):
-        other.load_weights(tmp_path / "w.npz")
+    with pytest.raises(ValueError, match=re.escape("(1000, 4) in the model, (1000, 8) in the file")):
+        other.load_weights(tmp_path / "w.weights.h5")
     deeper = Sequential([Embedding(VOCAB, 8, input_length=LENGTH), Flatten(), Dense(2), Dense(1)])
-    with pytest.raises(ValueError, match="holds 3 weights; the model has 5"):
-        deeper.load_weights(tmp_path / "w.npz")
+    with pytest.raises(ValueError, match="saved from another model: it lacks weights of .*dense_1"):
+        deeper.load_weights(tmp_path / "w.weights.h5")
 
 
 @pytest.mark.parametrize("make_optimizer", OPTIMIZER_CONFIGS)
@@ -439,39 +439,43 @@ def foreign_files(directory, good):
 def test_truncated_and_foreign_files_are_clear_value_errors(tmp_path):
     model = trained_model("adam")
     good = _saved(model, tmp_path)
-    model.save_weights(tmp_path / "weights.npz")
+    model.save_weights(tmp_path / "weights.weights.h5")
     for name, path in foreign_files(tmp_path, good).items():
         with pytest.raises(ValueError, match=re.escape(repr(str(path)))):
             load_model(path)
         with pytest.raises(ValueError, match=re.escape(repr(str(path)))):
             model.load_weights(path)
-    # A weights file is not a model file, and a model file is not a weights file.
-    with pytest.raises(ValueError, match="not a fastembed-model-1 file"):
-        load_model(tmp_path / "weights.npz")
-    with pytest.raises(ValueError, match="not a fastembed-weights-1 file"):
-        model.load_weights(good)
+    # A weights file is not a model file; a model file holds weights (as in Keras).
+    with pytest.raises(ValueError, match="holds weights only"):
+        load_model(tmp_path / "weights.weights.h5")
+    model.load_weights(good)
     with pytest.raises(FileNotFoundError):
         load_model(tmp_path / "missing.keras")
 
 
-@pytest.mark.parametrize("method", ["save", "save_weights"])
-def test_failed_save_leaves_previous_file_intact(tmp_path, monkeypatch, method):
+@pytest.mark.parametrize("method,name", [("save", "model.keras"),
+                                         ("save_weights", "model.weights.h5")])
+def test_failed_save_leaves_previous_file_intact(tmp_path, monkeypatch, method, name):
+    from fastembed.saving import files
     model = trained_model("adam")
-    path = tmp_path / "model.keras"
+    path = tmp_path / name
     getattr(model, method)(path)
     before = path.read_bytes()
     model.fit(*token_data(64), epochs=1, verbose=0)  # the next save would differ
+    write_atomically = files.write_atomically
 
-    def failing_savez(handle, **arrays):
-        handle.write(b"partial garbage")
-        raise OSError("disk full")
+    def failing_write(filepath, write):
+        def partial(handle):
+            handle.write(b"partial garbage")
+            raise OSError("disk full")
+        write_atomically(filepath, partial)
 
-    monkeypatch.setattr(np, "savez", failing_savez)
+    monkeypatch.setattr("fastembed.saving.write_atomically", failing_write)
     with pytest.raises(OSError, match="disk full"):
         getattr(model, method)(path)
     monkeypatch.undo()
     assert path.read_bytes() == before
-    assert sorted(os.listdir(tmp_path)) == ["model.keras"]  # no temporary left behind
+    assert sorted(os.listdir(tmp_path)) == [name]  # no temporary left behind
 
 
 # ---- fit options, callbacks, progress ------------------------------------------------
@@ -527,17 +531,17 @@ def test_model_checkpoint_save_best_only_weights_only(tmp_path):
     x, y = token_data(128)
     model = seed_model(dim=8)
     per_epoch = []
-    checkpoint = callbacks.ModelCheckpoint(tmp_path / "best.npz", monitor="loss", mode="max",
+    checkpoint = callbacks.ModelCheckpoint(tmp_path / "best.weights.h5", monitor="loss", mode="max",
                                            save_best_only=True, save_weights_only=True)
     record = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: per_epoch.append(
         (logs["loss"], model.get_weights())))
     model.fit(x, y, epochs=3, callbacks=[checkpoint, record], verbose=0)
     losses = [loss for loss, _ in per_epoch]
     assert losses[0] == max(losses) and checkpoint.best == losses[0]
-    model.load_weights(tmp_path / "best.npz")  # a weights file, not a model
+    model.load_weights(tmp_path / "best.weights.h5")  # a weights file, not a model
     for saved, first_epoch in zip(model.get_weights(), per_epoch[0][1]):
         np.testing.assert_array_equal(saved, first_epoch)
-    assert os.listdir(tmp_path) == ["best.npz"]
+    assert os.listdir(tmp_path) == ["best.weights.h5"]
 
 
 def test_lambda_callback_hooks_are_called():
@@ -746,8 +750,8 @@ def test_model_with_learning_rate_callable_refuses_to_save(tmp_path):
     with pytest.raises(ValueError, match="learning_rate is a Python callable"):
         model.save(tmp_path / "m.keras")
     assert not (tmp_path / "m.keras").exists()
-    model.save_weights(tmp_path / "m.weights.npz")  # weights alone need no optimizer config
-    assert (tmp_path / "m.weights.npz").exists()
+    model.save_weights(tmp_path / "m.weights.h5")  # weights alone need no optimizer config
+    assert (tmp_path / "m.weights.h5").exists()
 
 
 def test_initial_epoch_counts_from_there():

@@ -26,6 +26,8 @@ class InputLayer(Layer):
         if input_tensor is not None:
             raise NotImplementedError("InputLayer(input_tensor=...) is not supported")
         if batch_shape is None:
+            batch_shape = kwargs.pop("batch_input_shape", None)  # Keras 2's configs
+        if batch_shape is None:
             shape = shape if shape is not None else input_shape
             if shape is None:
                 raise ValueError("InputLayer needs `shape` or `batch_shape`")
@@ -47,7 +49,8 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"name": self.name, "batch_shape": list(self.batch_input_shape),
-                "dtype": self.input_dtype, "sparse": False, "ragged": False}
+                "dtype": self.input_dtype, "sparse": False, "ragged": False,
+                "optional": self.optional}
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,

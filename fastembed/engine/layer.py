@@ -14,6 +14,7 @@ output_grads) reading context.inputs, context.outputs, context.mask and
 context.training, which the default forward keeps; a layer that needs more
 overrides forward and stores it in context.saved.
 """
+import contextlib
 import inspect
 import re
 import threading
@@ -25,6 +26,7 @@ from fastembed import initializers as initializers_module
 from fastembed import regularizers as regularizers_module
 from fastembed.engine.node import Node, SymbolicTensor, is_symbolic
 from fastembed.engine.variable import Variable
+from fastembed.utils.config import keras_arguments
 from fastembed.utils import identifiers
 
 
@@ -121,6 +123,22 @@ def _snake_case(name):
     """Keras's default layer names: Conv1D -> conv1d, GlobalMaxPooling1D -> global_max_pooling1d."""
     name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+_weights_scope = threading.local()
+
+
+@contextlib.contextmanager
+def weights_assigned_next():
+    """Inside, add_weight allocates without running the initializer: for
+    models whose every weight is assigned right after (load_model), where
+    drawing a large table's random values would be wasted."""
+    previous = getattr(_weights_scope, "assigned_next", False)
+    _weights_scope.assigned_next = True
+    try:
+        yield
+    finally:
+        _weights_scope.assigned_next = previous
 
 
 _call_arguments = {}
@@ -240,7 +258,9 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        """The layer of a config from get_config or from Keras (whose unset
+        arguments fastembed lacks are dropped, and set ones refused)."""
+        return cls(**keras_arguments(cls, config))
 
     # ---- machinery ---------------------------------------------------------
     @property
@@ -322,12 +342,15 @@ class Layer:
 
     def add_weight(self, name, shape, initializer="zeros", trainable=True, lazy=False,
                    regularizer=None, constraint=None):
-        try:
-            value = initializers_module.get(initializer)(tuple(shape))
-        except MemoryError:
-            raise MemoryError(f"{self.name}: weight {name!r} of shape {tuple(shape)} "
-                              f"({4 * int(np.prod(shape, dtype=object)):,} bytes as float32) "
-                              "does not fit in memory") from None
+        if getattr(_weights_scope, "assigned_next", False):
+            value = np.empty(tuple(shape), np.float32)
+        else:
+            try:
+                value = initializers_module.get(initializer)(tuple(shape))
+            except MemoryError:
+                raise MemoryError(f"{self.name}: weight {name!r} of shape {tuple(shape)} "
+                                  f"({4 * int(np.prod(shape, dtype=object)):,} bytes as "
+                                  "float32) does not fit in memory") from None
         constraint = constraints_module.get(constraint)
         if lazy and constraint is not None and not constraint.row_wise:
             raise ValueError(

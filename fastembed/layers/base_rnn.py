@@ -278,4 +278,5 @@ class BaseRNN(Layer):
                                     "bias_regularizer", "kernel_constraint",
                                     "recurrent_constraint", "bias_constraint"),
         })
+        config.setdefault("activity_regularizer", None)  # Keras writes it
         return config

@@ -165,18 +165,18 @@ class Bidirectional(Layer):
         return masks[0] if len(masks) == 1 else masks
 
     def get_config(self):
+        from fastembed.saving.serialization import serialize_layer
         config = super().get_config()
-        config.update({
-            "layer": {"class_name": type(self.layer).__name__, "config": self.layer.get_config()},
-            "merge_mode": self.merge_mode,
-        })
+        config.update({"merge_mode": self.merge_mode,
+                       "layer": serialize_layer(self.forward_layer),
+                       "backward_layer": serialize_layer(self.backward_layer)})
         return config
 
     @classmethod
     def from_config(cls, config):
-        from fastembed import layers
-
+        from fastembed.saving.serialization import deserialize_layer
         config = dict(config)
-        inner = config.pop("layer")
-        layer = getattr(layers, inner["class_name"]).from_config(inner["config"])
-        return cls(layer, **config)
+        layer = deserialize_layer(config.pop("layer"))
+        backward = config.pop("backward_layer", None)
+        backward = deserialize_layer(backward) if backward is not None else None
+        return cls(layer, backward_layer=backward, **config)

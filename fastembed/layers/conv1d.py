@@ -134,4 +134,5 @@ class Conv1D(Layer):
             **weight_options_config(self, "kernel_regularizer", "bias_regularizer",
                                     "kernel_constraint", "bias_constraint"),
         })
+        config.setdefault("activity_regularizer", None)  # Keras writes it
         return config

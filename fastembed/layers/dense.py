@@ -76,5 +76,6 @@ class Dense(Layer):
             "bias_initializer": initializers_module.serialize(self.bias_initializer),
             **weight_options_config(self, "kernel_regularizer", "bias_regularizer",
                                     "kernel_constraint", "bias_constraint"),
+            "quantization_config": None,
         })
         return config

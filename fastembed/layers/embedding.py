@@ -98,9 +98,12 @@ class Embedding(Layer):
             "output_dim": self.output_dim,
             "embeddings_initializer": initializers_module.serialize(self.embeddings_initializer),
             "mask_zero": self.mask_zero,
-            "sparse": self.sparse,
             **weight_options_config(self, "embeddings_regularizer", "embeddings_constraint"),
+            "quantization_config": None,
         })
+        config.setdefault("activity_regularizer", None)  # Keras writes it
+        if self.sparse:  # fastembed's own argument: Keras refuses it by name
+            config["sparse"] = True
         if self.input_length is not None:
             config["input_length"] = self.input_length
             config.pop("batch_input_shape", None)

@@ -22,3 +22,6 @@ class Flatten(Layer):
         rest = input_shape[1:]
         size = None if any(d is None for d in rest) else int(np.prod(rest, dtype=np.int64))
         return (input_shape[0], size)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": "channels_last"}

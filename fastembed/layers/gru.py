@@ -70,5 +70,5 @@ class GRU(BaseRNN):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"reset_after": self.reset_after, "use_cudnn": self.use_cudnn})
+        config["reset_after"] = self.reset_after
         return config

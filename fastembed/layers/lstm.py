@@ -74,5 +74,5 @@ class LSTM(BaseRNN):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"unit_forget_bias": self.unit_forget_bias, "use_cudnn": self.use_cudnn})
+        config["unit_forget_bias"] = self.unit_forget_bias
         return config

@@ -14,5 +14,5 @@ class SpatialDropout1D(Dropout):
 
     def get_config(self):
         config = super().get_config()
-        del config["noise_shape"]
+        del config["noise_shape"], config["trainable"]  # as Keras writes it
         return config

@@ -11,7 +11,7 @@ import numpy as np
 from fastembed.engine.graph import Graph
 from fastembed.engine.input_layer import InputLayer
 from fastembed.models.model import Model
-from fastembed.saving import deserialize_layer, serialize_layer
+from fastembed.saving.serialization import deserialize_layer, loading_scope, serialize_layer
 
 
 def _as_tensor_list(tensors, argument):
@@ -159,10 +159,13 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        if custom_objects:
+            with loading_scope(custom_objects):
+                return cls.from_config(config)
         layers, outputs_of = {}, {}
         pending = []
         for entry in config["layers"]:
-            layer = deserialize_layer(entry, custom_objects)
+            layer = deserialize_layer(entry)
             layers[entry.get("name", layer.name)] = layer
             if isinstance(layer, InputLayer):
                 outputs_of[(layer.name, 0)] = [layer.output]

@@ -3,10 +3,8 @@
 `Model(inputs, outputs)` builds a Functional model (fastembed.models.
 functional); Sequential is a Functional model rebuilt on add / pop.
 """
-import os
+import json
 
-from fastembed import losses as losses_module
-from fastembed import optimizers as optimizers_module
 from fastembed import saving
 from fastembed.engine.layer import Layer
 from fastembed.trainers.trainer import Trainer
@@ -78,90 +76,43 @@ class Model(Trainer, Layer):
         print_summary(self, print_fn or print)
 
     # ---- files -------------------------------------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Keras 3's .keras file (config, weights and optimizer state), or
+        the legacy HDF5 format for a .h5 / .hdf5 path, as Keras."""
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments passed to save: {kwargs}")
+        if zipped is False:
+            raise NotImplementedError("zipped=False (an unzipped .keras directory) is not "
+                                      "supported; fastembed writes the zipped file")
+        saving.save_model(self, filepath, overwrite=overwrite)
+
     def save_weights(self, filepath, overwrite=True):
-        if not overwrite and os.path.exists(filepath):
-            raise FileExistsError(f"{filepath!r} exists and overwrite=False")
-        saving.write_archive(filepath, saving.WEIGHTS_FORMAT,
-                             {f"weight_{i:04d}": w.value for i, w in enumerate(self.weights)},
-                             {"names": [w.name for w in self.weights]})
+        """Keras 3's .weights.h5 file (layer and optimizer variables)."""
+        saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
-        arrays, _ = saving.read_archive(filepath, saving.WEIGHTS_FORMAT)
-        self._assign_saved_weights(arrays, filepath)
+        """The weights of a .weights.h5, .keras or legacy .h5 file from Keras
+        or fastembed, all checked against the model before any is set."""
+        saving.load_weights(self, filepath)
 
-    def _assign_saved_weights(self, arrays, filepath):
-        variables = self.weights
-        saved = [arrays[f"weight_{i:04d}"] for i in range(len(arrays))
-                 if f"weight_{i:04d}" in arrays]
-        if len(saved) != len(variables):
-            raise ValueError(f"{filepath!r} holds {len(saved)} weights; the model has "
-                             f"{len(variables)}")
-        for variable, value in zip(variables, saved):
-            if value.shape != variable.shape:
-                raise ValueError(f"{filepath!r}: weight {variable.name!r} has shape "
-                                 f"{value.shape} in the file, {variable.shape} in the model")
-        for variable, value in zip(variables, saved):
-            variable.assign(value)
-
-    def save(self, filepath, overwrite=True, **kwargs):
-        if not overwrite and os.path.exists(filepath):
-            raise FileExistsError(f"{filepath!r} exists and overwrite=False")
-        if not self.built:
-            raise ValueError("Save needs a built model: call it on data, fit it or build() "
-                             "it first")
-        metadata = {"class_name": type(self).__name__, "config": self.get_config()}
-        arrays = {f"weight_{i:04d}": w.value for i, w in enumerate(self.weights)}
-        if self.compiled:
-            metadata["compile"] = {
-                "optimizer": optimizers_module.serialize(self.optimizer),
-                "loss": self.compiled_loss.serialize(),
-                "loss_weights": self.compiled_loss.weights,
-                "metrics": self.compiled_metrics.serialize(),
-                "weighted_metrics": self.compiled_weighted_metrics.serialize(),
-                "iterations": self.optimizer.iterations}
-            state = self.optimizer.variables_state(self.trainable_weights) \
-                if self.optimizer.iterations else []
-            arrays.update({f"optimizer_{i:04d}": s for i, s in enumerate(state)})
-        saving.write_archive(filepath, saving.MODEL_FORMAT, arrays, metadata)
+    def to_json(self, **kwargs):
+        """The model's config as Keras's JSON (without weights)."""
+        return json.dumps(saving.serialize_layer(self), **kwargs)
 
 
-def load_model(filepath, custom_objects=None, compile=True):
-    """A model from a file written by Model.save. A malformed file raises
-    ValueError naming it (FileNotFoundError if there is none)."""
-    arrays, metadata = saving.read_archive(filepath, saving.MODEL_FORMAT)
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """A model from a .keras or legacy .h5 file written by Keras or fastembed.
+    safe_mode=True (Keras's default) refuses layers that run code from the file."""
+    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile,
+                             safe_mode=safe_mode)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A model (fresh weights) from Model.to_json's or Keras's JSON config."""
     try:
-        return _model_from_archive(arrays, metadata or {}, filepath, custom_objects, compile)
-    except ValueError as error:
-        if os.fspath(filepath) in str(error):
-            raise
-        raise ValueError(f"{filepath!r}: {error}") from error
-    except (TypeError, KeyError, IndexError, AttributeError, NotImplementedError,
-            OverflowError, RecursionError) as error:
-        raise ValueError(f"{filepath!r} holds an invalid model config "
-                         f"({type(error).__name__}: {error})") from error
-
-
-def _model_from_archive(arrays, metadata, filepath, custom_objects, compile):
-    from fastembed.models.functional import Functional
-    from fastembed.models.sequential import Sequential
-    classes = {"Sequential": Sequential, "Functional": Functional}
-    class_name = metadata.get("class_name", "Sequential")
-    if class_name not in classes:
-        raise ValueError(f"{filepath!r} holds an unknown model class {class_name!r}")
-    model = classes[class_name].from_config(metadata["config"], custom_objects)
-    model._assign_saved_weights({k: v for k, v in arrays.items() if k.startswith("weight_")},
-                                filepath)
-    compile_config = metadata.get("compile")
-    if compile and compile_config:
-        losses = compile_config["loss"]
-        losses = [losses] if isinstance(losses, dict) else losses  # one loss: older files
-        model.compile(optimizer=optimizers_module.get(compile_config["optimizer"]),
-                      loss=[None if loss is None else losses_module.get(loss) for loss in losses],
-                      loss_weights=compile_config.get("loss_weights"),
-                      metrics=compile_config["metrics"],
-                      weighted_metrics=compile_config.get("weighted_metrics"))
-        state = [arrays[k] for k in sorted(arrays) if k.startswith("optimizer_")]
-        if state:
-            model.optimizer.load_variables_state(model.trainable_weights, state,
-                                                 compile_config["iterations"])
-    return model
+        config = json.loads(json_string)
+    except (TypeError, json.JSONDecodeError) as error:
+        raise ValueError(f"model_from_json needs a JSON model config: {error}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"model_from_json needs a JSON object, got {type(config).__name__}")
+    return saving.deserialize_model(config, custom_objects)

@@ -5,7 +5,7 @@ from fastembed.engine.layer import Layer, unique_name
 from fastembed.engine.node import SymbolicTensor
 from fastembed.models.functional import Functional
 from fastembed.models.model import Model
-from fastembed.saving import deserialize_layer, serialize_layer
+from fastembed.saving.serialization import deserialize_layer, loading_scope, serialize_layer
 
 
 class Sequential(Functional):
@@ -118,21 +118,33 @@ class Sequential(Functional):
 
     # ---- config ------------------------------------------------------------
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable,
-                "input_shape": list(self._input_shape) if self._input_shape else None,
-                "layers": [serialize_layer(layer) for layer in self._stack]}
+        """Keras's: the InputLayer (once the input is known), then the layers."""
+        layers = [serialize_layer(layer) for layer in self._stack]
+        if self._input_layer is not None:
+            layers.insert(0, serialize_layer(self._input_layer))
+        config = {"name": self.name, "trainable": self.trainable, "dtype": "float32",
+                  "layers": layers}
+        if self._input_shape:
+            config["build_input_shape"] = list(self._input_shape)
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        model = cls(name=config["name"], trainable=config.get("trainable", True))
+        if custom_objects:
+            with loading_scope(custom_objects):
+                return cls.from_config(config)
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for entry in config["layers"]:
-            layer = deserialize_layer(entry, custom_objects)
+            layer = deserialize_layer(entry)
             if isinstance(layer, InputLayer):
                 model._input_layer, model._input_shape = layer, layer.batch_input_shape
                 continue
             model._stack.append(layer)
-        if config.get("input_shape"):
-            model._input_shape = tuple(config["input_shape"])
+        if model._input_shape is None and model._stack and model._stack[0].batch_input_shape:
+            model._input_shape = model._stack[0].batch_input_shape  # Keras 2's configs
+        shape = config.get("build_input_shape") or config.get("input_shape")
+        if model._input_shape is None and shape:
+            model._input_shape = tuple(shape)
         if model._input_shape and model._stack:
             model.build(model._input_shape)
         return model

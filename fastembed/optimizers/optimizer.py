@@ -230,6 +230,60 @@ class Optimizer:
             target[...] = value
         self.iterations = int(iterations)
 
+    def _keras_slot_groups(self):
+        """The slots in the order of Keras's optimizer variables: groups of
+        slot indices, each group interleaved over the model's variables.
+        None where Keras's layout has not been matched yet."""
+        if type(self) not in (SGD, Adagrad):
+            return None
+        return [[0]] if self._rule.num_slots else []
+
+    def keras_variables(self, variables):
+        """Keras's optimizer.variables for the model's trainable variables:
+        the iteration counter, the learning rate, then the slots (only once
+        built, at the first step, as in Keras)."""
+        arrays = [np.array(self.iterations, np.int64),
+                  np.array(self._current_learning_rate(), np.float32)]
+        groups = self._keras_slot_groups()
+        if self.built:
+            if groups is None or self.use_ema:
+                raise NotImplementedError(
+                    f"Saving the state of {type(self).__name__}"
+                    f"{' with use_ema' if self.use_ema else ''} in Keras's file layout is not "
+                    f"supported yet; save_weights() keeps the weights")
+            slots = [self.slots_for(v) for v in variables]
+            arrays += [s[k] for group in groups for s in slots for k in group]
+        return arrays
+
+    def load_keras_variables(self, variables, arrays):
+        """Set the state from arrays in keras_variables' order; ValueError
+        (and nothing changed) if they do not fit these variables."""
+        arrays = list(arrays)
+        if len(arrays) < 2:
+            raise ValueError(f"the optimizer state has {len(arrays)} variables; Keras's has "
+                             f"at least the iteration counter and the learning rate")
+        iterations, learning_rate, slot_arrays = arrays[0], arrays[1], arrays[2:]
+        groups = self._keras_slot_groups()
+        if slot_arrays and (groups is None or self.use_ema):
+            raise ValueError(f"Loading the state of {type(self).__name__} from Keras's file "
+                             f"layout is not supported yet; compile=False loads the model")
+        expected = sum(len(group) for group in groups or []) * len(variables)
+        if slot_arrays and len(slot_arrays) != expected:
+            raise ValueError(f"the optimizer state holds {len(arrays)} variables; "
+                             f"{type(self).__name__} of this model has {2 + expected}")
+        targets = [(v, k) for group in groups for v in variables for k in group] \
+            if slot_arrays else []
+        for (variable, _), value in zip(targets, slot_arrays):
+            if value.shape != variable.shape:
+                raise ValueError(f"the optimizer state of {variable.name!r} has shape "
+                                 f"{value.shape}; the weight has shape {variable.shape}")
+        for (variable, k), value in zip(targets, slot_arrays):
+            self.slots_for(variable)[k][...] = value
+        self.iterations = int(np.asarray(iterations))
+        saved_rate = np.float32(np.asarray(learning_rate))
+        if not callable(self._learning_rate) and saved_rate != np.float32(self._learning_rate):
+            self.learning_rate = float(saved_rate)  # changed in training (a callback)
+
     def get_config(self):
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
@@ -309,6 +363,12 @@ class RMSprop(Optimizer):
         return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
                 "centered": self.centered}
 
+    def _keras_slot_groups(self):
+        # slots: velocity, [average gradient], [momentum]; Keras: velocities,
+        # momentums, average gradients
+        momentum = [[2 if self.centered else 1]] if self.momentum > 0 else []
+        return [[0]] + momentum + ([[1]] if self.centered else [])
+
     def get_config(self):
         return {**super().get_config(), **self._rule_arguments()}
 
@@ -325,6 +385,10 @@ class Adam(Optimizer):
     def _rule_arguments(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
                 "amsgrad": self.amsgrad}
+
+    def _keras_slot_groups(self):
+        # Keras interleaves momentum and velocity per variable, then the velocity_hats
+        return [[0, 1]] + ([[2]] if self.amsgrad else [])
 
     def _step_scalars(self, learning_rate):
         # Keras: alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), in float32.

@@ -1,0 +1,58 @@
+"""Writing files atomically and telling Keras's file formats apart."""
+import os
+import tempfile
+
+ZIP_MAGIC = b"PK\x03\x04"
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def write_atomically(path, write):
+    """write(handle) into a temporary file beside path, then rename it to
+    path: a failed save leaves the old file intact."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = f".{os.path.basename(path)}.tmp-"
+    _remove_orphans(directory, prefix)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f"{prefix}{os.getpid()}-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _remove_orphans(directory, prefix):
+    """Remove the temporary files of earlier saves to the same path whose
+    process is gone (killed mid-save); a live process's file stays."""
+    for name in os.listdir(directory):
+        pid = name[len(prefix):].split("-", 1)[0]
+        if not (name.startswith(prefix) and pid.isdigit()):
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            try:
+                os.unlink(os.path.join(directory, name))
+            except FileNotFoundError:
+                pass
+        except PermissionError:  # alive, another user's
+            pass
+
+
+def file_kind(path):
+    """'zip', 'hdf5' or None (another kind of file), from its first bytes."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such file: {path!r}")
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if head.startswith(ZIP_MAGIC):
+        return "zip"
+    if head == HDF5_MAGIC:
+        return "hdf5"
+    return None

@@ -1,0 +1,52 @@
+"""The .keras file of Keras 3: a zip of metadata.json, config.json (the
+model's config, fastembed.saving.serialization) and model.weights.h5
+(fastembed.saving.weights_h5)."""
+import datetime
+import io
+import json
+import zipfile
+
+import h5py
+
+from fastembed.saving import weights_h5
+from fastembed.saving.serialization import serialize_layer
+
+KERAS_VERSION = "3.15.1"  # the Keras release whose format fastembed writes
+CONFIG = "config.json"
+METADATA = "metadata.json"
+WEIGHTS = "model.weights.h5"
+
+
+def h5_image(write):
+    """The bytes (a memoryview) of an HDF5 file built in memory by write(h5file)."""
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h5file:
+        write(h5file)
+    return buffer.getbuffer()
+
+
+def write_keras_file(handle, model):
+    from fastembed import __version__
+    config = json.dumps(serialize_layer(model))
+    metadata = json.dumps({"keras_version": KERAS_VERSION, "fastembed_version": __version__,
+                           "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
+    weights = h5_image(lambda h5file: weights_h5.write_state(h5file, model))
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr(METADATA, metadata)
+        archive.writestr(CONFIG, config)
+        with archive.open(WEIGHTS, "w", force_zip64=True) as entry:
+            entry.write(weights)
+
+
+def read_keras_file(path):
+    """(config dict, weights h5py.File or None) of a .keras file."""
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        if CONFIG not in names:
+            raise ValueError(f"{path!r} is not a Keras model file: the zip has no {CONFIG} "
+                             f"(it holds {sorted(names)[:10]})")
+        config = json.loads(archive.read(CONFIG).decode("utf-8"))
+        weights = archive.read(WEIGHTS) if WEIGHTS in names else None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path!r}: {CONFIG} holds {type(config).__name__}, not a model config")
+    return config, None if weights is None else h5py.File(io.BytesIO(weights), "r")
