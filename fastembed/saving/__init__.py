@@ -3,9 +3,7 @@
 Files are written atomically and read without unpickling or running code;
 a file that is not what it claims is a ValueError, and a model is changed
 only once everything in the file has been checked against it."""
-import json
 import os
-import zipfile
 
 import h5py
 
@@ -15,8 +13,11 @@ from fastembed.saving.files import file_kind, write_atomically
 from fastembed.saving.serialization import (  # noqa: F401
     compile_from_config, deserialize_layer, deserialize_model, loading_scope, serialize_layer)
 
-_FILE_ERRORS = (zipfile.BadZipFile, OSError, KeyError, EOFError, UnicodeDecodeError,
-                json.JSONDecodeError, zipfile.LargeZipFile)
+# What parsing a damaged file raises from zipfile, json and h5py: whatever
+# the file's bytes make them raise (h5py reports corrupt internals as
+# RuntimeError, and a group where a dataset belongs as TypeError or
+# AttributeError), so all of it is the file's fault.
+_FILE_ERRORS = (Exception,)
 
 
 def _check_overwrite(filepath, overwrite):
@@ -57,8 +58,12 @@ def _guarded(filepath, read):
     """read(), with a file that cannot be parsed reported as a ValueError."""
     try:
         return read()
-    except FileNotFoundError:
+    except (FileNotFoundError, MemoryError):
         raise
+    except ValueError as error:  # every error about a file names the file
+        if os.fspath(filepath) in str(error):
+            raise
+        raise ValueError(f"{os.fspath(filepath)!r}: {error}") from None
     except _FILE_ERRORS as error:
         raise ValueError(f"{filepath!r} is not a readable Keras file: it is truncated, "
                          f"corrupted or of another kind ({type(error).__name__}: "

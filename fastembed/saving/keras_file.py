@@ -40,13 +40,19 @@ def write_keras_file(handle, model):
 
 def read_keras_file(path):
     """(config dict, weights h5py.File or None) of a .keras file."""
-    with zipfile.ZipFile(path) as archive:
-        names = set(archive.namelist())
-        if CONFIG not in names:
-            raise ValueError(f"{path!r} is not a Keras model file: the zip has no {CONFIG} "
-                             f"(it holds {sorted(names)[:10]})")
-        config = json.loads(archive.read(CONFIG).decode("utf-8"))
-        weights = archive.read(WEIGHTS) if WEIGHTS in names else None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if CONFIG not in names:
+                raise ValueError(f"{path!r} is not a Keras model file: the zip has no {CONFIG} "
+                                 f"(it holds {sorted(names)[:10]})")
+            config = json.loads(archive.read(CONFIG).decode("utf-8"))
+            weights = archive.read(WEIGHTS) if WEIGHTS in names else None
+    except ValueError:
+        raise
+    except Exception as error:  # noqa: BLE001 - zipfile, zlib and json parse the bytes
+        raise ValueError(f"{path!r} is not a readable Keras file: its zip is truncated, "
+                         f"corrupted or unsupported ({type(error).__name__}: {error})") from None
     if not isinstance(config, dict):
         raise ValueError(f"{path!r}: {CONFIG} holds {type(config).__name__}, not a model config")
     return config, None if weights is None else h5py.File(io.BytesIO(weights), "r")

@@ -53,8 +53,8 @@ def _models():
     return {"sequential": seq, "functional": functional}
 
 
-def _saved(save):
-    path = os.path.join(HERE, "_seed.tmp")
+def _saved(save, suffix):
+    path = os.path.join(HERE, "_seed" + suffix)
     save(path)
     with open(path, "rb") as handle:
         data = handle.read()
@@ -81,9 +81,10 @@ def corpora():
                                 for k, v in text.items()},
         "vectors_word2vec_binary": binary,
         "vectors_word2vec_binary_vocabulary": binary,
-        "load_model": {name: _saved(model.save) for name, model in models.items()},
-        "load_weights": {"matching": _saved(_weights_model().save_weights),
-                         "other_model": _saved(models["sequential"].save_weights)},
+        "load_model": {name: _saved(model.save, ".keras") for name, model in models.items()},
+        "load_weights": {"matching": _saved(_weights_model().save_weights, ".weights.h5"),
+                         "other_model": _saved(models["sequential"].save_weights,
+                                               ".weights.h5")},
         "tokenizer_json": {"fitted": tokenizer.to_json().encode(),
                            "empty": Tokenizer().to_json().encode()},
     }
