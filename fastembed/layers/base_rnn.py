@@ -106,6 +106,18 @@ class BaseRNN(Layer):
         """Arrays for the kernel's weight gradients: {variable: array}."""
         return {variable: np.empty(variable.shape, np.float32) for variable in self.weights}
 
+    def _saved_buffers(self, context, widths, x):
+        """This call site's buffers of the activations the kernel keeps for
+        backward: {name: (batch, steps, width * units)} for (name, width) in widths."""
+        batch, steps = x.shape[:2]
+        return {name: context.buffer(name, (batch, steps, width * self.units))
+                for name, width in widths}
+
+    @staticmethod
+    def _input_grad(context, x):
+        """The array backward fills with dL/dx, or None if no one needs it."""
+        return np.empty(x.shape, np.float32) if context.needs_input_grad else None
+
     def _apply_grads(self, grads, dx, input_mask):
         """Add the weight gradients wanted; dx (or None) through the input dropout."""
         for variable, grad in grads.items():

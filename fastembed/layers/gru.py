@@ -34,8 +34,7 @@ class GRU(BaseRNN):
         u = self.units
         (h0,) = self._initial_state(initial_state, batch)
         x, input_mask, rmask = self._dropout_masks(x, training)
-        saved = {name: context.buffer(name, (batch, steps, width * u))
-                 for name, width in GRU_SAVED}
+        saved = self._saved_buffers(context, GRU_SAVED, x)
         # Backward reads h_seq: it is never handed out to be changed in place
         # but as the layer's own output.
         h_seq = np.empty((batch, steps, u), np.float32)
@@ -53,13 +52,12 @@ class GRU(BaseRNN):
     def backward(self, context, output_grads):
         x, h0, states_given, rmask, mask, input_mask, out_keep, h_seq, saved, args = \
             context.saved
-        batch, steps, input_dim = x.shape
+        batch, steps, _ = x.shape
         u = self.units
         dh_seq, (dh_last,) = self._output_grads(output_grads, out_keep)
         (dh0,) = self._state_grads(context, states_given, batch)
         grads = self._weight_grads()
-        dx = np.empty((batch, steps, input_dim), np.float32) \
-            if context.needs_input_grad else None
+        dx = self._input_grad(context, x)
         gru_backward(x, self.kernel.value, self.recurrent_kernel.value, h0, rmask, mask, h_seq,
                      saved, dh_seq, dh_last, dx, dh0, grads[self.kernel],
                      grads[self.recurrent_kernel], grads[self.bias] if self.use_bias else None,

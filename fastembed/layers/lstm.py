@@ -40,8 +40,7 @@ class LSTM(BaseRNN):
         u = self.units
         h0, c0 = self._initial_state(initial_state, batch)
         x, input_mask, rmask = self._dropout_masks(x, training)
-        saved = {name: context.buffer(name, (batch, steps, width * u))
-                 for name, width in LSTM_SAVED}
+        saved = self._saved_buffers(context, LSTM_SAVED, x)
         h_seq = np.empty((batch, steps, u), np.float32) if self.return_sequences \
             else context.buffer("h_seq", (batch, steps, u))
         args = dict(activation=self.activation.name,
@@ -58,13 +57,12 @@ class LSTM(BaseRNN):
 
     def backward(self, context, output_grads):
         x, c0, states_given, rmask, mask, input_mask, out_keep, saved, args = context.saved
-        batch, steps, input_dim = x.shape
+        batch, steps, _ = x.shape
         u = self.units
         dh_seq, (dh_last, dc_last) = self._output_grads(output_grads, out_keep)
         dh0, dc0 = self._state_grads(context, states_given, batch)
         grads = self._weight_grads()
-        dx = np.empty((batch, steps, input_dim), np.float32) \
-            if context.needs_input_grad else None
+        dx = self._input_grad(context, x)
         lstm_backward(x, self.kernel.value, self.recurrent_kernel.value, c0, rmask, mask, saved,
                       dh_seq, dh_last, dc_last, dx, dh0, dc0, grads[self.kernel],
                       grads[self.recurrent_kernel], grads[self.bias] if self.use_bias else None,

@@ -30,8 +30,7 @@ class SimpleRNN(BaseRNN):
         u = self.units
         (h0,) = self._initial_state(initial_state, batch)
         x, input_mask, rmask = self._dropout_masks(x, training)
-        saved = {name: context.buffer(name, (batch, steps, width * u))
-                 for name, width in SIMPLE_RNN_SAVED}
+        saved = self._saved_buffers(context, SIMPLE_RNN_SAVED, x)
         h_seq = np.empty((batch, steps, u), np.float32)
         args = dict(activation=self.activation.name, reverse=self.go_backwards)
         simple_rnn_forward(x, self.kernel.value, self.recurrent_kernel.value,
@@ -44,13 +43,12 @@ class SimpleRNN(BaseRNN):
 
     def backward(self, context, output_grads):
         x, states_given, rmask, mask, input_mask, out_keep, saved, args = context.saved
-        batch, steps, input_dim = x.shape
+        batch, steps, _ = x.shape
         u = self.units
         dh_seq, (dh_last,) = self._output_grads(output_grads, out_keep)
         (dh0,) = self._state_grads(context, states_given, batch)
         grads = self._weight_grads()
-        dx = np.empty((batch, steps, input_dim), np.float32) \
-            if context.needs_input_grad else None
+        dx = self._input_grad(context, x)
         simple_rnn_backward(x, self.kernel.value, self.recurrent_kernel.value, rmask, mask, saved,
                             dh_seq, dh_last, dx, dh0, grads[self.kernel],
                             grads[self.recurrent_kernel],
