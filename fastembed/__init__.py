@@ -1,4 +1,7 @@
 """fastembed: Keras-compatible embedding models on fast CPU kernels."""
+from fastembed.distribution import threads as _threads
+
+_threads.set_wait_policy()  # before the OpenMP runtime loads with the kernels
 from fastembed import layers  # noqa: F401
 from fastembed._config import show_config  # noqa: F401
 from fastembed._kernels import get_num_threads, set_num_threads  # noqa: F401

@@ -11,6 +11,9 @@ from fastembed.losses import broadcast_weights
 
 
 class Metric:
+    # The attributes reset_state sets: summed over processes by DataParallel.
+    state_names = ("_total", "_count")
+
     def __init__(self, name):
         self.name = name
         self.reset_state()
@@ -186,6 +189,8 @@ class _ConfusionMetric(Metric):
         self.thresholds = np.asarray(thresholds, np.float64)
         super().__init__(name)
 
+    state_names = ("true_positives", "false_positives", "true_negatives", "false_negatives")
+
     def reset_state(self):
         shape = self.thresholds.shape
         self.true_positives, self.false_positives = np.zeros(shape), np.zeros(shape)
@@ -330,6 +335,8 @@ class FBetaScore(Metric):
                              f"float in the range ]0, 1]. Received: threshold={threshold!r}")
         self.average, self.beta, self.threshold = average, float(beta), threshold
         super().__init__(name)
+
+    state_names = ("true_positives", "false_positives", "false_negatives", "intermediate_weights")
 
     def reset_state(self):
         self.true_positives = self.false_positives = self.false_negatives = 0.0

@@ -11,6 +11,7 @@ from fastembed import callbacks as callbacks_module
 from fastembed import constraints as constraints_module
 from fastembed import optimizers as optimizers_module
 from fastembed import regularizers as regularizers_module
+from fastembed.distribution import data_parallel
 from fastembed.trainers import data_adapter, sample_weights as sample_weights_module
 from fastembed.trainers.compile_utils import CompiledLoss, CompiledMetrics, RunningResults
 from fastembed.utils.progbar import Progbar
@@ -132,6 +133,7 @@ class Trainer:
         if self._regularized:
             loss += regularizers_module.add_weight_penalties(self._regularized)
         results.add_loss(loss + self.graph.activity_loss(tape), len(y_preds[0]))
+        data_parallel.reduce_gradients(self._trainable_variables, len(y_preds[0]))
         constrained = constraints_module.constrained_rows(self._constrained)
         self.optimizer.apply_gradients(self._trainable_variables)
         constraints_module.apply_constraints(constrained)
@@ -155,7 +157,8 @@ class Trainer:
         self._require_compiled("fit")
         if validation_steps is not None:
             raise NotImplementedError("validation_steps is not supported yet")
-        verbose = 1 if verbose == "auto" else int(verbose)
+        verbose = data_parallel.verbosity(1 if verbose == "auto" else int(verbose))
+        callbacks = data_parallel.writer_callbacks(callbacks)
         if data_adapter.is_stream(x):
             if validation_split:
                 raise ValueError("`validation_split` is only supported for arrays, not for "
@@ -183,6 +186,7 @@ class Trainer:
                 raise ValueError("fit needs at least one training sample")
             data = data_adapter.ArrayBatches(sample_weights_module.pack(xs, ys, sample_weights),
                                              num_samples, batch_size, steps_per_epoch, shuffle)
+        data = data_parallel.shard(data, batch_size, getattr(data, "num_samples", None))
         if validation_data is not None and not data_adapter.is_stream(validation_data):
             if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, "
@@ -192,6 +196,7 @@ class Trainer:
             self._data(*validation_data)
         steps = data.steps
         self._prepare_training()
+        data_parallel.broadcast_weights(self)
 
         history = callbacks_module.History()
         callback_list = callbacks_module.CallbackList(
@@ -221,6 +226,7 @@ class Trainer:
                 if self.stop_training:
                     break
             data.on_epoch_end()
+            data_parallel.merge_results(results)
             logs = results.logs()
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
                 if data_adapter.is_stream(validation_data):
@@ -279,6 +285,8 @@ class Trainer:
             data = data_adapter.ArrayBatches(sample_weights_module.pack(xs, ys, sample_weights),
                                              num_samples,
                                              data_adapter.check_batch_size(batch_size), steps)
+        data = data_parallel.shard(data, getattr(data, "batch_size", None),
+                                   getattr(data, "num_samples", None))
         # Fresh trackers and metrics, so that evaluating mid-fit leaves fit's alone.
         results = self._results(ys)
         # Keras's loss includes the regularizers' penalties (whole tables here).
@@ -290,8 +298,10 @@ class Trainer:
             results.update_state(yb, y_preds, masks, wb,
                                  weight_penalty + self.graph.activity_loss(self._predict_tape))
         data.on_epoch_end()
+        data_parallel.merge_results(results)
         logs = results.logs()
-        if verbose not in (0, "auto") or verbose == "auto" and sys.stdout.isatty():
+        if data_parallel.is_writer() and (
+                verbose not in (0, "auto") or verbose == "auto" and sys.stdout.isatty()):
             print("evaluate -" + "".join(f" {k}: {v:.4f}" for k, v in logs.items()))
         return self._result(logs, return_dict, results)
 

@@ -1,0 +1,108 @@
+"""One process of a DataParallel fit, started alone or under
+`mpiexec -n N` by tests/test_distribution.py. Writes <out>/<rank>.json:
+the loss history, a checksum of every weight, and (process 0) the weights.
+
+usage: train.py MODEL OUT [--batch-size B] [--samples N] [--epochs E]
+                [--rank-samples RANK:N] [--kill RANK:STEP] [--evaluate]"""
+import argparse
+import hashlib
+import json
+import os
+import signal
+
+import numpy as np
+
+import fastembed
+from fastembed import distribution, layers
+from fastembed.callbacks import LambdaCallback
+from fastembed.utils import set_random_seed
+
+VOCAB, USERS, ITEMS, LENGTH = 50, 40, 30, 6
+
+
+def seed_model():
+    """Embedding -> Flatten -> Dense, the seed's text classifier."""
+    model = fastembed.Sequential([fastembed.Input((LENGTH,), dtype="int32"),
+                                  layers.Embedding(VOCAB, 8), layers.Flatten(),
+                                  layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def lstm_model():
+    model = fastembed.Sequential([fastembed.Input((LENGTH,), dtype="int32"),
+                                  layers.Embedding(VOCAB, 8, mask_zero=True), layers.LSTM(6),
+                                  layers.Dense(1, activation="sigmoid")])
+    model.compile("rmsprop", "binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def recommender(sparse=False):
+    """Functional: user and item vectors, their dot product and a bias."""
+    user, item = fastembed.Input((1,), name="user"), fastembed.Input((1,), name="item")
+    user_vec = layers.Flatten()(layers.Embedding(USERS, 4, name="user_vec", sparse=sparse)(user))
+    item_vec = layers.Flatten()(layers.Embedding(ITEMS, 4, name="item_vec", sparse=sparse)(item))
+    score = layers.Dense(1)(layers.Concatenate()([layers.Dot(axes=1)([user_vec, item_vec]),
+                                                  user_vec]))
+    model = fastembed.Model([user, item], score)
+    model.compile("adam", "mse", metrics=["mae"])
+    return model
+
+
+def data(model_name, samples):
+    rng = np.random.default_rng(7)
+    if model_name in ("seed", "lstm"):
+        x = rng.integers(0, VOCAB, (samples, LENGTH))
+        return x, (x[:, 0] % 2 == 0).astype(np.float32)
+    users, items = rng.integers(0, USERS, samples), rng.integers(0, ITEMS, samples)
+    return [users, items], ((users * items) % 5).astype(np.float32) / 5
+
+
+MODELS = {"seed": seed_model, "lstm": lstm_model, "recommender": recommender,
+          "sparse": lambda: recommender(sparse=True)}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model", choices=sorted(MODELS))
+    parser.add_argument("out")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--rank-samples", default=None)
+    parser.add_argument("--kill", default=None)
+    parser.add_argument("--evaluate", action="store_true")
+    args = parser.parse_args()
+
+    distribution.initialize()
+    distribution.set_distribution(distribution.DataParallel())
+    rank = distribution.distribution().process_id
+    set_random_seed(1234 + rank)  # process 0's weights and shuffling must win
+    model = MODELS[args.model]()
+    samples = args.samples
+    if args.rank_samples:
+        which, count = map(int, args.rank_samples.split(":"))
+        samples = count if rank == which else samples
+    x, y = data(args.model, samples)
+    callbacks = []
+    if args.kill:
+        which, step = map(int, args.kill.split(":"))
+        if rank == which:
+            callbacks.append(LambdaCallback(on_train_batch_begin=lambda batch, logs: (
+                os.kill(os.getpid(), signal.SIGKILL) if batch == step else None)))
+    history = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
+                        verbose=0, callbacks=callbacks)
+    result = {"history": history.history,
+              "checksums": [hashlib.sha256(w.tobytes()).hexdigest()
+                            for w in model.get_weights()]}
+    if args.evaluate:
+        result["evaluate"] = model.evaluate(x, y, batch_size=args.batch_size, verbose=0,
+                                            return_dict=True)
+    if rank == 0:
+        np.savez(os.path.join(args.out, "weights.npz"), *model.get_weights())
+    with open(os.path.join(args.out, f"{rank}.json"), "w") as file:
+        json.dump(result, file)
+
+
+if __name__ == "__main__":
+    main()
