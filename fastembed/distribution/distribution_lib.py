@@ -7,11 +7,14 @@ import collections.abc
 import os
 import re
 import sys
+import time
 
 from fastembed.distribution import threads
 
 # Environment variables an MPI launcher (MPICH's hydra, Open MPI, Slurm's PMI) sets.
 _LAUNCHER_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK")
+
+_ABORT_GRACE_SECONDS = 0.5
 
 _world = None
 _distribution = None
@@ -38,12 +41,15 @@ def world():
 
 def _abort_job_on_uncaught_exception(comm):
     """An exception that ends one process ends the job (MPI_Abort), rather
-    than leaving the others waiting in a collective forever."""
+    than leaving the others waiting in a collective forever. The abort
+    waits a moment, so that processes failing the same check at once (the
+    checks every process makes alike) all print their error first."""
     previous = sys.excepthook
 
     def excepthook(kind, value, traceback):
         previous(kind, value, traceback)
         sys.stderr.flush()
+        time.sleep(_ABORT_GRACE_SECONDS)
         comm.Abort(1)
 
     sys.excepthook = excepthook

@@ -1,0 +1,160 @@
+"""fastembed.distribution: the Keras API in one process, and DataParallel
+fits launched with `mpiexec -n 2` and `-n 4` (tests/distributed/train.py)
+against the same fit in one process with the same global batch."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import mpi4py  # noqa: F401  (the mpi extra: these tests run, never skip, where it is installed)
+import numpy as np
+import pytest
+
+from fastembed import distribution
+from fastembed.distribution import data_parallel
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRAIN = os.path.join(ROOT, "tests", "distributed", "train.py")
+MPIEXEC = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or shutil.which("mpiexec")
+TIMEOUT = 120
+
+
+def launch(out, processes, model, *options):
+    """(return code, output) of train.py in one process (processes=None,
+    no launcher) or under mpiexec -n processes."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")])
+    command = [sys.executable, TRAIN, model, str(out), *options]
+    if processes is not None:
+        command = [MPIEXEC, "-n", str(processes)] + command
+    run = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    return run.returncode, run.stdout + run.stderr
+
+
+def results(out, processes):
+    return [json.load(open(out / f"{rank}.json")) for rank in range(processes)]
+
+
+def weights(out):
+    with np.load(out / "weights.npz") as file:
+        return [file[f"arr_{i}"] for i in range(len(file.files))]
+
+
+@pytest.fixture(scope="module")
+def single_process(tmp_path_factory):
+    """The one-process run of a model (each run once)."""
+    runs = {}
+
+    def run(model):
+        if model not in runs:
+            out = tmp_path_factory.mktemp(f"single-{model}")
+            code, output = launch(out, None, model, "--evaluate")
+            assert code == 0, output
+            runs[model] = out
+        return runs[model]
+    return run
+
+
+def assert_close_logs(logs, reference, what):
+    assert logs.keys() == reference.keys(), what
+    for name in reference:
+        np.testing.assert_allclose(logs[name], reference[name], rtol=1e-6, atol=1e-7,
+                                   err_msg=f"{what}: {name}")
+
+
+# seed: Embedding -> Flatten -> Dense (the table is summed densely: it moves fewer bytes);
+# lstm: with mask_zero; recommender: Functional, two tables (rows gathered); sparse: the
+# recommender with sparse=True tables (lazy updates, rows always gathered).
+@pytest.mark.parametrize("processes", [2, 4])
+@pytest.mark.parametrize("model", ["seed", "lstm", "recommender", "sparse"])
+def test_data_parallel_equals_one_process(tmp_path, single_process, model, processes):
+    code, output = launch(tmp_path, processes, model, "--evaluate")
+    assert code == 0, output
+    reference = results(single_process(model), 1)[0]
+    ranks = results(tmp_path, processes)
+    for rank, result in enumerate(ranks):
+        assert result["checksums"] == ranks[0]["checksums"], f"process {rank}'s weights differ"
+        assert_close_logs(result["history"], reference["history"], f"process {rank} history")
+        assert_close_logs(result["evaluate"], reference["evaluate"], f"process {rank} evaluate")
+    for mine, theirs in zip(weights(tmp_path), weights(single_process(model))):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_data_lengths_differing_across_processes_fail_on_every_process(tmp_path):
+    code, output = launch(tmp_path, 2, "seed", "--rank-samples", "1:90")
+    assert code != 0
+    message = ("DataParallel needs the same (batch_size, number of samples) on every "
+               "process; the processes have [(16, 100), (16, 90)]")
+    assert output.count(message) == 2, output
+
+
+def test_global_batch_smaller_than_processes_fails_on_every_process(tmp_path):
+    code, output = launch(tmp_path, 4, "seed", "--batch-size", "3")
+    assert code != 0
+    assert output.count("must be at least the number of processes (4); got batch_size=3") \
+        == 4, output
+
+
+def test_last_batch_smaller_than_processes_is_a_clear_error(tmp_path):
+    code, output = launch(tmp_path, 4, "seed", "--samples", "98")  # batches of 16, then 2
+    assert code != 0
+    assert "batch 6 has 2" in output, output
+
+
+def test_killed_process_ends_the_job_instead_of_hanging(tmp_path):
+    start = time.monotonic()
+    code, output = launch(tmp_path, 2, "seed", "--kill", "1:3")  # SIGKILL at step 3
+    assert time.monotonic() - start < TIMEOUT
+    assert code != 0
+    assert "Killed (signal 9)" in output, output
+    assert not (tmp_path / "0.json").exists()
+
+
+@pytest.mark.parametrize("global_batch", [4, 5, 7, 16, 33])
+@pytest.mark.parametrize("processes", [1, 2, 3, 4])
+def test_shares_are_contiguous_and_cover_the_batch(global_batch, processes):
+    expected = np.array_split(np.arange(global_batch), processes)
+    for rank in range(processes):
+        start, stop = data_parallel.share_bounds(global_batch, processes, rank)
+        np.testing.assert_array_equal(np.arange(start, stop), expected[rank])
+
+
+def test_single_process_needs_no_mpi():
+    """initialize() and DataParallel outside mpiexec: one process, no mpi4py."""
+    code = ("import sys; from fastembed import distribution as d; d.initialize(); "
+            "d.set_distribution(d.DataParallel()); "
+            "print(d.list_devices(), d.distribution().num_processes, 'mpi4py' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=TIMEOUT, check=True)
+    assert run.stdout.split("\n")[0] == "['cpu:0'] 1 False"
+
+
+def test_layout_map_exact_keys_then_regexes():
+    layout_map = distribution.LayoutMap()
+    layout_map["user_vec/embeddings"] = ("model", None)
+    layout_map[".*_vec/embeddings"] = (None, None)
+    assert layout_map["user_vec/embeddings"].axes == ("model", None)
+    assert layout_map["item_vec/embeddings"].axes == (None, None)
+    assert layout_map["dense/kernel"] is None
+    layout_map["item_.*"] = ("model", None)
+    with pytest.raises(ValueError, match="matches multiple layout specification keys"):
+        layout_map["item_vec/embeddings"]
+    with pytest.raises(ValueError, match="already exist in the LayoutMap"):
+        layout_map["user_vec/embeddings"] = ("model", None)
+    with pytest.raises(ValueError, match="should be a TensorLayout"):
+        layout_map["dense/bias"] = "model"
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="You must specify a layout_map"):
+        distribution.ModelParallel()
+    with pytest.raises(ValueError, match="must be a `LayoutMap` instance"):
+        distribution.ModelParallel(layout_map={"user_vec/embeddings": ("model", None)})
+    with pytest.raises(ValueError, match="set_distribution needs a Distribution"):
+        distribution.set_distribution("data_parallel")
+    with pytest.raises(ValueError, match="disagrees with the MPI launcher"):
+        distribution.initialize(num_processes=2)
+    with pytest.raises(ValueError, match="Shape does not match the number of devices"):
+        distribution.DeviceMesh((2,), ["batch"])
