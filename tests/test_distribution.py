@@ -1,5 +1,5 @@
 """fastembed.distribution: the Keras API in one process, and DataParallel
-fits launched with `mpiexec -n 2` and `-n 4` (tests/distributed/train.py)
+fits launched with `mpiexec -n 2` and `-n 4` (tests/distributed/mpi_fit.py)
 against the same fit in one process with the same global batch."""
 import json
 import os
@@ -12,17 +12,20 @@ import mpi4py  # noqa: F401  (the mpi extra: these tests run, never skip, where 
 import numpy as np
 import pytest
 
+import fastembed
 from fastembed import distribution
-from fastembed.distribution import data_parallel
+from fastembed.distribution import sharding
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRAIN = os.path.join(ROOT, "tests", "distributed", "train.py")
+TRAIN = os.path.join(ROOT, "tests", "distributed", "mpi_fit.py")
 MPIEXEC = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or shutil.which("mpiexec")
 TIMEOUT = 120
+sys.path.insert(0, os.path.dirname(TRAIN))
+import mpi_fit  # noqa: E402  (the launched script's models and data)
 
 
 def launch(out, processes, model, *options):
-    """(return code, output) of train.py in one process (processes=None,
+    """(return code, output) of mpi_fit.py in one process (processes=None,
     no launcher) or under mpiexec -n processes."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")])
@@ -112,12 +115,59 @@ def test_killed_process_ends_the_job_instead_of_hanging(tmp_path):
     assert not (tmp_path / "0.json").exists()
 
 
+@pytest.mark.parametrize("processes", [2, 4])
+def test_row_sharded_tables_equal_one_process_sparse(tmp_path, processes):
+    """ModelParallel with both tables split by rows (a regex layout key),
+    from the weights one process saved (loading scatters them): the
+    collected weights equal one process's sparse=True fit; the model the
+    sharded run saved loads in one process and predicts the same."""
+    single, sharded = tmp_path / "single", tmp_path / "sharded"
+    single.mkdir(), sharded.mkdir()
+    initial = str(tmp_path / "initial.weights.h5")
+    code, output = launch(single, None, "sparse", "--save-initial", initial, "--evaluate")
+    assert code == 0, output
+    code, output = launch(sharded, processes, "sparse", "--shard", ".*_vec/embeddings",
+                          "--initial", initial, "--evaluate", "--save-model")
+    assert code == 0, output
+    reference = results(single, 1)[0]
+    ranks = results(sharded, processes)
+    for rank, result in enumerate(ranks):
+        assert result["checksums"] == ranks[0]["checksums"], f"process {rank}'s weights differ"
+        assert_close_logs(result["history"], reference["history"], f"process {rank} history")
+        assert_close_logs(result["evaluate"], reference["evaluate"], f"process {rank} evaluate")
+    for mine, theirs in zip(weights(sharded), weights(single), strict=True):
+        assert mine.shape == theirs.shape
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+    model = fastembed.load_model(str(sharded / "model.keras"))
+    for mine, theirs in zip(model.get_weights(), weights(sharded), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    x, _ = mpi_fit.data("sparse", 100)
+    np.testing.assert_allclose(model.predict(x, batch_size=16, verbose=0),
+                               np.load(sharded / "predictions.npy"), rtol=1e-6, atol=1e-7)
+
+
+def test_layout_naming_no_weight_fails_on_every_process(tmp_path):
+    code, output = launch(tmp_path, 2, "sparse", "--shard", "user_vector/embeddings")
+    assert code != 0
+    assert output.count("ModelParallel's layout_map key 'user_vector/embeddings' names no "
+                        "weight of the model") == 2, output
+
+
+def test_more_shards_than_rows_fails_on_every_process(tmp_path):
+    code, output = launch(tmp_path, 4, "sparse", "--shard", "user_vec/embeddings",
+                          "--users", "3")
+    assert code != 0
+    assert output.count("weight 'user_vec/embeddings' has 3 rows, fewer than the 4 shards") \
+        == 4, output
+
+
 @pytest.mark.parametrize("global_batch", [4, 5, 7, 16, 33])
 @pytest.mark.parametrize("processes", [1, 2, 3, 4])
 def test_shares_are_contiguous_and_cover_the_batch(global_batch, processes):
     expected = np.array_split(np.arange(global_batch), processes)
     for rank in range(processes):
-        start, stop = data_parallel.share_bounds(global_batch, processes, rank)
+        start, stop = sharding.block_bounds(global_batch, processes, rank)
         np.testing.assert_array_equal(np.arange(start, stop), expected[rank])
 
 

@@ -1,20 +1,24 @@
-"""DataParallel inside fit / evaluate: each process's share of every
-global batch, weights broadcast from process 0, gradients combined so a
-step equals one process's step on the whole batch, metrics summed.
+"""DataParallel (and ModelParallel, which splits the batch the same way)
+inside fit / evaluate: each process's share of every global batch,
+weights broadcast from process 0, gradients combined so a step equals one
+process's step on the whole batch, metrics summed. Row-sharded tables
+(sharding.py) are not broadcast or all-reduced: their gradients go to the
+processes that hold their rows.
 
 The trainer calls the functions below at fixed points; each returns at
-once when no DataParallel distribution spans several processes."""
+once when no distribution spans several processes."""
 import numpy as np
 
 from fastembed import _kernels
-from fastembed.distribution import distribution_lib
+from fastembed.distribution import distribution_lib, sharding
+from fastembed.distribution.sharding import ShardedTable, block_bounds
 from fastembed.engine.variable import RowGrad
 from fastembed.utils import random as random_module
 
 
 def _world():
-    """COMM_WORLD when a DataParallel distribution spans several processes."""
-    if not isinstance(distribution_lib.distribution(), distribution_lib.DataParallel):
+    """COMM_WORLD when a distribution spans several processes."""
+    if distribution_lib.distribution() is None:
         return None
     comm = distribution_lib.world()
     return comm if comm is not None and comm.Get_size() > 1 else None
@@ -50,14 +54,6 @@ def _agreed(comm, value, what):
     return value
 
 
-def share_bounds(global_batch, processes, rank):
-    """[start, stop) of this process's contiguous share of a global batch
-    (sizes differing by at most one, larger shares first)."""
-    base, extra = divmod(global_batch, processes)
-    start = rank * base + min(rank, extra)
-    return start, start + base + (rank < extra)
-
-
 class ShardedBatches:
     """This process's shares of the global batches of `data` (ArrayBatches
     or StreamBatches, the whole data on every process). Each epoch starts
@@ -77,7 +73,7 @@ class ShardedBatches:
                                  f"one sample per process in every global batch; batch {step} "
                                  f"has {global_batch} (choose batch_size and the number of "
                                  f"samples so that no batch is smaller than the processes)")
-            start, stop = share_bounds(global_batch, self.processes, self.rank)
+            start, stop = block_bounds(global_batch, self.processes, self.rank)
             yield step, [a[start:stop] for a in batch]
 
     def on_epoch_end(self):
@@ -100,14 +96,17 @@ def shard(data, batch_size, num_samples):
 
 
 def broadcast_weights(model):
-    """Process 0's weights on every process (each built its own at random)."""
+    """Process 0's weights on every process (each built its own at random),
+    but for row-sharded tables, whose blocks differ; the layout checked."""
     comm = _world()
     if comm is None:
         return
+    sharding.check_layout(model)
     weights = model.weights
-    _agreed(comm, [(w.name, w.value.shape) for w in weights], "model weights")
+    _agreed(comm, [(w.name, w.shape) for w in weights], "model weights")
     for weight in weights:
-        comm.Bcast(weight.value, root=0)
+        if not isinstance(weight, ShardedTable):
+            comm.Bcast(weight.value, root=0)
 
 
 def _dense_cheaper(table, rows_sent, processes):
@@ -131,6 +130,8 @@ def reduce_gradients(variables, local_batch):
         return
     from mpi4py import MPI
     with_grad = [v for v in variables if v.grad is not None]
+    sharded = [v for v in with_grad if isinstance(v, ShardedTable)]
+    with_grad = [v for v in with_grad if not isinstance(v, ShardedTable)]
     tables = [v for v in with_grad if isinstance(v.grad, RowGrad)]
     counts = np.array([local_batch] + [len(v.grad.rows) for v in tables], np.int64)
     all_counts = np.empty((comm.Get_size(), len(counts)), np.int64)
@@ -162,6 +163,8 @@ def reduce_gradients(variables, local_batch):
         comm.Allgatherv(table.grad.rows, (rows, row_counts))
         comm.Allgatherv(table.grad.values * share, (values, row_counts * dim))
         table.grad = RowGrad(*_kernels.embedding_grad(values, rows, table.value.shape[0]))
+    for table in sharded:
+        table.route_gradient(share)
 
 
 def merge_results(results):

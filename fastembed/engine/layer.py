@@ -24,6 +24,7 @@ import numpy as np
 from fastembed import constraints as constraints_module
 from fastembed import initializers as initializers_module
 from fastembed import regularizers as regularizers_module
+from fastembed.distribution import sharding
 from fastembed.engine.node import Node, SymbolicTensor, is_symbolic
 from fastembed.engine.variable import Variable
 from fastembed.utils.config import keras_arguments
@@ -342,11 +343,15 @@ class Layer:
 
     def add_weight(self, name, shape, initializer="zeros", trainable=True, lazy=False,
                    regularizer=None, constraint=None):
+        path, shape = f"{self.name}/{name}", tuple(shape)
+        # ModelParallel: this process's block of a table whose layout splits its rows.
+        block = sharding.row_block(path, shape)
+        local_shape = shape if block is None else (block[1] - block[0],) + shape[1:]
         if getattr(_weights_scope, "assigned_next", False):
-            value = np.empty(tuple(shape), np.float32)
+            value = np.empty(local_shape, np.float32)
         else:
             try:
-                value = initializers_module.get(initializer)(tuple(shape))
+                value = initializers_module.get(initializer)(local_shape)
             except MemoryError:
                 raise MemoryError(f"{self.name}: weight {name!r} of shape {tuple(shape)} "
                                   f"({4 * int(np.prod(shape, dtype=object)):,} bytes as "
@@ -358,9 +363,14 @@ class Layer:
                 f"constraint applies to the rows a step touched, which needs norms along the "
                 f"rows (axis=1 or -1) or an element-wise constraint; got {constraint!r} with "
                 f"{constraint.get_config()}")
-        variable = Variable(f"{self.name}/{name}", value, trainable=trainable, lazy=lazy,
-                            regularizer=regularizers_module.get(regularizer),
-                            constraint=constraint)
+        if block is None:
+            variable = Variable(path, value, trainable=trainable, lazy=lazy,
+                                regularizer=regularizers_module.get(regularizer),
+                                constraint=constraint)
+        else:
+            variable = sharding.ShardedTable(path, value, shape[0], trainable=trainable,
+                                             regularizer=regularizers_module.get(regularizer),
+                                             constraint=constraint)
         self._weights.append(variable)
         return variable
 

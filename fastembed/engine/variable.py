@@ -67,13 +67,18 @@ class Variable:
                              f"{self.name!r} of shape {self.value.shape}")
         self.value[...] = new_value
 
+    def gather(self, indices):
+        """The rows of a table at validated indices (a ShardedTable fetches
+        them from the processes that hold them)."""
+        return _kernels.gather(self.value, indices)
+
     def add_grad(self, grad):
         """Add one call's gradient: dense arrays add, RowGrads merge (a layer
         called N times in a step gets the sum of its N gradients)."""
         if self.grad is None:
             self.grad = grad
         elif isinstance(grad, RowGrad) and isinstance(self.grad, RowGrad):
-            self.grad = merge_row_grads(self.grad, grad, self.value.shape[0])
+            self.grad = merge_row_grads(self.grad, grad, self.shape[0])
         else:
             self.grad = _dense(self.grad, self.value.shape) + _dense(grad, self.value.shape)
 

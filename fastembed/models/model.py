@@ -6,7 +6,7 @@ functional); Sequential is a Functional model rebuilt on add / pop.
 import json
 
 from fastembed import saving
-from fastembed.distribution import data_parallel
+from fastembed.distribution import data_parallel, sharding
 from fastembed.engine.layer import Layer
 from fastembed.trainers.trainer import Trainer
 from fastembed.utils.summary import print_summary
@@ -85,15 +85,15 @@ class Model(Trainer, Layer):
         if zipped is False:
             raise NotImplementedError("zipped=False (an unzipped .keras directory) is not "
                                       "supported; fastembed writes the zipped file")
-        if not data_parallel.is_writer():  # process 0 writes the file
-            return
-        saving.save_model(self, filepath, overwrite=overwrite)
+        with sharding.collected(self):  # process 0 writes the file
+            if data_parallel.is_writer():
+                saving.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
         """Keras 3's .weights.h5 file (layer and optimizer variables)."""
-        if not data_parallel.is_writer():  # process 0 writes the file
-            return
-        saving.save_weights(self, filepath, overwrite=overwrite)
+        with sharding.collected(self):  # process 0 writes the file
+            if data_parallel.is_writer():
+                saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
         """The weights of a .weights.h5, .keras or legacy .h5 file from Keras

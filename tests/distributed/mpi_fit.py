@@ -1,9 +1,8 @@
-"""One process of a DataParallel fit, started alone or under
-`mpiexec -n N` by tests/test_distribution.py. Writes <out>/<rank>.json:
-the loss history, a checksum of every weight, and (process 0) the weights.
-
-usage: train.py MODEL OUT [--batch-size B] [--samples N] [--epochs E]
-                [--rank-samples RANK:N] [--kill RANK:STEP] [--evaluate]"""
+"""One process of a DataParallel (or, with --shard, ModelParallel) fit,
+started alone or under `mpiexec -n N` by tests/test_distribution.py.
+Writes <out>/<rank>.json: the loss history and a checksum of every weight
+but the row-sharded tables; process 0 also writes the weights (collected)
+to <out>/weights.npz. See --help for the options."""
 import argparse
 import hashlib
 import json
@@ -15,6 +14,7 @@ import numpy as np
 import fastembed
 from fastembed import distribution, layers
 from fastembed.callbacks import LambdaCallback
+from fastembed.distribution.sharding import ShardedTable
 from fastembed.utils import set_random_seed
 
 VOCAB, USERS, ITEMS, LENGTH = 50, 40, 30, 6
@@ -72,10 +72,23 @@ def main():
     parser.add_argument("--rank-samples", default=None)
     parser.add_argument("--kill", default=None)
     parser.add_argument("--evaluate", action="store_true")
+    parser.add_argument("--shard", metavar="LAYOUT_KEY", default=None,
+                        help="ModelParallel: split the rows of the weights matching the key")
+    parser.add_argument("--save-initial", metavar="FILE", help="save the weights before fit")
+    parser.add_argument("--initial", metavar="FILE", help="load the weights before fit")
+    parser.add_argument("--save-model", action="store_true",
+                        help="save <out>/model.keras and <out>/predictions.npy after fit")
+    parser.add_argument("--users", type=int, default=USERS, help="the recommender's users")
     args = parser.parse_args()
+    globals()["USERS"] = args.users
 
     distribution.initialize()
-    distribution.set_distribution(distribution.DataParallel())
+    if args.shard:
+        layout_map = distribution.LayoutMap()
+        layout_map[args.shard] = ("model", None)
+        distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map))
+    else:
+        distribution.set_distribution(distribution.DataParallel())
     rank = distribution.distribution().process_id
     set_random_seed(1234 + rank)  # process 0's weights and shuffling must win
     model = MODELS[args.model]()
@@ -84,6 +97,11 @@ def main():
         which, count = map(int, args.rank_samples.split(":"))
         samples = count if rank == which else samples
     x, y = data(args.model, samples)
+    if args.save_initial:
+        model.save_weights(args.save_initial)
+    if args.initial:
+        model.load_weights(args.initial)
+    set_random_seed(99)  # shuffling alike however much building drew (a shard draws less)
     callbacks = []
     if args.kill:
         which, step = map(int, args.kill.split(":"))
@@ -93,13 +111,19 @@ def main():
     history = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
                         verbose=0, callbacks=callbacks)
     result = {"history": history.history,
-              "checksums": [hashlib.sha256(w.tobytes()).hexdigest()
-                            for w in model.get_weights()]}
+              "checksums": [hashlib.sha256(w.value.tobytes()).hexdigest()
+                            for w in model.weights if not isinstance(w, ShardedTable)]}
     if args.evaluate:
         result["evaluate"] = model.evaluate(x, y, batch_size=args.batch_size, verbose=0,
                                             return_dict=True)
+    collected = model.get_weights()  # every process takes part in collecting the tables
+    if args.save_model:
+        model.save(os.path.join(args.out, "model.keras"))
+        predictions = model.predict(x, batch_size=args.batch_size, verbose=0)
     if rank == 0:
-        np.savez(os.path.join(args.out, "weights.npz"), *model.get_weights())
+        np.savez(os.path.join(args.out, "weights.npz"), *collected)
+        if args.save_model:
+            np.save(os.path.join(args.out, "predictions.npy"), predictions)
     with open(os.path.join(args.out, f"{rank}.json"), "w") as file:
         json.dump(result, file)
 
