@@ -181,6 +181,21 @@ def test_single_process_needs_no_mpi():
     assert run.stdout.split("\n")[0] == "['cpu:0'] 1 False"
 
 
+@pytest.mark.parametrize("processes", [2, 4])
+def test_processes_share_the_cores(processes):
+    """cores // processes OpenMP threads each; passive waiting when the
+    processes outnumber the cores."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")])
+    code = ("import os, fastembed; from fastembed import distribution as d; d.initialize(); "
+            "print(fastembed.get_num_threads(), os.environ.get('OMP_WAIT_POLICY'))")
+    run = subprocess.run([MPIEXEC, "-n", str(processes), sys.executable, "-c", code],
+                         capture_output=True, text=True, timeout=TIMEOUT, env=env, check=True)
+    cores = len(os.sched_getaffinity(0))
+    expected = f"{max(1, cores // processes)} {'passive' if processes > cores else None}"
+    assert run.stdout.splitlines() == [expected] * processes, run.stdout
+
+
 def test_layout_map_exact_keys_then_regexes():
     layout_map = distribution.LayoutMap()
     layout_map["user_vec/embeddings"] = ("model", None)

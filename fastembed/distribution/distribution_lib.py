@@ -202,8 +202,10 @@ class DataParallel(Distribution):
 
 
 class ModelParallel(Distribution):
-    """Tables whose layout splits their rows over the mesh's model axis.
-    Row-sharded training is not implemented yet: fit refuses it."""
+    """DataParallel for everything but the tables whose layout splits
+    their rows over the mesh ("model", None): each process holds one block
+    of their rows (fastembed.distribution.sharding). Set it before the
+    model is built, so that the tables are created split."""
 
     def __init__(self, *, layout_map=None, batch_dim_name=None, auto_shard_dataset=True,
                  **kwargs):
