@@ -185,11 +185,11 @@ class _ConfusionMetric(Metric):
     """Weighted counts of true/false positives/negatives at thresholds (a
     prediction above a threshold is positive)."""
 
+    state_names = ("true_positives", "false_positives", "true_negatives", "false_negatives")
+
     def __init__(self, name, thresholds):
         self.thresholds = np.asarray(thresholds, np.float64)
         super().__init__(name)
-
-    state_names = ("true_positives", "false_positives", "true_negatives", "false_negatives")
 
     def reset_state(self):
         shape = self.thresholds.shape

@@ -68,10 +68,10 @@ def assert_close_logs(logs, reference, what):
 
 
 # seed: Embedding -> Flatten -> Dense (the table is summed densely: it moves fewer bytes);
-# lstm: with mask_zero; recommender: Functional, two tables (rows gathered); sparse: the
+# cnn: Embedding -> Conv1D -> GlobalMaxPooling1D -> Dense; lstm: with mask_zero; recommender: Functional, two tables (rows gathered); sparse: the
 # recommender with sparse=True tables (lazy updates, rows always gathered).
 @pytest.mark.parametrize("processes", [2, 4])
-@pytest.mark.parametrize("model", ["seed", "lstm", "recommender", "sparse"])
+@pytest.mark.parametrize("model", ["seed", "cnn", "lstm", "recommender", "sparse"])
 def test_data_parallel_equals_one_process(tmp_path, single_process, model, processes):
     code, output = launch(tmp_path, processes, model, "--evaluate")
     assert code == 0, output
@@ -188,12 +188,14 @@ def test_processes_share_the_cores(processes):
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
     env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")])
     code = ("import os, fastembed; from fastembed import distribution as d; d.initialize(); "
-            "print(fastembed.get_num_threads(), os.environ.get('OMP_WAIT_POLICY'))")
+            "from mpi4py import MPI; seen = MPI.COMM_WORLD.gather("
+            "(fastembed.get_num_threads(), os.environ.get('OMP_WAIT_POLICY')), root=0); "
+            "print(seen) if seen else None")
     run = subprocess.run([MPIEXEC, "-n", str(processes), sys.executable, "-c", code],
                          capture_output=True, text=True, timeout=TIMEOUT, env=env, check=True)
     cores = len(os.sched_getaffinity(0))
-    expected = f"{max(1, cores // processes)} {'passive' if processes > cores else None}"
-    assert run.stdout.splitlines() == [expected] * processes, run.stdout
+    expected = (max(1, cores // processes), "passive" if processes > cores else None)
+    assert run.stdout.strip() == repr([expected] * processes), run.stdout
 
 
 def test_layout_map_exact_keys_then_regexes():

@@ -26,7 +26,7 @@ def _world():
 
 def is_writer():
     """Whether this process prints, writes callbacks' files and saves (process 0)."""
-    return distribution_lib.process_id() == 0 or distribution_lib.distribution() is None
+    return distribution_lib.distribution() is None or distribution_lib.process_id() == 0
 
 
 def verbosity(verbose):
@@ -109,12 +109,13 @@ def broadcast_weights(model):
             comm.Bcast(weight.value, root=0)
 
 
-def _dense_cheaper(table, rows_sent, processes):
+def _dense_cheaper(table, rows_gathered, processes):
     """Whether a ring all-reduce of the whole table (2 (P-1)/P of it per
-    process) moves fewer bytes than gathering every process's rows."""
+    process) moves fewer bytes than gathering every process's rows (ids
+    and values, rows_gathered in all)."""
     num_rows, dim = table.value.shape
     all_reduce_bytes = 2 * (processes - 1) / processes * num_rows * dim * 4
-    gather_bytes = rows_sent * (8 + 4 * dim)
+    gather_bytes = rows_gathered * (8 + 4 * dim)
     return all_reduce_bytes < gather_bytes
 
 

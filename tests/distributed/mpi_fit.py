@@ -29,6 +29,15 @@ def seed_model():
     return model
 
 
+def cnn_model():
+    model = fastembed.Sequential([fastembed.Input((LENGTH,), dtype="int32"),
+                                  layers.Embedding(VOCAB, 8), layers.Conv1D(5, 3, activation="relu"),
+                                  layers.GlobalMaxPooling1D(),
+                                  layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def lstm_model():
     model = fastembed.Sequential([fastembed.Input((LENGTH,), dtype="int32"),
                                   layers.Embedding(VOCAB, 8, mask_zero=True), layers.LSTM(6),
@@ -51,14 +60,14 @@ def recommender(sparse=False):
 
 def data(model_name, samples):
     rng = np.random.default_rng(7)
-    if model_name in ("seed", "lstm"):
+    if model_name in ("seed", "cnn", "lstm"):
         x = rng.integers(0, VOCAB, (samples, LENGTH))
         return x, (x[:, 0] % 2 == 0).astype(np.float32)
     users, items = rng.integers(0, USERS, samples), rng.integers(0, ITEMS, samples)
     return [users, items], ((users * items) % 5).astype(np.float32) / 5
 
 
-MODELS = {"seed": seed_model, "lstm": lstm_model, "recommender": recommender,
+MODELS = {"seed": seed_model, "cnn": cnn_model, "lstm": lstm_model, "recommender": recommender,
           "sparse": lambda: recommender(sparse=True)}
 
 
