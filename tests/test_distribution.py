@@ -143,8 +143,23 @@ def test_row_sharded_tables_equal_one_process_sparse(tmp_path, processes):
     for mine, theirs in zip(model.get_weights(), weights(sharded), strict=True):
         np.testing.assert_array_equal(mine, theirs)
     x, _ = mpi_fit.data("sparse", 100)
-    np.testing.assert_allclose(model.predict(x, batch_size=16, verbose=0),
-                               np.load(sharded / "predictions.npy"), rtol=1e-6, atol=1e-7)
+    predictions = model.predict(x, batch_size=16, verbose=0)
+    np.testing.assert_allclose(predictions, np.load(sharded / "predictions.npy"), rtol=1e-6,
+                               atol=1e-7)
+
+    # Loaded by a sharded run: each process reads and holds only its rows.
+    loaded = tmp_path / "loaded"
+    loaded.mkdir()
+    code, output = launch(loaded, processes, "sparse", "--shard", ".*_vec/embeddings",
+                          "--load-model", str(sharded / "model.keras"))
+    assert code == 0, output
+    for rank, result in enumerate(results(loaded, processes)):
+        assert result["blocks"] == {
+            name: int(np.diff(sharding.block_bounds(rows, processes, rank))[0])
+            for name, rows in (("user_vec/embeddings", mpi_fit.USERS),
+                               ("item_vec/embeddings", mpi_fit.ITEMS))}
+    np.testing.assert_allclose(np.load(loaded / "predictions.npy"), predictions, rtol=1e-6,
+                               atol=1e-7)
 
 
 def test_layout_naming_no_weight_fails_on_every_process(tmp_path):

@@ -78,13 +78,23 @@ class ShardedTable(Variable):
         return self.starts[rank], self.starts[rank + 1]
 
     def assign(self, new_value):
-        """Take this process's rows of the whole table new_value (a loaded file's)."""
+        """Take this process's rows of the whole table new_value, or its
+        block as read() gives it."""
         new_value = np.asarray(new_value)
+        if new_value.shape == self.value.shape:
+            self.value[...] = new_value
+            return
         if new_value.shape != self.shape:
             raise ValueError(f"cannot assign a value of shape {new_value.shape} to weight "
                              f"{self.name!r} of shape {self.shape}")
         start, stop = self._owned()
         self.value[...] = new_value[start:stop]
+
+    def read(self, dataset):
+        """This process's rows of the table in an HDF5 dataset (only those
+        are read: loading never holds the whole table)."""
+        start, stop = self._owned()
+        return np.ascontiguousarray(dataset[start:stop], np.float32)
 
     def _exchange(self, send, send_counts, dtype, width=1):
         """MPI all-to-all of rows grouped by destination; (received, counts)."""

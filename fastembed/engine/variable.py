@@ -67,6 +67,11 @@ class Variable:
                              f"{self.name!r} of shape {self.value.shape}")
         self.value[...] = new_value
 
+    def read(self, dataset):
+        """This weight's value in an HDF5 dataset (of its shape, checked by
+        the caller), as a fresh C-contiguous float32 array."""
+        return np.ascontiguousarray(dataset[()], np.float32)
+
     def gather(self, indices):
         """The rows of a table at validated indices (a ShardedTable fetches
         them from the processes that hold them)."""

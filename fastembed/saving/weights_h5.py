@@ -121,8 +121,7 @@ def matched(source, layer_name, variables, datasets, location):
 
 def read_values(pairs):
     """[(variable, dataset)] -> [(variable, a fresh C-contiguous float32 array)]."""
-    return [(variable, np.ascontiguousarray(dataset[()], np.float32))
-            for variable, dataset in pairs]
+    return [(variable, variable.read(dataset)) for variable, dataset in pairs]
 
 
 def read_optimizer_state(h5file):

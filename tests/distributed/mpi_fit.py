@@ -71,6 +71,19 @@ MODELS = {"seed": seed_model, "cnn": cnn_model, "lstm": lstm_model, "recommender
           "sparse": lambda: recommender(sparse=True)}
 
 
+def predict_loaded(args):
+    """Each process holds only its block of a split table after loading."""
+    model = fastembed.models.load_model(args.load_model)
+    blocks = {w.name: w.value.shape[0] for w in model.weights if isinstance(w, ShardedTable)}
+    x, _ = data(args.model, args.samples)
+    predictions = model.predict(x, batch_size=args.batch_size, verbose=0)
+    rank = distribution.distribution().process_id
+    if rank == 0:
+        np.save(os.path.join(args.out, "predictions.npy"), predictions)
+    with open(os.path.join(args.out, f"{rank}.json"), "w") as file:
+        json.dump({"blocks": blocks}, file)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("model", choices=sorted(MODELS))
@@ -87,6 +100,8 @@ def main():
     parser.add_argument("--initial", metavar="FILE", help="load the weights before fit")
     parser.add_argument("--save-model", action="store_true",
                         help="save <out>/model.keras and <out>/predictions.npy after fit")
+    parser.add_argument("--load-model", metavar="FILE",
+                        help="instead of fitting, load FILE and write <out>/predictions.npy")
     parser.add_argument("--users", type=int, default=USERS, help="the recommender's users")
     args = parser.parse_args()
     globals()["USERS"] = args.users
@@ -99,6 +114,9 @@ def main():
     else:
         distribution.set_distribution(distribution.DataParallel())
     rank = distribution.distribution().process_id
+    if args.load_model:
+        predict_loaded(args)
+        return
     set_random_seed(1234 + rank)  # process 0's weights and shuffling must win
     model = MODELS[args.model]()
     samples = args.samples
