@@ -24,10 +24,10 @@ sys.path.insert(0, os.path.dirname(TRAIN))
 import mpi_fit  # noqa: E402  (the launched script's models and data)
 
 
-def launch(out, processes, model, *options):
+def launch(out, processes, model, *options, **environment):
     """(return code, output) of mpi_fit.py in one process (processes=None,
     no launcher) or under mpiexec -n processes."""
-    env = dict(os.environ)
+    env = dict(os.environ, **environment)
     env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")])
     command = [sys.executable, TRAIN, model, str(out), *options]
     if processes is not None:
@@ -175,6 +175,16 @@ def test_more_shards_than_rows_fails_on_every_process(tmp_path):
     assert code != 0
     assert output.count("weight 'user_vec/embeddings' has 3 rows, fewer than the 4 shards") \
         == 4, output
+
+
+def test_hanging_process_makes_the_others_abort_after_the_timeout(tmp_path):
+    start = time.monotonic()
+    code, output = launch(tmp_path, 2, "seed", "--stall", "1:3",
+                          FASTEMBED_COLLECTIVE_TIMEOUT="3")  # process 1 sleeps 120 s at step 3
+    assert time.monotonic() - start < 60
+    assert code != 0
+    assert "fastembed.distribution: process 0 waited more than 3 s in MPI" in output, output
+    assert not (tmp_path / "0.json").exists()
 
 
 @pytest.mark.parametrize("global_batch", [4, 5, 7, 16, 33])

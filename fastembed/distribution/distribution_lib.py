@@ -7,6 +7,7 @@ import collections.abc
 import os
 import re
 import sys
+import threading
 import time
 
 from fastembed.distribution import threads
@@ -15,6 +16,10 @@ from fastembed.distribution import threads
 _LAUNCHER_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK")
 
 _ABORT_GRACE_SECONDS = 0.5
+# Seconds a process may wait in one MPI call before it decides another has
+# died or hangs, and aborts the job (0: wait forever).
+COLLECTIVE_TIMEOUT_VARIABLE = "FASTEMBED_COLLECTIVE_TIMEOUT"
+DEFAULT_COLLECTIVE_TIMEOUT = 600.0
 
 _world = None
 _distribution = None
@@ -36,7 +41,63 @@ def world():
         _world = MPI.COMM_WORLD
         if _world.Get_size() > 1:
             _abort_job_on_uncaught_exception(_world)
+            timeout = _collective_timeout()
+            if timeout:
+                _world = WatchedComm(_world, timeout)
     return _world
+
+
+def _collective_timeout():
+    value = os.environ.get(COLLECTIVE_TIMEOUT_VARIABLE, str(DEFAULT_COLLECTIVE_TIMEOUT))
+    try:
+        timeout = float(value)
+    except ValueError:
+        timeout = -1.0
+    if not timeout >= 0:
+        raise ValueError(f"{COLLECTIVE_TIMEOUT_VARIABLE} must be a number of seconds >= 0 "
+                         f"(0: no timeout), got {value!r}")
+    return timeout
+
+
+class WatchedComm:
+    """A communicator whose calls abort the job when one waits longer than
+    `timeout` seconds: a process that died, where the launcher does not end
+    the others (srun without --kill-on-bad-exit), or one that hangs, would
+    otherwise leave them waiting forever. A watcher thread checks the
+    deadline (mpi4py releases the GIL while it waits in MPI)."""
+
+    UNWATCHED = frozenset({"Get_size", "Get_rank", "Abort"})
+
+    def __init__(self, comm, timeout):
+        self.comm, self.timeout = comm, timeout
+        self._waiting = None  # (what, deadline) of the call in progress
+        threading.Thread(target=self._watch, name="fastembed-mpi-watchdog", daemon=True).start()
+
+    def __getattr__(self, name):
+        method = getattr(self.comm, name)
+        if name in self.UNWATCHED or not callable(method):
+            return method
+
+        def watched(*args, **kwargs):
+            self._waiting = (name, time.monotonic() + self.timeout)
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self._waiting = None
+        return watched
+
+    def _watch(self):
+        while True:
+            time.sleep(min(1.0, self.timeout / 4))
+            waiting = self._waiting
+            if waiting is not None and time.monotonic() > waiting[1]:
+                sys.stderr.write(
+                    f"fastembed.distribution: process {self.comm.Get_rank()} waited more than "
+                    f"{self.timeout:g} s in MPI {waiting[0]}: another process has died or "
+                    f"hangs; aborting the job ({COLLECTIVE_TIMEOUT_VARIABLE} sets the "
+                    f"timeout)\n")
+                sys.stderr.flush()
+                self.comm.Abort(1)
 
 
 def _abort_job_on_uncaught_exception(comm):

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import signal
+import time
 
 import numpy as np
 
@@ -92,7 +93,8 @@ def main():
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--rank-samples", default=None)
-    parser.add_argument("--kill", default=None)
+    parser.add_argument("--kill", default=None, help="RANK:STEP: SIGKILL there")
+    parser.add_argument("--stall", default=None, help="RANK:STEP: sleep 120 s there")
     parser.add_argument("--evaluate", action="store_true")
     parser.add_argument("--shard", metavar="LAYOUT_KEY", default=None,
                         help="ModelParallel: split the rows of the weights matching the key")
@@ -130,11 +132,13 @@ def main():
         model.load_weights(args.initial)
     set_random_seed(99)  # shuffling alike however much building drew (a shard draws less)
     callbacks = []
-    if args.kill:
-        which, step = map(int, args.kill.split(":"))
-        if rank == which:
-            callbacks.append(LambdaCallback(on_train_batch_begin=lambda batch, logs: (
-                os.kill(os.getpid(), signal.SIGKILL) if batch == step else None)))
+    for where, act in ((args.kill, lambda: os.kill(os.getpid(), signal.SIGKILL)),
+                       (args.stall, lambda: time.sleep(120))):
+        if where:
+            which, step = map(int, where.split(":"))
+            if rank == which:
+                callbacks.append(LambdaCallback(on_train_batch_begin=lambda batch, logs, act=act,
+                                                step=step: act() if batch == step else None))
     history = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
                         verbose=0, callbacks=callbacks)
     result = {"history": history.history,
