@@ -35,7 +35,8 @@ VOCAB, LENGTH, SAMPLES = 30, 8, 96
 def dense_model(k):
     return k.Sequential([k.Input((LENGTH,), dtype="int32"), k.layers.Embedding(VOCAB, 4),
                          k.layers.Flatten(), k.layers.Dense(6, activation="relu"),
-                         k.layers.Dropout(0.3), k.layers.Dense(1, activation="sigmoid")])
+                         k.layers.Dropout(0.3), k.layers.GaussianNoise(0.1),
+                         k.layers.Dense(1, activation="sigmoid")])
 
 
 def lstm_model(k):
@@ -82,8 +83,31 @@ def merging_model(k):
     return k.Model([ids, numeric], out, name="merging")
 
 
+def gru_model(k):
+    return k.Sequential([k.Input((LENGTH,), dtype="int32"),
+                         k.layers.Embedding(VOCAB, 4, mask_zero=True),
+                         k.layers.GRU(5, return_sequences=True),
+                         k.layers.GRU(4, reset_after=False),
+                         k.layers.Dense(1, activation="sigmoid")])
+
+
+def masked_rnn_model(k):
+    """Float sequences whose all-zero steps Masking hides from the RNNs."""
+    return k.Sequential([k.Input((LENGTH, 3)), k.layers.Masking(0.0),
+                         k.layers.SimpleRNN(5, return_sequences=True),
+                         k.layers.Bidirectional(k.layers.GRU(3, reset_after=False)),
+                         k.layers.Dense(1, activation="sigmoid")])
+
+
+def normalization_model(k):
+    return k.Sequential([k.Input((LENGTH,), dtype="int32"), k.layers.Embedding(VOCAB, 4),
+                         k.layers.LayerNormalization(),
+                         k.layers.TimeDistributed(k.layers.Dense(3)),
+                         k.layers.BatchNormalization(), k.layers.Flatten(), k.layers.Dense(1, activation="sigmoid")])
+
+
 BUILDERS = [dense_model, lstm_model, bidirectional_model, conv_model, reshaping_model,
-            merging_model]
+            merging_model, gru_model, masked_rnn_model, normalization_model]
 
 
 def data(builder, seed=0):
@@ -93,6 +117,10 @@ def data(builder, seed=0):
     y = rng.integers(0, 2, (SAMPLES, 1)).astype("float32")
     if builder is merging_model:
         return [ids, rng.normal(size=(SAMPLES, 3)).astype("float32")], y
+    if builder is masked_rnn_model:
+        sequences = rng.normal(size=(SAMPLES, LENGTH, 3)).astype("float32")
+        sequences[:, :2] = 0.0
+        return sequences, y
     return ids, y
 
 
@@ -197,6 +225,15 @@ def test_training_continues_from_a_keras_file_as_in_keras(tmp_path, builder, opt
     assert sorted(history) == sorted(expected)
     for key in expected:
         np.testing.assert_allclose(history[key], expected[key], rtol=LOSS_RTOL)
+
+
+@pytest.mark.parametrize("builder", [gru_model, masked_rnn_model, normalization_model],
+                         ids=lambda b: b.__name__)
+def test_training_continues_from_a_keras_file_for_more_layer_types(tmp_path, builder):
+    """The optimizer's slots follow Keras's order of trainable weights (GRU
+    and SimpleRNN cells, Bidirectional, TimeDistributed, the normalizations);
+    BatchNormalization's moving statistics carry on."""
+    test_training_continues_from_a_keras_file_as_in_keras(tmp_path, builder, "adam")
 
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
