@@ -183,11 +183,62 @@ def test_backup_and_restore_resumes_at_the_epoch_keras_resumes_at(tmp_path):
     assert resumed[0] == resumed[1] == [3, 4]
 
 
+def dropout_model():
+    from fastembed.layers import Dropout
+    from fastembed.utils import set_random_seed
+    set_random_seed(11)
+    model = Sequential([Embedding(1000, 8), Flatten(), Dropout(0.3), Dense(1, "sigmoid")])
+    model.compile(optimizers.Adam(0.01), "binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("epoch,batch", [(2, 3), (3, 1)])
+def test_backup_every_n_batches_resumes_mid_epoch_to_the_uninterrupted_weights(
+        tmp_path, epoch, batch):
+    """8 batches an epoch, a backup every 3 (counted across epochs, as
+    Keras): interrupted in epoch 2 after batch 3 the backup is of batch 1
+    (resumed there, the epoch's shuffle and the dropout draws continued);
+    in epoch 3 after batch 1, of epoch 2's last batch (resumed at epoch 3)."""
+    x, y = make_data("binary")
+    from fastembed.utils import set_random_seed
+    reference = dropout_model()
+    reference.fit(x, y, epochs=5, batch_size=64, verbose=0)  # shuffled, with dropout
+    model = dropout_model()
+    backup = callbacks.BackupAndRestore(tmp_path / "backup", save_freq=3)
+    with pytest.raises(Interrupt):
+        model.fit(x, y, epochs=5, batch_size=64, verbose=0,
+                  callbacks=[backup, interrupter(callbacks, epoch=epoch, batch=batch)])
+    model = dropout_model()
+    set_random_seed(99)  # a new process: another random state, restored from the backup
+    history = model.fit(x, y, epochs=5, batch_size=64, verbose=0, callbacks=[backup])
+    assert history.epoch == list(range(epoch, 5))  # the epoch Keras resumes at
+    for a, b in zip(reference.get_weights(), model.get_weights()):
+        assert a.tobytes() == b.tobytes()
+    assert model.optimizer.iterations == reference.optimizer.iterations == 40
+
+
+def test_backup_every_n_batches_resumes_at_the_epoch_keras_resumes_at(tmp_path):
+    resumed = []
+    for module, model in zip((keras, callbacks), twin_models()):
+        model.compile("adam" if module is keras else optimizers.Adam(), "binary_crossentropy")
+        x, y = make_data("binary")
+        make = module.callbacks.BackupAndRestore if module is keras else module.BackupAndRestore
+        backup = make(tmp_path / module.__name__, save_freq=5)
+        with pytest.raises(Interrupt):
+            model.fit(x, y, epochs=5, verbose=0,
+                      callbacks=[backup, interrupter(module, epoch=3, batch=7)])
+        resumed.append(model.fit(x, y, epochs=5, verbose=0, callbacks=[backup]).epoch)
+    assert resumed[0] == resumed[1] == [3, 4]
+
+
 def test_backup_and_restore_rejects_what_it_does_not_support(tmp_path):
     with pytest.raises(ValueError, match="Empty `backup_dir`"):
         callbacks.BackupAndRestore("")
-    with pytest.raises(NotImplementedError, match="save_freq"):
-        callbacks.BackupAndRestore(tmp_path, save_freq=10)
+    for bad in (0, "batch", 2.5, True):
+        with pytest.raises(ValueError, match="Invalid value for argument `save_freq`"):
+            callbacks.BackupAndRestore(tmp_path, save_freq=bad)
+    with pytest.raises(NotImplementedError, match="double_checkpoint"):
+        callbacks.BackupAndRestore(tmp_path, double_checkpoint=True)
 
 
 def test_progbar_logger_takes_over_the_display(capsys):

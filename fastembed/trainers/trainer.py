@@ -207,9 +207,11 @@ class Trainer:
         results = self._results(ys)
         self.stop_training = False
         training_logs = None
-        self._initial_epoch = None  # BackupAndRestore sets where a resumed fit starts
+        # BackupAndRestore sets where a resumed fit starts: an epoch, batches into it
+        self._initial_epoch, self._initial_step = None, 0
         callback_list.on_train_begin()
         initial_epoch = self._initial_epoch or initial_epoch
+        skipped = self._initial_step  # batches of the resumed epoch trained before
         shown = 0 if callback_list.shows_progress else verbose  # a ProgbarLogger shows it
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
@@ -219,6 +221,9 @@ class Trainer:
             progbar = Progbar(steps, verbose=shown)
             step = -1
             for step, batch in data.epoch():
+                if skipped:
+                    skipped -= 1
+                    continue
                 callback_list.on_train_batch_begin(step)
                 self._train_step(*sample_weights_module.unpack(batch, len(xs), sample_weights),
                                  results)
