@@ -1,6 +1,6 @@
 """Callbacks with Keras's hooks: History, EarlyStopping, ModelCheckpoint,
 LambdaCallback, ReduceLROnPlateau, LearningRateScheduler, CSVLogger,
-TerminateOnNaN, BackupAndRestore, ProgbarLogger, TensorBoard."""
+TerminateOnNaN, BackupAndRestore, RemoteMonitor, ProgbarLogger, TensorBoard."""
 import csv
 import json
 import os
@@ -297,11 +297,13 @@ class TerminateOnNaN(Callback):
 
 
 class BackupAndRestore(Callback):
-    """Saves the weights, the optimizer's state, the epoch count and the
-    random generator's state after each epoch into backup_dir (one file,
-    replaced atomically); a fit that finds it there resumes after that epoch,
-    and so ends with the weights of a run that was never interrupted. The
-    backup is deleted when fit ends normally (delete_checkpoint)."""
+    """Saves the weights, the optimizer's state, where training is (epoch
+    and batch) and the random generator's state into backup_dir (one file,
+    replaced atomically): after each epoch, or every save_freq batches. A
+    fit that finds the backup resumes there: at the epoch it was in, as
+    Keras 3, and there past the batches already trained (Keras re-trains
+    them), so it ends with the weights of a run that was never interrupted.
+    The backup is deleted when fit ends normally (delete_checkpoint)."""
 
     FILENAME = "latest.backup.npz"
 
@@ -310,17 +312,25 @@ class BackupAndRestore(Callback):
         super().__init__()
         if not backup_dir:
             raise ValueError("Empty `backup_dir` argument passed")
-        if save_freq != "epoch":
-            raise NotImplementedError(f"BackupAndRestore(save_freq={save_freq!r}): only "
-                                      "'epoch' is supported")
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(
+                save_freq, (int, np.integer)) or save_freq < 1):
+            raise ValueError(f"Invalid value for argument `save_freq`. Received: "
+                             f"save_freq={save_freq!r}. Expected either 'epoch' or a positive "
+                             f"integer value.")
         if double_checkpoint:
             raise NotImplementedError("BackupAndRestore(double_checkpoint=True) is not "
                                       "supported: the backup is replaced atomically")
         self.backup_dir, self.save_freq = os.fspath(backup_dir), save_freq
         self.double_checkpoint, self.delete_checkpoint = double_checkpoint, delete_checkpoint
         self.path = os.path.join(self.backup_dir, self.FILENAME)
+        self._epoch, self._batches_since_save = 0, 0
+        self._epoch_random_state = self._resumed_random_state = None
+
+    def uses_batch_hooks(self):
+        return self.save_freq != "epoch" or os.path.exists(self.path)
 
     def on_train_begin(self, logs=None):
+        self._batches_since_save, self._resumed_random_state = 0, None
         if not os.path.exists(self.path):
             return
         model = self.model
@@ -331,16 +341,49 @@ class BackupAndRestore(Callback):
         model.set_weights(weights)
         model.optimizer.load_variables_state(model.trainable_weights, state,
                                              metadata["iterations"])
-        random_module.generator().bit_generator.state = metadata["random_state"]
         model._initial_epoch = metadata["epoch"]
+        model._initial_step = metadata.get("batch", 0)  # absent in epoch-only backups
+        generator = random_module.generator()
+        if model._initial_step:
+            # the epoch's shuffle again, then the state after its last batch trained
+            generator.bit_generator.state = metadata["epoch_random_state"]
+            self._resumed_random_state = metadata["random_state"]
+        else:
+            generator.bit_generator.state = metadata["random_state"]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._epoch_random_state = random_module.generator().bit_generator.state
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._resumed_random_state is not None:  # the first batch after a resume
+            random_module.generator().bit_generator.state = self._resumed_random_state
+            self._resumed_random_state = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self._batches_since_save += 1
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            if batch + 1 == self.params.get("steps"):  # the epoch's last: resume at the next
+                self._save(self._epoch + 1, 0)
+            else:
+                self._save(self._epoch, batch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._save(epoch + 1, 0)
+
+    def _save(self, epoch, batch):
+        """The backup of training at `batch` batches into `epoch`."""
         model = self.model
         weights = model.get_weights()
         state = model.optimizer.variables_state(model.trainable_weights)
-        metadata = {"epoch": epoch + 1, "iterations": model.optimizer.iterations,
+        metadata = {"epoch": epoch, "batch": batch, "iterations": model.optimizer.iterations,
                     "weights": len(weights), "optimizer": len(state),
-                    "random_state": random_module.generator().bit_generator.state}
+                    "random_state": random_module.generator().bit_generator.state,
+                    "epoch_random_state": self._epoch_random_state}
         arrays = {f"weight_{i:04d}": w for i, w in enumerate(weights)}
         arrays.update({f"optimizer_{i:04d}": s for i, s in enumerate(state)})
         os.makedirs(self.backup_dir, exist_ok=True)
@@ -360,6 +403,42 @@ class BackupAndRestore(Callback):
             os.remove(self.path)
             if not os.listdir(self.backup_dir):
                 os.rmdir(self.backup_dir)
+
+
+class RemoteMonitor(Callback):
+    """Posts each epoch's logs to a server as Keras does: to root + path, a
+    form with `field` holding the JSON of {"epoch": epoch, **logs}, or that
+    JSON as the body (send_as_json). A server out of reach is a warning.
+    Through the standard library (Keras needs `requests`)."""
+
+    def __init__(self, root="http://localhost:9000", path="/publish/epoch/end/", field="data",
+                 headers=None, send_as_json=False):
+        super().__init__()
+        self.root, self.path, self.field = root, path, field
+        self.headers, self.send_as_json = headers, send_as_json
+
+    def on_epoch_end(self, epoch, logs=None):
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+        send = {"epoch": epoch}
+        for key, value in (logs or {}).items():
+            send[key] = value.item() if isinstance(value, (np.ndarray, np.generic)) else value
+        if self.send_as_json:
+            body, kind = json.dumps(send).encode(), "application/json"
+        else:
+            body = urllib.parse.urlencode({self.field: json.dumps(send)}).encode()
+            kind = "application/x-www-form-urlencoded"
+        request = urllib.request.Request(self.root + self.path, data=body, method="POST",
+                                         headers={"Content-Type": kind, **(self.headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                pass
+        except urllib.error.HTTPError:
+            pass  # the server answered; Keras ignores the status too
+        except OSError:  # URLError, refused, timed out
+            warnings.warn(f"Could not reach RemoteMonitor root server at {self.root}",
+                          stacklevel=2)
 
 
 class ProgbarLogger(Callback):

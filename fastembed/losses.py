@@ -57,6 +57,7 @@ class Loss:
     (the weighted values, only when calling the loss)."""
 
     name = "loss"
+    axis = -1  # the axis reduced; Keras's `axis` argument where it has one
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         if reduction is None:
@@ -70,17 +71,38 @@ class Loss:
         if name is not None:
             self.name = name
 
+    def _set_axis(self, axis):
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise ValueError(f"`axis` must be of type `int`. Received: axis={axis!r} of type "
+                             f"{type(axis)}")
+        self.axis = int(axis)
+
+    def _reduced_axis_last(self, y_true, y_pred):
+        """(y_true, y_pred) with the reduced axis moved last, where compute
+        reduces; a sparse y_true (without that axis) stays as it is."""
+        if self.axis == -1:
+            return y_true, y_pred
+        if not -y_pred.ndim <= self.axis < y_pred.ndim:
+            raise ValueError(f"{self.name}: axis={self.axis} is out of range for predictions "
+                             f"of shape {y_pred.shape}")
+        if y_true.ndim == y_pred.ndim:
+            y_true = np.moveaxis(y_true, self.axis, -1)
+        return y_true, np.ascontiguousarray(np.moveaxis(y_pred, self.axis, -1))
+
+    def _values(self, y_true, y_pred):
+        return self.compute(*self._reduced_axis_last(y_true, y_pred), False)[0]
+
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_true, y_pred = np.asarray(y_true), np.asarray(y_pred, np.float32)
         if self.reduction == "none":
-            values = self.compute(y_true, y_pred, False)[0]
+            values = self._values(y_true, y_pred)
             if sample_weight is None:
                 return values
             return values * broadcast_weights(sample_weight, values.shape)
         return self.value(y_true, y_pred, sample_weight=sample_weight)
 
     def per_sample(self, y_true, y_pred):
-        return self.compute(np.asarray(y_true), np.asarray(y_pred, np.float32), False)[0]
+        return self._values(np.asarray(y_true), np.asarray(y_pred, np.float32))
 
     def _weights(self, values, mask, sample_weight):
         """Weight of each value in the reduced loss (a scalar or an array of
@@ -115,16 +137,17 @@ class Loss:
 
     def value(self, y_true, y_pred, mask=None, sample_weight=None):
         self._check_training_reduction()
-        values = self.compute(y_true, y_pred, False)[0]
+        values = self._values(y_true, y_pred)
         return float((values * self._weights(values, mask, sample_weight)).sum())
 
     def value_and_gradient(self, y_true, y_pred, mask=None, sample_weight=None):
         """(loss, d loss / d y_pred) in one pass: the training step's call."""
         self._check_training_reduction()
-        values, grad = self.compute(y_true, y_pred, True)
+        values, grad = self.compute(*self._reduced_axis_last(y_true, y_pred), True)
         weights = self._weights(values, mask, sample_weight)
         value = float((values * weights).sum())
-        return value, grad * (weights[..., None] if isinstance(weights, np.ndarray) else weights)
+        grad = grad * (weights[..., None] if isinstance(weights, np.ndarray) else weights)
+        return value, grad if self.axis == -1 else np.moveaxis(grad, -1, self.axis)
 
     def compute(self, y_true, y_pred, gradient):
         raise NotImplementedError
@@ -136,10 +159,11 @@ class Loss:
 class BinaryCrossentropy(Loss):
     name = "binary_crossentropy"
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, **kwargs):
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.from_logits = bool(from_logits)
         self.label_smoothing = float(label_smoothing)
+        self._set_axis(axis)
 
     def compute(self, y_true, y_pred, gradient):
         y = np.ascontiguousarray(_same_rank(y_true, y_pred), dtype=np.float32)
@@ -152,7 +176,7 @@ class BinaryCrossentropy(Loss):
 
     def get_config(self):
         return {**super().get_config(), "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing}
+                "label_smoothing": self.label_smoothing, "axis": self.axis}
 
 
 class CategoricalCrossentropy(Loss):
@@ -160,10 +184,11 @@ class CategoricalCrossentropy(Loss):
 
     name = "categorical_crossentropy"
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, **kwargs):
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.from_logits = bool(from_logits)
         self.label_smoothing = float(label_smoothing)
+        self._set_axis(axis)
 
     def _targets(self, y_true, y_pred):
         if y_true.shape != y_pred.shape:
@@ -198,7 +223,7 @@ class CategoricalCrossentropy(Loss):
 
     def get_config(self):
         return {**super().get_config(), "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing}
+                "label_smoothing": self.label_smoothing, "axis": self.axis}
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
@@ -206,8 +231,8 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
     name = "sparse_categorical_crossentropy"
 
-    def __init__(self, from_logits=False, **kwargs):
-        super().__init__(from_logits=from_logits, **kwargs)
+    def __init__(self, from_logits=False, axis=-1, **kwargs):
+        super().__init__(from_logits=from_logits, axis=axis, **kwargs)
 
     def _targets(self, y_true, y_pred):
         classes = y_pred.shape[-1]
@@ -223,7 +248,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         return np.eye(classes, dtype=np.float32)[ids.astype(np.int64)]
 
     def get_config(self):
-        return {**super().get_config(), "from_logits": self.from_logits}
+        return {**Loss.get_config(self), "from_logits": self.from_logits, "axis": self.axis}
 
 
 class _MeanOverLastAxis(Loss):
@@ -327,10 +352,8 @@ class CosineSimilarity(Loss):
     name = "cosine_similarity"
 
     def __init__(self, axis=-1, **kwargs):
-        if axis not in (-1,):
-            raise NotImplementedError(f"CosineSimilarity supports axis=-1 only, got {axis!r}")
         super().__init__(**kwargs)
-        self.axis = axis
+        self._set_axis(axis)
 
     @staticmethod
     def _normalize(x):
@@ -371,15 +394,12 @@ class BinaryFocalCrossentropy(Loss):
 
     def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
                  label_smoothing=0.0, axis=-1, **kwargs):
-        if axis != -1:
-            raise NotImplementedError(f"{type(self).__name__} supports axis=-1 only, got "
-                                      f"{axis!r}")
         super().__init__(**kwargs)
         self.apply_class_balancing = bool(apply_class_balancing)
         self.alpha, self.gamma = float(alpha), float(gamma)
         self.from_logits = bool(from_logits)
         self.label_smoothing = float(label_smoothing)
-        self.axis = axis
+        self._set_axis(axis)
 
     def compute(self, y_true, y_pred, gradient):
         t = _same_rank(y_true, y_pred).astype(np.float32)
@@ -406,7 +426,7 @@ class BinaryFocalCrossentropy(Loss):
     def get_config(self):
         return {**super().get_config(), "apply_class_balancing": self.apply_class_balancing,
                 "alpha": self.alpha, "gamma": self.gamma, "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing}
+                "label_smoothing": self.label_smoothing, "axis": self.axis}
 
 
 class CategoricalFocalCrossentropy(Loss):
@@ -417,14 +437,11 @@ class CategoricalFocalCrossentropy(Loss):
 
     def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
                  **kwargs):
-        if axis != -1:
-            raise NotImplementedError(f"{type(self).__name__} supports axis=-1 only, got "
-                                      f"{axis!r}")
         super().__init__(**kwargs)
         self.alpha, self.gamma = float(alpha), float(gamma)
         self.from_logits = bool(from_logits)
         self.label_smoothing = float(label_smoothing)
-        self.axis = axis
+        self._set_axis(axis)
 
     def compute(self, y_true, y_pred, gradient):
         if y_true.shape != y_pred.shape:
@@ -453,7 +470,8 @@ class CategoricalFocalCrossentropy(Loss):
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha, "gamma": self.gamma,
-                "from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
+                "from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
+                "axis": self.axis}
 
 
 _BY_NAME = {

@@ -164,9 +164,15 @@ class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
         return y_true
 
 
-def _positive_probabilities(y_true, y_pred, sample_weight, from_logits=False):
-    """(labels as bools, predictions, weights), flattened, as Keras's
-    confusion-matrix metrics count every prediction of every sample."""
+NEG_INF = -1e10  # Keras's score of the predictions outside the top k
+
+
+def _confusion_inputs(y_true, y_pred, sample_weight, from_logits=False, top_k=None,
+                      class_id=None, label_weights=None):
+    """(labels as bools, predictions, weights), each (predictions, labels),
+    as Keras's update_confusion_matrix_variables takes them: predictions
+    outside each row's top_k set to NEG_INF, then the class_id column alone,
+    weights times label_weights (one per label)."""
     y_pred = np.asarray(y_pred, np.float32)
     y_true = np.asarray(y_true)
     if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
@@ -178,12 +184,34 @@ def _positive_probabilities(y_true, y_pred, sample_weight, from_logits=False):
         y_pred = special.expit(y_pred)
     weights = np.ones(y_pred.shape, np.float32) if sample_weight is None else \
         broadcast_weights(sample_weight, y_pred.shape)
-    return y_true.reshape(-1) != 0, y_pred.reshape(-1), weights.reshape(-1)
+    if top_k is not None:
+        # Keras's top_k: the k largest of each row, the lower index first on ties
+        outside = np.argsort(-y_pred, axis=-1, kind="stable")[..., top_k:]
+        y_pred = y_pred.copy()
+        np.put_along_axis(y_pred, outside, np.float32(NEG_INF), axis=-1)
+    if class_id is not None:
+        if y_pred.ndim < 2:
+            raise ValueError(f"When class_id is provided, y_pred must be a 2D array with "
+                             f"shape (num_samples, num_classes), found shape: {y_pred.shape}")
+        if not 0 <= class_id < y_pred.shape[-1]:
+            raise IndexError(f"class_id={class_id} is out of range for predictions of "
+                             f"{y_pred.shape[-1]} classes")
+        y_true, y_pred, weights = (a[..., class_id:class_id + 1] for a in (y_true, y_pred,
+                                                                           weights))
+    if label_weights is not None:
+        weights = weights * label_weights
+    labels = y_pred.shape[-1] if y_pred.ndim > 1 else 1
+    return (y_true.reshape(-1, labels) != 0, y_pred.reshape(-1, labels),
+            weights.reshape(-1, labels))
 
 
 class _ConfusionMetric(Metric):
     """Weighted counts of true/false positives/negatives at thresholds (a
-    prediction above a threshold is positive)."""
+    prediction above a threshold is positive); per label, with shape
+    (thresholds, labels), when multi_label."""
+
+    multi_label = False
+    top_k = class_id = label_weights = None
 
     state_names = ("true_positives", "false_positives", "true_negatives", "false_negatives")
 
@@ -192,29 +220,42 @@ class _ConfusionMetric(Metric):
         super().__init__(name)
 
     def reset_state(self):
-        shape = self.thresholds.shape
+        shape = self.thresholds.shape + ((self._num_labels,) if self.multi_label else ())
         self.true_positives, self.false_positives = np.zeros(shape), np.zeros(shape)
         self.true_negatives, self.false_negatives = np.zeros(shape), np.zeros(shape)
 
+    def _check_labels(self, y_pred):
+        pass
+
     def update_state(self, y_true, y_pred, sample_weight=None):
-        positive, scores, weights = _positive_probabilities(
-            y_true, y_pred, sample_weight, getattr(self, "from_logits", False))
-        # above[i]: the thresholds a prediction exceeds are thresholds[:above[i]]
+        self._check_labels(np.shape(y_pred))
+        positive, scores, weights = _confusion_inputs(
+            y_true, y_pred, sample_weight, getattr(self, "from_logits", False), self.top_k,
+            self.class_id, None if self.multi_label else self.label_weights)
+        if not self.multi_label:
+            positive, scores, weights = (a.reshape(-1, 1) for a in (positive, scores, weights))
+        # above[i, j]: the thresholds prediction [i, j] exceeds are thresholds[:above[i, j]]
+        n, labels = len(self.thresholds), scores.shape[1]
         above = np.searchsorted(self.thresholds, scores.astype(np.float64), side="left")
-        n = len(self.thresholds)
-        for labels, hits, misses in ((positive, self.true_positives, self.false_negatives),
-                                     (~positive, self.false_positives, self.true_negatives)):
-            counts = np.bincount(above[labels], weights[labels], minlength=n + 1)
-            exceeding = np.cumsum(counts[::-1])[::-1][1:]  # weight above thresholds[i]
-            hits += exceeding
-            misses += counts.sum() - exceeding
+        bins = above + (n + 1) * np.arange(labels)  # one run of n + 1 bins per label
+        for is_positive, hits, misses in ((positive, self.true_positives, self.false_negatives),
+                                          (~positive, self.false_positives,
+                                           self.true_negatives)):
+            counts = np.bincount(bins[is_positive], weights[is_positive],
+                                 minlength=(n + 1) * labels).reshape(labels, n + 1).T
+            exceeding = np.cumsum(counts[::-1], axis=0)[::-1][1:]  # weight above thresholds[i]
+            hits += exceeding.reshape(hits.shape)
+            misses += (counts.sum(axis=0) - exceeding).reshape(misses.shape)
 
 
-def _single_threshold(thresholds, top_k, class_id, name):
-    if top_k is not None or class_id is not None:
-        raise NotImplementedError(f"{name}: top_k and class_id are not supported yet")
+def _single_threshold(thresholds, top_k, name):
+    """Keras's default: 0.5, or NEG_INF with top_k (every top-k prediction
+    counts as positive)."""
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(
+            top_k, (int, np.integer)) or top_k < 1):
+        raise ValueError(f"{name}: `top_k` must be a positive integer, got {top_k!r}")
     if thresholds is None:
-        return 0.5
+        return 0.5 if top_k is None else NEG_INF
     value = float(np.asarray(thresholds).reshape(-1)[0]) if np.size(thresholds) == 1 else None
     if value is None or not 0 <= value <= 1:
         raise ValueError(f"{name}: `thresholds` must be one number in [0, 1], got "
@@ -227,13 +268,19 @@ def _ratio(numerator, denominator):
 
 
 class _AtThreshold(_ConfusionMetric):
-    """A ratio of the counts at one threshold (0.5 by default)."""
+    """A ratio of the counts at one threshold (0.5 by default), of the top_k
+    predictions of each row and of class class_id alone when given."""
 
     default_name = None
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None):
         name = name or self.default_name
-        super().__init__(name, [_single_threshold(thresholds, top_k, class_id, name)])
+        if class_id is not None and (isinstance(class_id, bool) or not isinstance(
+                class_id, (int, np.integer)) or class_id < 0):
+            raise ValueError(f"{name}: `class_id` must be a non-negative integer, got "
+                             f"{class_id!r}")
+        self.top_k, self.class_id = top_k, class_id
+        super().__init__(name, [_single_threshold(thresholds, top_k, name)])
 
 
 class Precision(_AtThreshold):
@@ -268,8 +315,19 @@ class AUC(_ConfusionMetric):
         if summation_method not in ("interpolation", "minoring", "majoring"):
             raise ValueError(f'Invalid `summation_method` argument value "{summation_method}"'
                              f'. Expected one of "interpolation", "minoring", "majoring"')
-        if multi_label or label_weights is not None:
-            raise NotImplementedError("AUC(multi_label=True) is not supported yet")
+        if num_labels is not None and not multi_label:
+            raise ValueError("`num_labels` is needed only when `multi_label` is True.")
+        if num_labels is not None and (isinstance(num_labels, bool) or not isinstance(
+                num_labels, (int, np.integer)) or num_labels < 1):
+            raise ValueError(f"`num_labels` must be a positive integer, got {num_labels!r}")
+        if label_weights is not None:
+            label_weights = np.asarray(label_weights, np.float32).reshape(-1)
+            if not np.isfinite(label_weights).all() or (label_weights < 0).any():
+                raise ValueError(f"`label_weights` must be finite and non-negative, got "
+                                 f"{label_weights.tolist()}")
+        self.multi_label, self.num_labels = bool(multi_label), num_labels
+        self.label_weights = label_weights
+        self._num_labels = num_labels or 0  # known from the first batch otherwise
         if thresholds is not None:
             inner = sorted(float(t) for t in np.asarray(thresholds).reshape(-1))
         else:
@@ -283,6 +341,37 @@ class AUC(_ConfusionMetric):
         self.num_thresholds = len(inner) + 2
         self.from_logits = bool(from_logits)
         super().__init__(name, [0.0 - epsilon] + inner + [1.0 + epsilon])
+
+    def _check_labels(self, shape):
+        """The labels of multi_label: fixed by num_labels or the first batch."""
+        if not self.multi_label:
+            if self.label_weights is not None and shape[-1] != len(self.label_weights):
+                raise ValueError(f"{self.name}: label_weights has {len(self.label_weights)} "
+                                 f"entries, the predictions of shape {tuple(shape)} "
+                                 f"{shape[-1]} labels")
+            return
+        if len(shape) != 2:
+            raise ValueError(f"`y_pred` must have rank 2 when `multi_label=True`. Found rank "
+                             f"{len(shape)}. Full shape received for `y_pred`: {tuple(shape)}")
+        if not self._num_labels:
+            self._num_labels = shape[1]
+            self.reset_state()
+        if shape[1] != self._num_labels:
+            raise ValueError(f"{self.name}: predictions of {shape[1]} labels; this "
+                             f"multi_label AUC counts {self._num_labels} labels")
+        if self.label_weights is not None and len(self.label_weights) != shape[1]:
+            raise ValueError(f"{self.name}: label_weights has {len(self.label_weights)} "
+                             f"entries for {shape[1]} labels")
+
+    def _by_label(self, areas):
+        """Keras's result of per-label areas: their mean, or weighted by label_weights."""
+        if not self.multi_label:
+            return float(areas.sum())
+        by_label = areas.sum(axis=0)
+        if self.label_weights is None:
+            return float(by_label.mean()) if by_label.size else 0.0
+        return float(_divide_no_nan((by_label * self.label_weights).sum(),
+                                    self.label_weights.sum()))
 
     def result(self):
         tp, fp, tn, fn = (self.true_positives, self.false_positives, self.true_negatives,
@@ -300,7 +389,7 @@ class AUC(_ConfusionMetric):
             heights = np.minimum(y[:-1], y[1:])
         else:
             heights = np.maximum(y[:-1], y[1:])
-        return float(((x[:-1] - x[1:]) * heights).sum())
+        return self._by_label((x[:-1] - x[1:]) * heights)
 
     def _interpolated_pr_auc(self):
         tp, fp, fn = self.true_positives, self.false_positives, self.false_negatives
@@ -313,7 +402,7 @@ class AUC(_ConfusionMetric):
         ratio = np.where(both, _divide_no_nan(p[:-1], np.maximum(p[1:], 0)), 1.0)
         increments = _divide_no_nan(slope * (d_tp + intercept * np.log(ratio)),
                                     np.maximum(tp[1:] + fn[1:], 0))
-        return float(increments.sum())
+        return self._by_label(increments)
 
 
 class FBetaScore(Metric):

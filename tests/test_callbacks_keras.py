@@ -2,6 +2,12 @@
 BackupAndRestore against real Keras 3 (jax): the same rates, rows and
 resumed epochs from the same weights."""
 import csv
+import http.server
+import importlib.util
+import json
+import threading
+import urllib.parse
+import warnings
 
 import keras
 import numpy as np
@@ -183,11 +189,62 @@ def test_backup_and_restore_resumes_at_the_epoch_keras_resumes_at(tmp_path):
     assert resumed[0] == resumed[1] == [3, 4]
 
 
+def dropout_model():
+    from fastembed.layers import Dropout
+    from fastembed.utils import set_random_seed
+    set_random_seed(11)
+    model = Sequential([Embedding(1000, 8), Flatten(), Dropout(0.3), Dense(1, "sigmoid")])
+    model.compile(optimizers.Adam(0.01), "binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("epoch,batch", [(2, 3), (3, 1)])
+def test_backup_every_n_batches_resumes_mid_epoch_to_the_uninterrupted_weights(
+        tmp_path, epoch, batch):
+    """8 batches an epoch, a backup every 3 (counted across epochs, as
+    Keras): interrupted in epoch 2 after batch 3 the backup is of batch 1
+    (resumed there, the epoch's shuffle and the dropout draws continued);
+    in epoch 3 after batch 1, of epoch 2's last batch (resumed at epoch 3)."""
+    x, y = make_data("binary")
+    from fastembed.utils import set_random_seed
+    reference = dropout_model()
+    reference.fit(x, y, epochs=5, batch_size=64, verbose=0)  # shuffled, with dropout
+    model = dropout_model()
+    backup = callbacks.BackupAndRestore(tmp_path / "backup", save_freq=3)
+    with pytest.raises(Interrupt):
+        model.fit(x, y, epochs=5, batch_size=64, verbose=0,
+                  callbacks=[backup, interrupter(callbacks, epoch=epoch, batch=batch)])
+    model = dropout_model()
+    set_random_seed(99)  # a new process: another random state, restored from the backup
+    history = model.fit(x, y, epochs=5, batch_size=64, verbose=0, callbacks=[backup])
+    assert history.epoch == list(range(epoch, 5))  # the epoch Keras resumes at
+    for a, b in zip(reference.get_weights(), model.get_weights()):
+        assert a.tobytes() == b.tobytes()
+    assert model.optimizer.iterations == reference.optimizer.iterations == 40
+
+
+def test_backup_every_n_batches_resumes_at_the_epoch_keras_resumes_at(tmp_path):
+    resumed = []
+    for module, model in zip((keras, callbacks), twin_models()):
+        model.compile("adam" if module is keras else optimizers.Adam(), "binary_crossentropy")
+        x, y = make_data("binary")
+        make = module.callbacks.BackupAndRestore if module is keras else module.BackupAndRestore
+        backup = make(tmp_path / module.__name__, save_freq=5)
+        with pytest.raises(Interrupt):
+            model.fit(x, y, epochs=5, verbose=0,
+                      callbacks=[backup, interrupter(module, epoch=3, batch=7)])
+        resumed.append(model.fit(x, y, epochs=5, verbose=0, callbacks=[backup]).epoch)
+    assert resumed[0] == resumed[1] == [3, 4]
+
+
 def test_backup_and_restore_rejects_what_it_does_not_support(tmp_path):
     with pytest.raises(ValueError, match="Empty `backup_dir`"):
         callbacks.BackupAndRestore("")
-    with pytest.raises(NotImplementedError, match="save_freq"):
-        callbacks.BackupAndRestore(tmp_path, save_freq=10)
+    for bad in (0, "batch", 2.5, True):
+        with pytest.raises(ValueError, match="Invalid value for argument `save_freq`"):
+            callbacks.BackupAndRestore(tmp_path, save_freq=bad)
+    with pytest.raises(NotImplementedError, match="double_checkpoint"):
+        callbacks.BackupAndRestore(tmp_path, double_checkpoint=True)
 
 
 def test_progbar_logger_takes_over_the_display(capsys):
@@ -200,3 +257,66 @@ def test_progbar_logger_takes_over_the_display(capsys):
     assert len([line for line in lines if line.startswith("16/16 - ")]) == 2
     fm.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ProgbarLogger()])
     assert capsys.readouterr().out == ""
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 - http.server's spelling
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append((self.path, dict(self.headers), body))
+        self.send_response(200 if self.path != "/missing" else 404)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
+    httpd.received = []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_remote_monitor_posts_each_epochs_logs_as_keras_does(server):
+    root = f"http://127.0.0.1:{server.server_port}"
+    _, fm = twin_models()
+    fm.compile(optimizers.SGD(0.5), "binary_crossentropy", metrics=["accuracy"])
+    x, y = make_data("binary")
+    history = fm.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0, callbacks=[
+        callbacks.RemoteMonitor(root, headers={"X-Run": "7"}),
+        callbacks.RemoteMonitor(root, path="/json", send_as_json=True)]).history
+    assert len(server.received) == 6
+    for epoch in range(3):
+        expected = {"epoch": epoch, **{k: v[epoch] for k, v in history.items()}}
+        (path, headers, form), (json_path, json_headers, body) = server.received[2 * epoch:
+                                                                                 2 * epoch + 2]
+        assert path == "/publish/epoch/end/" and headers["X-Run"] == "7"
+        assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+        assert json.loads(urllib.parse.parse_qs(form.decode())["data"][0]) == expected
+        assert json_path == "/json" and json_headers["Content-Type"] == "application/json"
+        assert json.loads(body) == expected
+    if importlib.util.find_spec("requests"):  # Keras's needs it
+        km, _ = twin_models()
+        km.compile("sgd", "binary_crossentropy")
+        km.fit(x, y, epochs=1, verbose=0, callbacks=[keras.callbacks.RemoteMonitor(root)])
+        theirs = urllib.parse.parse_qs(server.received[-1][2].decode())["data"][0]
+        assert sorted(json.loads(theirs)) == ["epoch", "loss"]
+
+
+def test_remote_monitor_warns_when_the_server_is_out_of_reach(server):
+    model = Sequential([Embedding(10, 2), Flatten(), Dense(1)])
+    model.compile("sgd", "mse")
+    x, y = np.zeros((4, 3), np.int32), np.zeros(4, np.float32)
+    root = f"http://127.0.0.1:{server.server_port}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(x, y, verbose=0, callbacks=[callbacks.RemoteMonitor(root, path="/missing")])
+    assert server.received[-1][0] == "/missing"  # a 404 reached the server: no warning
+    server.shutdown()
+    server.server_close()
+    with pytest.warns(UserWarning, match=f"Could not reach RemoteMonitor root server at {root}"):
+        model.fit(x, y, verbose=0, callbacks=[callbacks.RemoteMonitor(root)])

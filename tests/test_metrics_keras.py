@@ -22,6 +22,9 @@ def batches(kind, num=3, n=40, classes=5):
         elif kind == "onehot":
             y = np.eye(classes, dtype=np.float32)[RNG.integers(0, classes, n)]
             p = RNG.random((n, classes)).astype(np.float32)
+        elif kind == "multilabel":
+            y = (RNG.random((n, 4)) < [0.2, 0.4, 0.5, 0.7]).astype(np.float32)
+            p = np.clip(0.5 * y + 0.8 * RNG.random((n, 4)) - 0.15, 0, 1).astype(np.float32)
         elif kind == "sparse":
             y = RNG.integers(0, classes, (n, 1)).astype(np.int32)
             p = RNG.random((n, classes)).astype(np.float32)
@@ -43,6 +46,33 @@ CASES = {  # name: (fastembed metric, keras metric, data kind, tolerance)
     "precision": (metrics.Precision(), keras.metrics.Precision(), "binary", 1e-5),
     "recall 0.3": (metrics.Recall(thresholds=0.3), keras.metrics.Recall(thresholds=0.3),
                    "binary", 1e-5),
+    "precision top 2": (metrics.Precision(top_k=2), keras.metrics.Precision(top_k=2), "onehot",
+                        1e-5),
+    "recall top 3": (metrics.Recall(top_k=3), keras.metrics.Recall(top_k=3), "onehot", 1e-5),
+    "precision class 1": (metrics.Precision(class_id=1), keras.metrics.Precision(class_id=1),
+                          "onehot", 1e-5),
+    "recall class 2 top 1 at 0.3": (metrics.Recall(0.3, top_k=1, class_id=2),
+                                    keras.metrics.Recall(0.3, top_k=1, class_id=2), "onehot",
+                                    1e-5),
+    "precision multilabel top 2 class 3": (metrics.Precision(top_k=2, class_id=3),
+                                           keras.metrics.Precision(top_k=2, class_id=3),
+                                           "multilabel", 1e-5),
+    # multi_label: Keras buckets evenly spaced thresholds in float32, a
+    # prediction within rounding of one may land in the next bucket
+    "auc multi_label": (metrics.AUC(multi_label=True), keras.metrics.AUC(multi_label=True),
+                        "multilabel", 1e-4),
+    "auc pr multi_label weighted labels": (
+        metrics.AUC(curve="PR", multi_label=True, num_labels=4,
+                    label_weights=[1.0, 2.0, 0.5, 0.0]),
+        keras.metrics.AUC(curve="PR", multi_label=True, num_labels=4,
+                          label_weights=[1.0, 2.0, 0.5, 0.0]), "multilabel", 1e-4),
+    "auc roc majoring multi_label 30": (
+        metrics.AUC(30, summation_method="majoring", multi_label=True),
+        keras.metrics.AUC(30, summation_method="majoring", multi_label=True), "multilabel",
+        1e-4),
+    "auc label_weights flattened": (metrics.AUC(label_weights=[0.5, 1.0, 2.0, 1.5]),
+                                    keras.metrics.AUC(label_weights=[0.5, 1.0, 2.0, 1.5]),
+                                    "multilabel", 1e-4),
     "top 3": (metrics.TopKCategoricalAccuracy(k=3),
               keras.metrics.TopKCategoricalAccuracy(k=3), "onehot", 1e-5),
     "sparse top 2": (metrics.SparseTopKCategoricalAccuracy(k=2),
@@ -86,6 +116,36 @@ def test_auc_of_a_perfect_and_a_reversed_ranking():
         metric = metrics.AUC()
         metric.update_state(y, np.array(scores, np.float32))
         assert metric.result() == pytest.approx(expected, abs=1e-6)
+
+
+def test_multi_label_auc_is_the_mean_of_each_labels_auc():
+    """Independently of Keras: the per-label AUCs of single-label metrics."""
+    y, p, w = batches("multilabel", num=1, n=200)[0]
+    combined = metrics.AUC(multi_label=True)
+    combined.update_state(y, p, sample_weight=w)
+    each = []
+    for label in range(4):
+        single = metrics.AUC()
+        single.update_state(y[:, label], p[:, label], sample_weight=w)
+        each.append(single.result())
+    assert combined.result() == pytest.approx(np.mean(each), rel=1e-6)
+    assert len(set(np.round(each, 4))) == 4, "the labels must differ for this to show"
+
+
+def test_confusion_metric_arguments_are_checked_as_keras():
+    with pytest.raises(ValueError, match="`num_labels` is needed only when `multi_label`"):
+        metrics.AUC(num_labels=3)
+    with pytest.raises(ValueError, match="label_weights"):
+        metrics.AUC(label_weights=[1.0, -1.0])
+    with pytest.raises(ValueError, match="`top_k` must be a positive integer"):
+        metrics.Precision(top_k=0)
+    auc = metrics.AUC(multi_label=True, num_labels=3)
+    with pytest.raises(ValueError, match="predictions of 4 labels"):
+        auc.update_state(np.zeros((2, 4)), np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="must have rank 2 when `multi_label=True`"):
+        metrics.AUC(multi_label=True).update_state(np.zeros(3), np.zeros(3))
+    with pytest.raises(IndexError, match="class_id=5 is out of range for predictions of 3"):
+        metrics.Recall(class_id=5).update_state(np.zeros((2, 3)), np.zeros((2, 3)))
 
 
 

@@ -210,15 +210,18 @@ def assert_same_weights_list(a, b):
         assert wa.tobytes() == wb.tobytes()
 
 
-def test_a_generator_ending_early_is_a_clear_error():
-    x, y = data()
-    with pytest.raises(ValueError, match=r"ran out after 7 batches of this epoch; expected 10 "
-                                         r"\(steps_per_epoch\)"):
-        model().fit(batches_of(x, y), steps_per_epoch=10, verbose=0)
-    with pytest.raises(ValueError, match=r"ran out after 0 batches of this epoch; expected at "
-                                         r"least one"):
-        model().fit(batches_of(x, y), epochs=2, verbose=0)
-    with pytest.raises(ValueError, match="ran out after 0 batches"):
+def test_a_generator_ending_early_warns_and_ends_training():
+    x, y = data()  # 7 batches
+    m = model()
+    with pytest.warns(UserWarning, match=r"ran out of data after 7 batches of this epoch"):
+        history = m.fit(batches_of(x, y), steps_per_epoch=10, epochs=3, verbose=0)
+    assert history.epoch == [0]
+    reference = model()
+    reference.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    assert_same_weights(reference, m)
+    with pytest.warns(UserWarning, match=r"ran out of data after 0 batches of this epoch"):
+        assert model().fit(batches_of(x, y), epochs=2, verbose=0).epoch == [0]
+    with pytest.raises(ValueError, match="ran out before its first batch"):
         model().fit(iter([]), verbose=0)
 
 

@@ -369,7 +369,7 @@ def untouched_after(model, call, error, match):
     ({"validation_data": (np.zeros((3, LENGTH), np.int32), np.zeros(3), -np.ones(3))},
      ValueError, "non-negative"),
     ({"validation_data": (1, 2, 3, 4)}, ValueError, "validation_data"),
-    ({"validation_steps": 2}, NotImplementedError, "validation_steps"),
+    ({"validation_steps": 0}, ValueError, "`validation_steps` must be None or a positive"),
     ({"sample_weights": np.ones(SAMPLES)}, TypeError, "sample_weights"),
 ])
 def test_bad_fit_arguments_fail_clearly_before_training(kwargs, error, match):

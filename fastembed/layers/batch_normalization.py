@@ -21,7 +21,8 @@ class BatchNormalization(Layer):
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, synchronized=False, renorm=False, **kwargs):
+                 gamma_constraint=None, synchronized=False, renorm=False, renorm_clipping=None,
+                 renorm_momentum=0.99, **kwargs):
         if renorm:
             raise NotImplementedError("BatchNormalization does not support renorm yet")
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
@@ -35,6 +36,9 @@ class BatchNormalization(Layer):
         self.epsilon = float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
         self.synchronized = bool(synchronized)
+        # Keras keeps these in the config even without renorm, which ignores them
+        self.renorm, self.renorm_clipping = False, renorm_clipping
+        self.renorm_momentum = float(renorm_momentum)
         self.beta_initializer = initializers_module.get(beta_initializer)
         self.gamma_initializer = initializers_module.get(gamma_initializer)
         self.moving_mean_initializer = initializers_module.get(moving_mean_initializer)
@@ -102,6 +106,8 @@ class BatchNormalization(Layer):
         config.update({
             "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
             "center": self.center, "scale": self.scale, "synchronized": self.synchronized,
+            "renorm": self.renorm, "renorm_clipping": self.renorm_clipping,
+            "renorm_momentum": self.renorm_momentum,
             "beta_initializer": initializers_module.serialize(self.beta_initializer),
             "gamma_initializer": initializers_module.serialize(self.gamma_initializer),
             "moving_mean_initializer": initializers_module.serialize(

@@ -59,5 +59,5 @@ class SimpleRNN(BaseRNN):
 
     def get_config(self):
         config = super().get_config()
-        del config["recurrent_activation"]
+        del config["recurrent_activation"], config["seed"]  # not in Keras's config
         return config

@@ -66,9 +66,9 @@ class TimeDistributed(Layer):
         return None if dx is None else dx.reshape((batch, steps) + dx.shape[1:])
 
     def get_config(self):
+        from fastembed.saving.serialization import serialize_layer
         config = super().get_config()
-        config["layer"] = {"class_name": type(self.layer).__name__,
-                           "config": self.layer.get_config()}
+        config["layer"] = serialize_layer(self.layer)  # with its module, as Keras reads it
         return config
 
     @classmethod

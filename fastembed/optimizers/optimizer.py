@@ -232,27 +232,34 @@ class Optimizer:
 
     def _keras_slot_groups(self):
         """The slots in the order of Keras's optimizer variables: groups of
-        slot indices, each group interleaved over the model's variables.
-        None where Keras's layout has not been matched yet."""
-        if type(self) not in (SGD, Adagrad):
-            return None
-        return [[0]] if self._rule.num_slots else []
+        slot indices, each group interleaved over the model's variables (by
+        default one group of all slots, as Keras's add_optimizer_variables)."""
+        return [list(range(self._rule.num_slots))] if self._rule.num_slots else []
+
+    def _keras_scalars(self):
+        """Keras's optimizer variables after the slots (Nadam's u_product)."""
+        return []
+
+    def _set_keras_scalars(self, values):
+        pass
+
+    def _keras_state(self, variables):
+        """The arrays behind Keras's optimizer variables after the counter and
+        the rate: the moving averages (use_ema, made by Keras's base build
+        first), then the slots by group; the scalars follow them."""
+        arrays = [self._averages.setdefault(v, v.value.copy()) for v in variables] \
+            if self.use_ema else []
+        slots = [self.slots_for(v) for v in variables]
+        return arrays + [s[k] for group in self._keras_slot_groups() for s in slots for k in group]
 
     def keras_variables(self, variables):
         """Keras's optimizer.variables for the model's trainable variables:
-        the iteration counter, the learning rate, then the slots (only once
+        the iteration counter, the learning rate, then the rest (only once
         built, at the first step, as in Keras)."""
         arrays = [np.array(self.iterations, np.int64),
                   np.array(self._current_learning_rate(), np.float32)]
-        groups = self._keras_slot_groups()
         if self.built:
-            if groups is None or self.use_ema:
-                raise NotImplementedError(
-                    f"Saving the state of {type(self).__name__}"
-                    f"{' with use_ema' if self.use_ema else ''} in Keras's file layout is not "
-                    f"supported yet; save_weights() keeps the weights")
-            slots = [self.slots_for(v) for v in variables]
-            arrays += [s[k] for group in groups for s in slots for k in group]
+            arrays += self._keras_state(variables) + self._keras_scalars()
         return arrays
 
     def load_keras_variables(self, variables, arrays):
@@ -262,23 +269,30 @@ class Optimizer:
         if len(arrays) < 2:
             raise ValueError(f"the optimizer state has {len(arrays)} variables; Keras's has "
                              f"at least the iteration counter and the learning rate")
-        iterations, learning_rate, slot_arrays = arrays[0], arrays[1], arrays[2:]
-        groups = self._keras_slot_groups()
-        if slot_arrays and (groups is None or self.use_ema):
-            raise ValueError(f"Loading the state of {type(self).__name__} from Keras's file "
-                             f"layout is not supported yet; compile=False loads the model")
-        expected = sum(len(group) for group in groups or []) * len(variables)
-        if slot_arrays and len(slot_arrays) != expected:
-            raise ValueError(f"the optimizer state holds {len(arrays)} variables; "
-                             f"{type(self).__name__} of this model has {2 + expected}")
-        targets = [(v, k) for group in groups for v in variables for k in group] \
-            if slot_arrays else []
-        for (variable, _), value in zip(targets, slot_arrays):
-            if value.shape != variable.shape:
-                raise ValueError(f"the optimizer state of {variable.name!r} has shape "
-                                 f"{value.shape}; the weight has shape {variable.shape}")
-        for (variable, k), value in zip(targets, slot_arrays):
-            self.slots_for(variable)[k][...] = value
+        iterations, learning_rate, state = arrays[0], arrays[1], arrays[2:]
+        if state:
+            n_scalars = len(self._keras_scalars())
+            per_variable = len(sum(self._keras_slot_groups(), [])) + self.use_ema
+            expected = per_variable * len(variables) + n_scalars
+            if len(state) != expected:
+                raise ValueError(f"the optimizer state holds {len(arrays)} variables; "
+                                 f"{type(self).__name__}"
+                                 f"{' with use_ema' if self.use_ema else ''} of this model "
+                                 f"has {2 + expected}")
+            owners = (list(variables) if self.use_ema else []) + \
+                [v for group in self._keras_slot_groups() for v in variables for _ in group]
+            for variable, value in zip(owners, state):
+                if value.shape != variable.shape:
+                    raise ValueError(f"the optimizer state of {variable.name!r} has shape "
+                                     f"{value.shape}; the weight has shape {variable.shape}")
+            scalars = state[len(state) - n_scalars:]
+            if any(np.shape(value) != () for value in scalars):
+                raise ValueError(f"the optimizer state ends with arrays of shapes "
+                                 f"{[np.shape(v) for v in scalars]}; {type(self).__name__} "
+                                 f"keeps {n_scalars} scalar(s) there")
+            for target, value in zip(self._keras_state(variables), state):
+                target[...] = value
+            self._set_keras_scalars(scalars)
         self.iterations = int(np.asarray(iterations))
         saved_rate = np.float32(np.asarray(learning_rate))
         if not callable(self._learning_rate) and saved_rate != np.float32(self._learning_rate):
@@ -444,6 +458,13 @@ class Nadam(Optimizer):
         return {"lr": learning_rate, "momentum_scale": u_t_1 / (one - u_product_t_1),
                 "gradient_scale": (one - u_t) / (one - self._u_product),
                 "velocity_scale": one / (one - beta_2_power)}
+
+    def _keras_scalars(self):
+        return [np.array(self._u_product, np.float32)]
+
+    def _set_keras_scalars(self, values):
+        (u_product,) = values
+        self._u_product = np.float32(u_product)
 
     def load_variables_state(self, variables, arrays, iterations):
         super().load_variables_state(variables, arrays, iterations)

@@ -1,9 +1,9 @@
 """Keras 3's HDF5 layout of a model's state (model.weights.h5 in a .keras
 file, and .weights.h5 files): each layer's variables under
-layers/<class name in snake case, numbered>/vars/<i> (an LSTM's under
-.../cell/vars, a Bidirectional's under .../forward_layer and
-.../backward_layer, a nested model's under .../layers/...), the optimizer's
-under optimizer/vars: the iteration counter, the learning rate, then its
+layers/<class name in snake case, numbered>/vars/<i> (a recurrent layer's
+under .../cell/vars, a TimeDistributed's under .../layer, a Bidirectional's
+under .../forward_layer and .../backward_layer, a nested model's under
+.../layers/...), the optimizer's under optimizer/vars: the iteration counter, the learning rate, then its
 slots (fastembed.optimizers keras_variables)."""
 import re
 import warnings
@@ -34,13 +34,17 @@ def _model_groups(model, path):
 
 def _layer_groups(layer, path):
     """(path, name, variables) of a layer and of the objects Keras saves inside it."""
-    from fastembed.layers import LSTM, Bidirectional
+    from fastembed.layers import Bidirectional, TimeDistributed
+    from fastembed.layers.base_rnn import BaseRNN
     if hasattr(layer, "graph"):  # a nested model
         yield path, layer.name, []
         yield from _model_groups(layer, path + "/")
-    elif isinstance(layer, LSTM):
+    elif isinstance(layer, BaseRNN):  # Keras keeps the weights in the layer's cell
         yield path, layer.name, []
-        yield path + "/cell", "lstm_cell", layer.weights
+        yield path + "/cell", keras_snake_case(type(layer).__name__) + "_cell", layer.weights
+    elif isinstance(layer, TimeDistributed):
+        yield path, layer.name, []
+        yield from _layer_groups(layer.layer, path + "/layer")
     elif isinstance(layer, Bidirectional):
         yield path, layer.name, []
         yield from _layer_groups(layer.forward_layer, path + "/forward_layer")

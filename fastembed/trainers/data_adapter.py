@@ -1,5 +1,7 @@
 """Data given to fit / evaluate / predict, as lists of arrays in the
 model's input and output order, and the batches of an epoch."""
+import itertools
+import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
@@ -85,6 +87,12 @@ def check_batch_size(batch_size):
     return int(batch_size)
 
 
+def check_steps(steps, argument):
+    if steps is not None and (isinstance(steps, bool) or not isinstance(
+            steps, (int, np.integer)) or steps <= 0):
+        raise ValueError(f"`{argument}` must be None or a positive integer, got {steps!r}")
+
+
 def split_validation(xs, ys, validation_split):
     """(xs, ys, validation data) with the last validation_split of the
     samples held out, as Keras does."""
@@ -116,6 +124,7 @@ class ArrayBatches:
         self.arrays, self.num_samples, self.batch_size = arrays, num_samples, batch_size
         self.steps = steps or -(-num_samples // batch_size)
         self.shuffle = shuffle
+        self.exhausted = False  # arrays never run dry
 
     def epoch(self):
         order = generator().permutation(self.num_samples) if self.shuffle else None
@@ -136,6 +145,25 @@ def is_stream(data):
         (hasattr(data, "__getitem__") and hasattr(data, "__len__"))
 
 
+class _Replayed:
+    """Batches read once, iterated afresh each time."""
+
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __iter__(self):
+        return iter(self.batches)
+
+
+def validation_source(data, steps):
+    """fit's validation data: as Keras documents validation_steps, each
+    epoch evaluates from the start of the data, the same batches; so the
+    first `steps` batches of a generator or iterator are kept."""
+    if steps is None or not hasattr(data, "__next__"):
+        return data
+    return _Replayed(list(itertools.islice(data, steps)))
+
+
 def unpack_batch(batch):
     """(x, y, sample_weight) of a batch given as x, (x,), (x, y) or
     (x, y, sample_weight), as Keras unpacks them."""
@@ -150,47 +178,63 @@ def unpack_batch(batch):
 
 
 class StreamBatches:
-    """The batches of a stream, as lists of arrays in the model's input then
-    output order, each checked against the first batch's shapes.
+    """The batches of a stream, as lists of arrays: the model's inputs, its
+    targets, then the sample weights of the outputs that have them (the
+    first batch decides which; sample_weights.pack's layout), each batch
+    checked against the first one.
 
     A PyDataset (or an object with __len__ and __getitem__) gives batches
     0 .. len - 1 each epoch, in a shuffled order when asked, and hears
     on_epoch_end; with workers > 1 threads fetch them ahead, in order. An
     iterable (a torch DataLoader) is iterated afresh each epoch; a generator
     or iterator continues where the last epoch stopped. `steps` bounds an
-    epoch (None: until the data ends)."""
+    epoch (None: until the data ends). Data that runs dry before `steps`
+    ends the epoch with Keras's warning; a generator or iterator is then
+    `exhausted`, and fit stops.
+
+    `weigh(sample_weight, ys, where)` turns a batch's sample_weight into
+    one array or None per output; it runs on the first batch only when
+    first_sample_weights() is asked (once the model is built)."""
 
     def __init__(self, data, input_names, output_names, steps, steps_argument,
-                 shuffle=False):
-        if steps is not None and (isinstance(steps, bool) or not isinstance(
-                steps, (int, np.integer)) or steps <= 0):
-            raise ValueError(f"`{steps_argument}` must be None or a positive integer, "
-                             f"got {steps!r}")
+                 shuffle=False, weigh=None):
+        check_steps(steps, steps_argument)
         self.data, self.input_names, self.output_names = data, input_names, output_names
-        self.steps_argument, self.shuffle = steps_argument, shuffle
+        self.steps_argument, self.shuffle, self.weigh = steps_argument, shuffle, weigh
         self.one_shot = hasattr(data, "__next__")
         self.indexed = not self.one_shot and hasattr(data, "__getitem__") \
             and hasattr(data, "__len__")
         self.steps = steps or (len(data) if not self.one_shot and hasattr(data, "__len__")
                                else None)
+        self.exhausted = False
         self._shapes = None
-        self._replay = None  # (source, first batch) read early to build the model
+        self._weighted = None  # which outputs have sample weights, from the first batch
+        self._replay = None  # (source, first raw batch, its xs + ys), read early to build
 
     def first(self):
         """The first batch as (xs, ys), read once and replayed as step 0."""
         if self._replay is None:
             source = self._source()
-            self._replay = (source, self._convert(0, self._next(source, 0)))
-        batch = self._replay[1]
-        return batch[:len(self.input_names)], batch[len(self.input_names):]
+            raw = next(source, _END)
+            if raw is _END:
+                raise ValueError(f"The data ({type(self.data).__name__}) ran out before its "
+                                 f"first batch: it must yield at least one")
+            self._replay = (source, raw, self._convert(0, raw))
+        arrays = self._replay[2]
+        return arrays[:len(self.input_names)], arrays[len(self.input_names):]
+
+    def first_sample_weights(self):
+        """The first batch's sample weights: one array or None per output."""
+        _, raw, arrays = self._replay
+        return self._sample_weights(0, raw, arrays[len(self.input_names):])
 
     def epoch(self):
-        """(step, xs + ys) of one epoch."""
+        """(step, xs + ys + sample weights) of one epoch."""
         step = 0
         if self._replay is not None:
-            source, batch = self._replay
+            source, raw, arrays = self._replay
             self._replay = None
-            yield 0, batch
+            yield 0, arrays + self._present_weights(0, raw, arrays)
             step = 1
         else:
             source = self._source()
@@ -198,7 +242,8 @@ class StreamBatches:
             raw = self._next(source, step)
             if raw is _END:
                 return
-            yield step, self._convert(step, raw)
+            arrays = self._convert(step, raw)
+            yield step, arrays + self._present_weights(step, raw, arrays)
             step += 1
 
     def on_epoch_end(self):
@@ -224,23 +269,21 @@ class StreamBatches:
         return (self.data[int(i)] for i in order)
 
     def _next(self, source, step):
-        """The next raw batch; _END when an epoch of unknown length ends."""
-        try:
-            return next(source)
-        except StopIteration:
-            if self.steps is None and step > 0:
-                return _END
-        expected = f"{self.steps} ({self.steps_argument})" if self.steps else "at least one"
-        raise ValueError(f"The data ran out after {step} batches of this epoch; expected "
-                         f"{expected}. A generator or iterator serves all epochs: it must "
-                         f"yield {self.steps_argument} x epochs batches (Keras would stop "
-                         f"training here)")
+        """The next raw batch; _END when the data ends: the normal end of an
+        epoch of unknown length, else (as Keras) a warning, and a generator
+        or iterator is `exhausted` for good."""
+        raw = next(source, _END)
+        if raw is _END and (self.steps is not None or step == 0):
+            warnings.warn(f"Your input ran out of data after {step} batches of this epoch; "
+                          f"interrupting training. Make sure that your dataset or generator "
+                          f"can generate at least `{self.steps_argument} * epochs` batches.",
+                          stacklevel=2)
+            self.exhausted = self.one_shot
+        return raw
 
     def _convert(self, step, raw):
-        x, y, sample_weight = unpack_batch(raw)
-        if sample_weight is not None:
-            raise NotImplementedError("sample_weight in a batch of streamed data is not "
-                                      "supported yet")
+        """xs + ys of a raw batch, checked against the first batch."""
+        x, y, _ = unpack_batch(raw)
         where = f"batch {step} of the data"
         xs = as_list(x, self.input_names, f"x of {where}")
         ys = []
@@ -264,6 +307,30 @@ class StreamBatches:
                              f"first batch had {self._shapes[bad][0]} and "
                              f"{self._shapes[bad][1]!r}")
         return arrays
+
+    def _sample_weights(self, step, raw, ys):
+        """One array or None per output (none without `weigh`: predict)."""
+        sample_weight = unpack_batch(raw)[2]
+        if self.weigh is None or sample_weight is None:
+            weights = [None] * len(self.output_names)
+        else:
+            weights = self.weigh(sample_weight, ys, f"sample_weight of batch {step} of the data")
+        weighted = [w is not None for w in weights]
+        if self._weighted is None:
+            self._weighted = weighted
+        elif weighted != self._weighted:
+            raise ValueError(f"Inconsistent batches: batch {step} of the data has sample "
+                             f"weights for outputs {_flagged(self.output_names, weighted)}, "
+                             f"the first batch for {_flagged(self.output_names, self._weighted)}")
+        return weights
+
+    def _present_weights(self, step, raw, arrays):
+        ys = arrays[len(self.input_names):]
+        return [w for w in self._sample_weights(step, raw, ys) if w is not None]
+
+
+def _flagged(names, flags):
+    return [name for name, flag in zip(names, flags) if flag]
 
 
 _END = object()

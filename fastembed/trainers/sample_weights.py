@@ -78,8 +78,10 @@ def _class_weights(class_weight, y, output_shape):
     return table[np.clip(ids, 0, None)]
 
 
-def standardize(sample_weight, class_weight, ys, output_shapes, output_names, num_samples):
-    """One array (or None) per output, from fit's sample_weight or class_weight."""
+def standardize(sample_weight, class_weight, ys, output_shapes, output_names, num_samples,
+                argument="sample_weight"):
+    """One array (or None) per output, from fit's sample_weight or class_weight
+    (named `argument` in errors)."""
     if class_weight is not None:
         if sample_weight is not None:
             raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
@@ -92,7 +94,7 @@ def standardize(sample_weight, class_weight, ys, output_shapes, output_names, nu
     entries = _per_output(sample_weight, output_names)
     several = len(output_names) > 1
     return [None if w is None else _checked(
-        w, f"sample_weight[{name!r}]" if several else "sample_weight", num_samples, shape)
+        w, f"{argument}[{name!r}]" if several else argument, num_samples, shape)
         for w, name, shape in zip(entries, output_names, output_shapes)]
 
 

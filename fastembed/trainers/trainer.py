@@ -94,7 +94,8 @@ class Trainer:
 
     def _stream(self, x, y, batch_size, steps, steps_argument, shuffle=False, targets=True):
         """StreamBatches of x (a generator, iterator, PyDataset ...), the model
-        built from its first batch; with that batch's xs and ys."""
+        built from its first batch; with that batch's xs, ys and sample
+        weights (one array or None per output)."""
         kind = type(x).__name__
         if y is not None:
             raise ValueError(f"When providing `x` as streamed data ({kind}), `y` should not be "
@@ -104,10 +105,16 @@ class Trainer:
                              f"gives its own batches; got batch_size={batch_size!r}")
         data = data_adapter.StreamBatches(x, self.input_names,
                                           self.output_names if targets else [], steps,
-                                          steps_argument, shuffle)
+                                          steps_argument, shuffle,
+                                          self._batch_sample_weights if targets else None)
         xs, ys = data.first()
         self._build_for_inputs(xs)
-        return data, xs, ys
+        return data, xs, ys, data.first_sample_weights()
+
+    def _batch_sample_weights(self, sample_weight, ys, argument):
+        return sample_weights_module.standardize(
+            sample_weight, None, ys, [t.shape for t in self.outputs], self.output_names,
+            len(ys[0]), argument)
 
     # ---- steps -------------------------------------------------------------
     def _prepare_training(self):
@@ -155,8 +162,7 @@ class Trainer:
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         self._require_compiled("fit")
-        if validation_steps is not None:
-            raise NotImplementedError("validation_steps is not supported yet")
+        data_adapter.check_steps(validation_steps, "validation_steps")
         verbose = data_parallel.verbosity(1 if verbose == "auto" else int(verbose))
         callbacks = data_parallel.writer_callbacks(callbacks)
         if data_adapter.is_stream(x):
@@ -166,9 +172,8 @@ class Trainer:
             if sample_weight is not None or class_weight is not None:
                 raise ValueError(f"`sample_weight` and `class_weight` go with arrays; streamed "
                                  f"data ({type(x).__name__}) must yield them in its batches")
-            data, xs, ys = self._stream(x, y, batch_size, steps_per_epoch, "steps_per_epoch",
-                                        shuffle)
-            sample_weights = [None] * len(ys)
+            data, xs, ys, sample_weights = self._stream(x, y, batch_size, steps_per_epoch,
+                                                        "steps_per_epoch", shuffle)
         else:
             xs, ys, sample_weights, num_samples = self._data(x, y, sample_weight, class_weight,
                                                              training=True)
@@ -187,7 +192,9 @@ class Trainer:
             data = data_adapter.ArrayBatches(sample_weights_module.pack(xs, ys, sample_weights),
                                              num_samples, batch_size, steps_per_epoch, shuffle)
         data = data_parallel.shard(data, batch_size, getattr(data, "num_samples", None))
-        if validation_data is not None and not data_adapter.is_stream(validation_data):
+        if data_adapter.is_stream(validation_data):
+            validation_data = data_adapter.validation_source(validation_data, validation_steps)
+        elif validation_data is not None:
             if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, "
                                  "y_val, val_sample_weight), or streamed data")
@@ -205,9 +212,11 @@ class Trainer:
         results = self._results(ys)
         self.stop_training = False
         training_logs = None
-        self._initial_epoch = None  # BackupAndRestore sets where a resumed fit starts
+        # BackupAndRestore sets where a resumed fit starts: an epoch, batches into it
+        self._initial_epoch, self._initial_step = None, 0
         callback_list.on_train_begin()
         initial_epoch = self._initial_epoch or initial_epoch
+        skipped = self._initial_step  # batches of the resumed epoch trained before
         shown = 0 if callback_list.shows_progress else verbose  # a ProgbarLogger shows it
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
@@ -215,7 +224,11 @@ class Trainer:
             if shown:
                 print(f"Epoch {epoch + 1}/{epochs}")
             progbar = Progbar(steps, verbose=shown)
+            step = -1
             for step, batch in data.epoch():
+                if skipped:
+                    skipped -= 1
+                    continue
                 callback_list.on_train_batch_begin(step)
                 self._train_step(*sample_weights_module.unpack(batch, len(xs), sample_weights),
                                  results)
@@ -226,21 +239,24 @@ class Trainer:
                 if self.stop_training:
                     break
             data.on_epoch_end()
+            if step < 0:  # a generator ran dry before this epoch (Keras warned)
+                break
             data_parallel.merge_results(results)
             logs = results.logs()
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
                 if data_adapter.is_stream(validation_data):
-                    val_logs = self.evaluate(validation_data, verbose=0, return_dict=True)
+                    val_logs = self.evaluate(validation_data, steps=validation_steps, verbose=0,
+                                             return_dict=True)
                 else:
                     val_x, val_y, val_sample_weight = validation_data
                     val_logs = self.evaluate(val_x, val_y, batch_size=validation_batch_size
-                                             or batch_size, verbose=0,
+                                             or batch_size, steps=validation_steps, verbose=0,
                                              sample_weight=val_sample_weight, return_dict=True)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
             progbar.update(step + 1, logs, finalize=True)
             callback_list.on_epoch_end(epoch, logs)
             training_logs = logs
-            if self.stop_training:
+            if self.stop_training or data.exhausted:
                 break
         self.optimizer.finalize_variable_values(self._trainable_variables)
         callback_list.on_train_end(training_logs)
@@ -278,8 +294,7 @@ class Trainer:
             if sample_weight is not None:
                 raise ValueError(f"`sample_weight` goes with arrays; streamed data "
                                  f"({type(x).__name__}) must yield it in its batches")
-            data, xs, ys = self._stream(x, y, batch_size, steps, "steps")
-            sample_weights = [None] * len(ys)
+            data, xs, ys, sample_weights = self._stream(x, y, batch_size, steps, "steps")
         else:
             xs, ys, sample_weights, num_samples = self._data(x, y, sample_weight)
             data = data_adapter.ArrayBatches(sample_weights_module.pack(xs, ys, sample_weights),
@@ -309,7 +324,7 @@ class Trainer:
         if callbacks is not None:
             raise NotImplementedError("predict(callbacks=...) is not supported yet")
         if data_adapter.is_stream(x):
-            data, _, _ = self._stream(x, None, batch_size, steps, "steps", targets=False)
+            data = self._stream(x, None, batch_size, steps, "steps", targets=False)[0]
         else:
             xs = self._inputs(x)
             data = data_adapter.ArrayBatches(xs, data_adapter.check_cardinality(xs),
