@@ -49,7 +49,9 @@ def encoded_shape(input_shape, output_mode, depth):
 
 class NoGradientMixin:
     """A preprocessing layer: no weights, and nothing to differentiate (its
-    inputs are data), so backward returns no input gradient."""
+    inputs are data), so backward returns no input gradient. Layers that
+    read strings say so with takes_strings (a model lets string data reach them)."""
+    takes_strings = False
 
     def backward(self, context, output_grads):
         return None

@@ -11,6 +11,7 @@ from fastembed.layers.category_encoding import (NoGradientMixin, encode_categori
 
 
 class Hashing(NoGradientMixin, Layer):
+    takes_strings = True
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False,
                  **kwargs):
         kwargs.pop("dtype", None)

@@ -8,6 +8,7 @@ from fastembed.layers.index_lookup import IndexLookup
 
 
 class StringLookup(IndexLookup):
+    takes_strings = True
     _integer_keys = False
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token="[UNK]",
