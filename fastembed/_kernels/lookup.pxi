@@ -289,3 +289,18 @@ cdef class TokenCounter:
         offsets = np.asarray(<int64_t[:n + 1]>self.counter.offsets)
         starts, ends = offsets[:-1].tolist(), offsets[1:].tolist()
         return [blob[s:e] for s, e in zip(starts, ends)], counts, doc_counts
+
+
+cdef extern from "hashing.h":
+    uint64_t fe_fingerprint64(const char *s, int64_t len) nogil
+    uint64_t fe_siphash24(uint64_t k0, uint64_t k1, const char *s, int64_t len) nogil
+
+
+def fingerprint64(bytes data):
+    """FarmHash Fingerprint64 of data (TensorFlow's Fingerprint64)."""
+    return fe_fingerprint64(data, len(data))
+
+
+def siphash24(uint64_t k0, uint64_t k1, bytes data):
+    """SipHash-2-4 of data under the key (k0, k1)."""
+    return fe_siphash24(k0, k1, data, len(data))
