@@ -354,3 +354,22 @@ def test_category_encoding_documented_and_errors():
         CategoryEncoding(num_tokens=0)
     with pytest.raises(ValueError, match="output_mode"):
         CategoryEncoding(num_tokens=3, output_mode="tf_idf")
+
+
+def test_keras_file_keeps_adapted_vocabularies_as_assets(tmp_path):
+    import zipfile
+    from fastembed.saving import load_model
+    x = np.array([["a", "b"], ["c", "zz"], ["b", "b"]])
+    lookup = StringLookup()
+    lookup.adapt(x)
+    ints = IntegerLookup(vocabulary=[4, 9])  # a vocabulary given: in the config
+    model = Sequential([Input(shape=(2,), dtype="string"), lookup, Embedding(5, 3), Flatten(),
+                        Dense(1)])
+    model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive:
+        text = archive.read("assets/layers/string_lookup/vocabulary.txt").decode()
+    assert text.split("\n") == ["[UNK]"] + reference_vocabulary(x, key=lambda t: t.encode())
+    loaded = load_model(tmp_path / "m.keras")
+    assert loaded.layers[0].get_vocabulary() == lookup.get_vocabulary()
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert IntegerLookup.from_config(ints.get_config())(np.array([9, 4, 1])).tolist() == [2, 1, 0]

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 if os.environ.get("FASTEMBED_REQUIRE_TF") == "1":
-    import tensorflow  # noqa: F401  (the TF step must run these tests, never skip them)
+    import tensorflow  # (the TF step must run these tests, never skip them)
 else:
-    pytest.importorskip("tensorflow")
+    tensorflow = pytest.importorskip("tensorflow")
 if os.environ.get("KERAS_BACKEND") != "tensorflow":
     pytest.skip("Keras's reference layers need KERAS_BACKEND=tensorflow (set by "
                 ".ci/tf-reference)", allow_module_level=True)
@@ -168,3 +168,29 @@ def test_model_on_raw_strings_predicts_as_on_keras_indices():
     ids = keras_out(keras.layers.StringLookup(vocabulary=vocab, mask_token=""), data)
     np.testing.assert_array_equal(on_strings.predict(data, verbose=0),
                                   on_ids.predict(ids, verbose=0))
+
+
+def test_keras_files_with_vocabularies_load_both_ways(tmp_path):
+    _, data = string_data(seed=10, rows=40, cols=3)
+    ours_lookup = fl.StringLookup(mask_token="")
+    ours_lookup.adapt(data)
+    ours = Sequential([fl.Input(shape=(3,), dtype="string"), ours_lookup,
+                       fl.Embedding(ours_lookup.vocabulary_size(), 4), fl.Flatten(), fl.Dense(1)])
+    ours.save(tmp_path / "ours.keras")
+    in_keras = keras.models.load_model(tmp_path / "ours.keras")
+    assert in_keras.layers[0].get_vocabulary() == ours_lookup.get_vocabulary()
+    as_tensor = tensorflow.constant(data)  # Keras's predict refuses numpy str arrays
+    np.testing.assert_allclose(np.asarray(in_keras.predict(as_tensor, verbose=0)),
+                               ours.predict(data, verbose=0), rtol=1e-5, atol=1e-7)  # float32 sums
+
+    theirs_lookup = keras.layers.StringLookup(num_oov_indices=2)
+    theirs_lookup.adapt(data)
+    theirs = keras.Sequential([keras.Input(shape=(3,), dtype="string"), theirs_lookup,
+                               keras.layers.Embedding(theirs_lookup.vocabulary_size(), 4),
+                               keras.layers.Flatten(), keras.layers.Dense(1)])
+    theirs.save(tmp_path / "theirs.keras")
+    from fastembed.saving import load_model
+    in_fastembed = load_model(tmp_path / "theirs.keras")
+    assert in_fastembed.layers[0].get_vocabulary() == theirs_lookup.get_vocabulary()
+    np.testing.assert_allclose(in_fastembed.predict(data, verbose=0),
+                               np.asarray(theirs.predict(as_tensor, verbose=0)), rtol=1e-5, atol=1e-7)
