@@ -86,6 +86,13 @@ class CategoryEncoding(NoGradientMixin, Layer):
         self.output_mode = output_mode
         self.sparse = sparse
 
+    def __call__(self, inputs, *args, count_weights=None, **kwargs):
+        if count_weights is None:
+            return super().__call__(inputs, *args, **kwargs)
+        if isinstance(inputs, (list, tuple)):
+            inputs = np.asarray(inputs, dtype=object)
+        return self.call(inputs, count_weights)
+
     def call(self, inputs, count_weights=None):
         ids = np.asarray(inputs)
         if ids.dtype == object:
