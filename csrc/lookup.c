@@ -109,10 +109,12 @@ int64_t fe_vocab_find(const fe_vocab *vocab, const char *w, int64_t len) {
  * adding up (a 1M-word table is far larger than the caches). */
 #define LOOKUP_BLOCK 32
 
-void fe_vocab_lookup(int64_t *ids, const fe_vocab *vocab, const fe_strings *values) {
+int64_t fe_vocab_lookup(int64_t *ids, const fe_vocab *vocab, const fe_strings *values,
+                        int64_t offset, int64_t missing) {
     const int64_t n = values->n, n_blocks = (n + LOOKUP_BLOCK - 1) / LOOKUP_BLOCK;
     const int64_t mask = vocab->mask, *slots = vocab->slots, *offsets = vocab->offsets;
-    #pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
+    int64_t n_missing = 0;
+    #pragma omp parallel for schedule(static) reduction(+ : n_missing) if (n >= PARALLEL_MIN)
     for (int64_t block = 0; block < n_blocks; block++) {
         const int64_t start = block * LOOKUP_BLOCK;
         const int64_t count = n - start < LOOKUP_BLOCK ? n - start : LOOKUP_BLOCK;
@@ -135,9 +137,11 @@ void fe_vocab_lookup(int64_t *ids, const fe_vocab *vocab, const fe_strings *valu
             int64_t len;
             const char *w = fe_string_at(values, start + b, &len);
             const int64_t s = probe(slots, mask, vocab->blob, offsets, w, len, hashes[b]);
-            ids[start + b] = slots[s] ? (slots[s] & ID_MASK) - 1 : -1;
+            ids[start + b] = slots[s] ? (slots[s] & ID_MASK) - 1 + offset : missing;
+            n_missing += !slots[s];
         }
     }
+    return n_missing;
 }
 
 /* ---- hash buckets --------------------------------------------------------- */

@@ -72,10 +72,12 @@ void fe_vocab_build(fe_vocab *vocab, int64_t n_words);
 /* Id of the word w[0:len] in vocab, or -1. */
 int64_t fe_vocab_find(const fe_vocab *vocab, const char *w, int64_t len);
 
-/* ids[i] = id of string i of values in vocab, or -1 (multi-threaded; each
- * output depends on its value alone).
- * ids: (values->n) out */
-void fe_vocab_lookup(int64_t *ids, const fe_vocab *vocab, const fe_strings *values);
+/* ids[i] = offset + id of string i of values in vocab, or missing if it is
+ * not there (multi-threaded; each output depends on its value alone).
+ * ids: (values->n) out
+ * Returns how many values were missing. */
+int64_t fe_vocab_lookup(int64_t *ids, const fe_vocab *vocab, const fe_strings *values,
+                        int64_t offset, int64_t missing);
 
 /* Hash buckets as TensorFlow's string ops: buckets[i] = hash(string i) mod
  * num_buckets, hash FarmHash Fingerprint64 (to_hash_bucket_fast) or, with

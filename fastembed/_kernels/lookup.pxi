@@ -29,7 +29,8 @@ cdef extern from "lookup.h":
                                       int64_t *offsets) nogil
     void fe_utf8_from_ucs4(char *blob, const uint32_t *chars, int64_t n, int64_t width,
                            const int64_t *offsets) nogil
-    void fe_vocab_lookup(int64_t *ids, const fe_vocab *vocab, const fe_strings *values) nogil
+    int64_t fe_vocab_lookup(int64_t *ids, const fe_vocab *vocab, const fe_strings *values,
+                            int64_t offset, int64_t missing) nogil
     void fe_hash_buckets(int64_t *buckets, const fe_strings *values, uint64_t num_buckets,
                          int keyed, uint64_t k0, uint64_t k1) nogil
     void fe_hash_buckets_int64(int64_t *buckets, const int64_t *values, int64_t n,
@@ -193,11 +194,13 @@ cdef class VocabularyTable:
         with nogil:
             fe_vocab_build(&self.vocab, self.size)
 
-    def lookup(self, values):
-        """Positions (int64, of values' shape) of a StringBatch (string
-        vocabulary) or an int64 array (integer vocabulary); -1 if absent."""
+    def lookup(self, values, int64_t offset=0, int64_t missing=-1):
+        """(ids, n_missing): offset + the position in the vocabulary (int64,
+        of values' shape) of each value of a StringBatch (string vocabulary)
+        or int64 array (integer vocabulary), `missing` where absent."""
         cdef fe_strings strings
         cdef cnp.ndarray keys
+        cdef int64_t n_missing
         if self.integer:
             keys = np.ascontiguousarray(values, dtype=np.int64).ravel()
             strings, shape = int64_strings(keys), np.shape(values)
@@ -206,8 +209,9 @@ cdef class VocabularyTable:
         ids = np.empty(strings.n, dtype=np.int64)
         cdef int64_t[::1] out = ids
         with nogil:
-            fe_vocab_lookup(&out[0] if strings.n else NULL, &self.vocab, &strings)
-        return ids.reshape(shape)
+            n_missing = fe_vocab_lookup(&out[0] if strings.n else NULL, &self.vocab, &strings,
+                                        offset, missing)
+        return ids.reshape(shape), n_missing
 
 
 def hash_buckets(values, uint64_t num_buckets, salt=None):

@@ -168,7 +168,7 @@ class IndexLookup(NoGradientMixin, Layer):
         tokens = vocabulary[token_start:] if found_special else vocabulary
         encoded = self._encode(tokens)
         table = _core.VocabularyTable(encoded)
-        positions = table.lookup(self._keys(encoded, "vocabulary"))
+        positions, _ = table.lookup(self._keys(encoded, "vocabulary"))
         repeated = positions != np.arange(len(tokens))
         if repeated.any():
             raise ValueError("The passed vocabulary has at least one repeated term. Please "
@@ -258,7 +258,7 @@ class IndexLookup(NoGradientMixin, Layer):
         for special in (self.mask_token, self.oov_token):
             if special is not None:
                 found = _core.VocabularyTable(tokens).lookup(
-                    self._keys(self._encode([special]), "token"))[0]
+                    self._keys(self._encode([special]), "token"))[0][0]
                 if found >= 0:
                     keep[found] = False
         order = self._count_order(tokens, counts)
@@ -289,10 +289,10 @@ class IndexLookup(NoGradientMixin, Layer):
         if self.invert:
             return self._invert(inputs)
         keys = self._keys(inputs, "inputs")
-        found = self._table.lookup(keys)
-        missing = found < 0
-        ids = found + self._token_start_index()
-        if missing.any():
+        oov = self._oov_start_index() if self.num_oov_indices == 1 else -1
+        ids, n_missing = self._table.lookup(keys, self._token_start_index(), oov)
+        if n_missing and self.num_oov_indices != 1:
+            missing = ids == -1
             if self.num_oov_indices == 0:
                 p = int(np.argmax(missing.ravel()))
                 raise ValueError(f"{type(self).__name__} {self.name!r}: when "
@@ -300,10 +300,7 @@ class IndexLookup(NoGradientMixin, Layer):
                                  f"OOV value {self._value_at(inputs, p)!r} at "
                                  f"inputs[{','.join(map(str, np.unravel_index(p, ids.shape)))}]"
                                  f", consider setting `num_oov_indices=1`.")
-            if self.num_oov_indices == 1:
-                ids[missing] = self._oov_start_index()
-            else:
-                ids[missing] = (self._oov_buckets(keys) + self._oov_start_index())[missing]
+            ids[missing] = (self._oov_buckets(keys) + self._oov_start_index())[missing]
         if self.mask_token is not None:
             masked = self._equal(keys, self.mask_token)
             ids[masked] = 0 if self.output_mode == "int" else -1

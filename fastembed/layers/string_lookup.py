@@ -47,7 +47,7 @@ class StringLookup(IndexLookup):
         return _core.hash_buckets(keys, self.num_oov_indices, self.salt)
 
     def _equal(self, keys, token):
-        return _core.VocabularyTable(self._encode([token])).lookup(keys) == 0
+        return _core.VocabularyTable(self._encode([token])).lookup(keys)[0] == 0
 
     def _inverse_table(self):
         """Tokens by index as bytes, as Keras's StringLookup(invert=True) returns them."""
