@@ -10,7 +10,9 @@
 /* Below this many values a loop runs on the calling thread alone. */
 #define PARALLEL_MIN 16384
 
-static inline int64_t slot_tag(uint64_t hash) { return (int64_t)(hash >> ID_BITS) << ID_BITS; }
+/* The hash's bits above ID_BITS, in place (shifted in unsigned arithmetic:
+ * a signed shift into the sign bit would be undefined). */
+static inline int64_t slot_tag(uint64_t hash) { return (int64_t)(hash & ~(uint64_t)ID_MASK); }
 
 /* ---- UCS-4 to UTF-8 ------------------------------------------------------- */
 
