@@ -35,3 +35,5 @@ from fastembed.layers.masking import Masking  # noqa: F401
 from fastembed.layers.gaussian_noise import GaussianNoise  # noqa: F401
 from fastembed.layers.layer_normalization import LayerNormalization  # noqa: F401
 from fastembed.layers.batch_normalization import BatchNormalization  # noqa: F401
+from fastembed.layers.normalization import Normalization  # noqa: F401
+from fastembed.layers.discretization import Discretization  # noqa: F401
