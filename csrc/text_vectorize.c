@@ -36,8 +36,8 @@ static void unigrams_free(unigrams *u) {
 
 /* Standardize and split document d into u; returns its number of tokens. */
 static int64_t split_document(const fe_tokenizer *t, int64_t d, unigrams *u) {
-    const unsigned char *doc = (const unsigned char *)t->text + t->doc_offsets[d];
-    const int64_t len = t->doc_offsets[d + 1] - t->doc_offsets[d];
+    int64_t len;
+    const unsigned char *doc = (const unsigned char *)fe_string_at(t->docs, d, &len);
     int64_t n = 0, end = 0;
     int in_token = 0;
     for (int64_t i = 0; i < len; i++) {
@@ -83,14 +83,14 @@ int fe_tokenize_count(const fe_tokenizer *t, int64_t *doc_tokens, int64_t *doc_b
     const int64_t *widths = t->ngram_widths ? t->ngram_widths : &ONE;
     const int64_t n_widths = t->ngram_widths ? t->n_widths : 1;
     int failed = 0;
-    #pragma omp parallel if (t->n_docs >= FE_TOK_PARALLEL_MIN) reduction(|| : failed)
+    #pragma omp parallel if (t->docs->n >= FE_TOK_PARALLEL_MIN) reduction(|| : failed)
     {
         unigrams u;
         if (!unigrams_alloc(&u, t->max_doc_len)) {
             failed = 1;
         } else {
             #pragma omp for schedule(static)
-            for (int64_t d = 0; d < t->n_docs; d++) {
+            for (int64_t d = 0; d < t->docs->n; d++) {
                 const int64_t n = split_document(t, d, &u);
                 int64_t tokens = 0, bytes = 0;
                 for (int64_t w = 0; w < n_widths; w++)
@@ -112,15 +112,15 @@ int fe_tokenize_write(const fe_tokenizer *t, const int64_t *token_starts,
     const int64_t *widths = t->ngram_widths ? t->ngram_widths : &ONE;
     const int64_t n_widths = t->ngram_widths ? t->n_widths : 1;
     int failed = 0;
-    token_offsets[token_starts[t->n_docs]] = byte_starts[t->n_docs];
-    #pragma omp parallel if (t->n_docs >= FE_TOK_PARALLEL_MIN) reduction(|| : failed)
+    token_offsets[token_starts[t->docs->n]] = byte_starts[t->docs->n];
+    #pragma omp parallel if (t->docs->n >= FE_TOK_PARALLEL_MIN) reduction(|| : failed)
     {
         unigrams u;
         if (!unigrams_alloc(&u, t->max_doc_len)) {
             failed = 1;
         } else {
             #pragma omp for schedule(static)
-            for (int64_t d = 0; d < t->n_docs; d++) {
+            for (int64_t d = 0; d < t->docs->n; d++) {
                 const int64_t n = split_document(t, d, &u);
                 int64_t k = token_starts[d], at = byte_starts[d];
                 for (int64_t w = 0; w < n_widths; w++)
@@ -263,14 +263,4 @@ int64_t fe_count_tokens(const char *tokens, const int64_t *token_offsets,
         doc_counts[unique++] = doc_counts[k];
     }
     return unique;
-}
-
-void fe_lookup_tokens(const fe_vocab *vocab, const char *tokens, const int64_t *token_offsets,
-                      int64_t n_tokens, int64_t missing, int64_t *ids) {
-    #pragma omp parallel for schedule(static) if (n_tokens >= FE_TOK_PARALLEL_MIN * 16)
-    for (int64_t k = 0; k < n_tokens; k++) {
-        const int64_t id = fe_vocab_find(vocab, tokens + token_offsets[k],
-                                         token_offsets[k + 1] - token_offsets[k]);
-        ids[k] = id < 0 ? missing : id;
-    }
 }

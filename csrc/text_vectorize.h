@@ -7,15 +7,13 @@
 #define FE_TEXT_VECTORIZE_H
 
 #include <stdint.h>
-#include "vectors.h"
+#include "lookup.h"
 
 enum { FE_SPLIT_NONE = 0, FE_SPLIT_WHITESPACE = 1, FE_SPLIT_CHARACTER = 2 };
 enum { FE_TOK_OK = 0, FE_TOK_NO_MEMORY = 1 };
 
 typedef struct {
-    const char *text;            /* (doc_offsets[n_docs]) the documents, concatenated */
-    const int64_t *doc_offsets;  /* (n_docs + 1) document d is text[doc_offsets[d]:doc_offsets[d+1]] */
-    int64_t n_docs;
+    const fe_strings *docs;      /* the documents, UTF-8 */
     int64_t max_doc_len;         /* bytes of the longest document */
     int lower;                   /* A-Z to a-z, as tf.strings.lower without an encoding */
     int strip_punctuation;       /* drop the ASCII punctuation !"#$%&'()*+,-./:;<=>?@[\]^_`{|}~ */
@@ -27,23 +25,17 @@ typedef struct {
 } fe_tokenizer;
 
 /* Pass 1: the tokens each document yields and their bytes.
- * doc_tokens: (n_docs) out
- * doc_bytes:  (n_docs) out */
+ * doc_tokens: (docs->n) out
+ * doc_bytes:  (docs->n) out */
 int fe_tokenize_count(const fe_tokenizer *t, int64_t *doc_tokens, int64_t *doc_bytes);
 
 /* Pass 2: the tokens.
- * token_starts:  (n_docs + 1) first token of each document (prefix sums of doc_tokens)
- * byte_starts:   (n_docs + 1) first byte of each document's tokens (prefix sums of doc_bytes)
+ * token_starts:  (docs->n + 1) first token of each document (prefix sums of doc_tokens)
+ * byte_starts:   (docs->n + 1) first byte of each document's tokens (prefix sums of doc_bytes)
  * tokens:        (total bytes) out, the tokens concatenated
  * token_offsets: (total tokens + 1) out, token k is tokens[token_offsets[k]:token_offsets[k+1]] */
 int fe_tokenize_write(const fe_tokenizer *t, const int64_t *token_starts,
                       const int64_t *byte_starts, char *tokens, int64_t *token_offsets);
-
-/* ids[k] = the id in vocab of token k, or `missing` where it has none.
- * tokens, token_offsets: (.., n_tokens + 1) as fe_tokenize_write gives them
- * ids: (n_tokens) out */
-void fe_lookup_tokens(const fe_vocab *vocab, const char *tokens, const int64_t *token_offsets,
-                      int64_t n_tokens, int64_t missing, int64_t *ids);
 
 /* The distinct tokens of documents with their counts, in order of first occurrence.
  * tokens, token_offsets: (.., n_tokens + 1) as fe_tokenize_write gives them

@@ -7,32 +7,6 @@
 static int is_sep(char c) { return c == ' ' || c == '\t'; }
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-static uint64_t hash_bytes(const char *w, int64_t len) {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (int64_t i = 0; i < len; i++) h = (h ^ (unsigned char)w[i]) * 1099511628211ULL;
-    return h;
-}
-
-void fe_vocab_build(fe_vocab *vocab, int64_t n_words) {
-    for (int64_t id = 0; id < n_words; id++) {
-        const int64_t start = vocab->offsets[id], len = vocab->offsets[id + 1] - start;
-        uint64_t s = hash_bytes(vocab->blob + start, len) & (uint64_t)vocab->mask;
-        while (vocab->slots[s]) s = (s + 1) & (uint64_t)vocab->mask;
-        vocab->slots[s] = id + 1;
-    }
-}
-
-int64_t fe_vocab_find(const fe_vocab *vocab, const char *w, int64_t len) {
-    uint64_t s = hash_bytes(w, len) & (uint64_t)vocab->mask;
-    for (; vocab->slots[s]; s = (s + 1) & (uint64_t)vocab->mask) {
-        const int64_t id = vocab->slots[s] - 1;
-        const int64_t start = vocab->offsets[id];
-        if (vocab->offsets[id + 1] - start == len && memcmp(vocab->blob + start, w, (size_t)len) == 0)
-            return id;
-    }
-    return -1;
-}
-
 /* Exact powers of ten as doubles (10^22 is the largest exact one). */
 static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,

@@ -8,6 +8,7 @@
 #define FE_VECTORS_H
 
 #include <stdint.h>
+#include "lookup.h" /* fe_vocab: the words a parse keeps */
 
 enum {
     FE_VEC_OK = 0,         /* every complete line / record was consumed */
@@ -19,24 +20,6 @@ enum {
     FE_VEC_EXTRA = 4,      /* more lines / records than max_records (the header) */
     FE_VEC_TRUNCATED = 5,  /* binary: the file ends inside a record */
 };
-
-/* A set of words for filtering, as an open-addressing hash table.
- * blob:    concatenated UTF-8 words
- * offsets: (n_words + 1) word i is blob[offsets[i]:offsets[i+1]]
- * slots:   (mask + 1) word id + 1 per slot, 0 = empty; mask + 1 a power of
- *          two larger than n_words */
-typedef struct {
-    const char *blob;
-    const int64_t *offsets;
-    int64_t *slots;
-    int64_t mask;
-} fe_vocab;
-
-/* Fill vocab->slots (zeroed by the caller) from the n_words words. */
-void fe_vocab_build(fe_vocab *vocab, int64_t n_words);
-
-/* Id of the word w[0:len] in vocab, or -1. */
-int64_t fe_vocab_find(const fe_vocab *vocab, const char *w, int64_t len);
 
 typedef struct {
     /* settings */

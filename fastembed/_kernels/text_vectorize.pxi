@@ -1,6 +1,5 @@
 # Text vectorization: tokenize (standardize, split, n-grams), count, look up.
-# fe_vocab and fe_vocab_build come from vectors.pxi.
-from libc.stdint cimport uint64_t
+# fe_strings, fe_vocab_lookup, StringBatch and VocabularyTable come from lookup.pxi.
 
 cdef extern from "text_vectorize.h":
     enum:
@@ -9,9 +8,7 @@ cdef extern from "text_vectorize.h":
         FE_SPLIT_CHARACTER
         FE_TOK_OK
     ctypedef struct fe_tokenizer:
-        const char *text
-        const int64_t *doc_offsets
-        int64_t n_docs
+        const fe_strings *docs
         int64_t max_doc_len
         int lower
         int strip_punctuation
@@ -25,9 +22,6 @@ cdef extern from "text_vectorize.h":
     int64_t fe_count_tokens(const char *tokens, const int64_t *token_offsets,
                             const int64_t *doc_starts, int64_t n_docs, int64_t *first,
                             int64_t *counts, int64_t *doc_counts, uint64_t *hashes) nogil
-    void fe_lookup_tokens(const fe_vocab *vocab, const char *tokens,
-                          const int64_t *token_offsets, int64_t n_tokens, int64_t missing,
-                          int64_t *ids) nogil
 
 SPLITS = {None: FE_SPLIT_NONE, "whitespace": FE_SPLIT_WHITESPACE,
           "character": FE_SPLIT_CHARACTER}
@@ -35,33 +29,32 @@ SPLITS = {None: FE_SPLIT_NONE, "whitespace": FE_SPLIT_WHITESPACE,
 cdef char EMPTY_TEXT[1]
 
 
-cdef const char *_bytes_ptr(const unsigned char[::1] data):
-    return <const char *>&data[0] if data.shape[0] else EMPTY_TEXT
+cdef fe_strings _token_strings(tokens, token_offsets) except *:
+    """Tokens (uint8) and their offsets (int64, n + 1 from 0 to the bytes) as fe_strings."""
+    check_array("tokens", tokens, tokens.shape, np.uint8)
+    check_array("token_offsets", token_offsets, token_offsets.shape, np.int64)
+    if token_offsets.ndim != 1 or token_offsets.shape[0] < 1 or token_offsets[0] != 0 \
+            or token_offsets[-1] != tokens.shape[0] or (np.diff(token_offsets) < 0).any():
+        raise ValueError(f"token_offsets must rise from 0 to {tokens.shape[0]} (the bytes of "
+                         f"tokens), got {token_offsets!r}")
+    cdef fe_strings strings
+    strings.blob = <const char *>cnp.PyArray_DATA(tokens) if tokens.shape[0] else EMPTY_TEXT
+    strings.offsets = <const int64_t *>cnp.PyArray_DATA(token_offsets)
+    strings.width = 0
+    strings.strip_nul = 0
+    strings.n = token_offsets.shape[0] - 1
+    return strings
 
 
-def check_offsets(name, offsets, int64_t total):
-    """offsets: int64 (n + 1,), 0 first, total last, never decreasing."""
-    if not isinstance(offsets, np.ndarray) or offsets.ndim != 1 or offsets.shape[0] < 1:
-        raise ValueError(f"{name} must be a 1-D array of n + 1 offsets, got "
-                         f"{type(offsets).__name__} of shape {np.shape(offsets)}")
-    check_array(name, offsets, offsets.shape, np.int64)
-    if offsets[0] != 0 or offsets[-1] != total or (np.diff(offsets) < 0).any():
-        raise ValueError(f"{name} must rise from 0 to {total} (the bytes given), got "
-                         f"{offsets[0]} .. {offsets[-1]}")
-
-
-def tokenize(text, doc_offsets, bint lower, bint strip_punctuation, split, ngram_widths=None):
-    """Standardized, split n-grams of documents text[doc_offsets[d]:doc_offsets[d+1]]
-    (UTF-8 bytes): (tokens uint8, token_offsets int64 (n_tokens + 1,),
-    doc_starts int64 (n_docs + 1,)), token k of document d for
-    doc_starts[d] <= k < doc_starts[d+1]."""
-    cdef const unsigned char[::1] text_view = text
-    check_offsets("doc_offsets", doc_offsets, text_view.shape[0])
+def tokenize(StringBatch docs, bint lower, bint strip_punctuation, split, ngram_widths=None):
+    """The standardized, split n-grams of each document of docs:
+    (tokens uint8, token_offsets int64 (n_tokens + 1,), doc_starts int64
+    (n_docs + 1,)); token k is tokens[token_offsets[k]:token_offsets[k+1]],
+    and document d holds tokens doc_starts[d] <= k < doc_starts[d+1]."""
     if split not in SPLITS:
         raise ValueError(f"split must be None, 'whitespace' or 'character', got {split!r}")
     cdef fe_tokenizer t
-    cdef const int64_t[::1] offsets = doc_offsets
-    cdef int64_t n_docs = offsets.shape[0] - 1
+    cdef int64_t n_docs = docs.strings.n
     cdef const int64_t[::1] widths
     t.ngram_widths = NULL
     t.n_widths = 0
@@ -73,34 +66,35 @@ def tokenize(text, doc_offsets, bint lower, bint strip_punctuation, split, ngram
         widths = widths_array
         t.ngram_widths = &widths[0]
         t.n_widths = widths.shape[0]
-    t.text = _bytes_ptr(text_view)
-    t.doc_offsets = &offsets[0]
-    t.n_docs = n_docs
-    t.max_doc_len = int(np.diff(doc_offsets).max()) if n_docs else 0
+    t.docs = &docs.strings
+    if docs.strings.offsets == NULL:
+        t.max_doc_len = docs.strings.width
+    else:
+        t.max_doc_len = int(np.diff(docs._offsets).max()) if n_docs else 0
     t.lower = lower
     t.strip_punctuation = strip_punctuation
     t.split = SPLITS[split]
     counts = np.empty((2, n_docs), np.int64)
     cdef int64_t[:, ::1] counts_view = counts
     cdef int status
-    with nogil:
-        status = fe_tokenize_count(&t, &counts_view[0, 0] if n_docs else NULL,
-                                   &counts_view[1, 0] if n_docs else NULL)
-    if status != FE_TOK_OK:
-        raise MemoryError(f"tokenize: no memory for a document of {t.max_doc_len} bytes")
+    if n_docs:
+        with nogil:
+            status = fe_tokenize_count(&t, &counts_view[0, 0], &counts_view[1, 0])
+        if status != FE_TOK_OK:
+            raise MemoryError(f"tokenize: no memory for a document of {t.max_doc_len} bytes")
     starts = np.zeros((2, n_docs + 1), np.int64)
     np.cumsum(counts, axis=1, out=starts[:, 1:])
     tokens = np.empty(starts[1, -1], np.uint8)
-    token_offsets = np.empty(starts[0, -1] + 1, np.int64)
+    token_offsets = np.zeros(starts[0, -1] + 1, np.int64)
     cdef const int64_t[:, ::1] starts_view = starts
-    cdef unsigned char[::1] tokens_view = tokens
-    cdef int64_t[::1] token_offsets_view = token_offsets
-    with nogil:
-        status = fe_tokenize_write(&t, &starts_view[0, 0], &starts_view[1, 0],
-                                   <char *>&tokens_view[0] if tokens_view.shape[0] else NULL,
-                                   &token_offsets_view[0])
-    if status != FE_TOK_OK:
-        raise MemoryError(f"tokenize: no memory for a document of {t.max_doc_len} bytes")
+    cdef char *tokens_ptr = <char *>cnp.PyArray_DATA(tokens)
+    cdef int64_t *offsets_ptr = <int64_t *>cnp.PyArray_DATA(token_offsets)
+    if n_docs:
+        with nogil:
+            status = fe_tokenize_write(&t, &starts_view[0, 0], &starts_view[1, 0], tokens_ptr,
+                                       offsets_ptr)
+        if status != FE_TOK_OK:
+            raise MemoryError(f"tokenize: no memory for a document of {t.max_doc_len} bytes")
     return tokens, token_offsets, starts[0]
 
 
@@ -108,64 +102,33 @@ def count_tokens(tokens, token_offsets, doc_starts):
     """The distinct tokens of tokenize's output in order of first occurrence:
     (first: index of its first occurrence, counts, doc_counts: documents it
     occurs in), int64 arrays."""
-    cdef const unsigned char[::1] tokens_view = tokens
-    check_offsets("token_offsets", token_offsets, tokens_view.shape[0])
-    cdef int64_t n_tokens = token_offsets.shape[0] - 1
-    check_offsets("doc_starts", doc_starts, n_tokens)
-    cdef const int64_t[::1] offsets = token_offsets
+    cdef fe_strings strings = _token_strings(tokens, token_offsets)
+    check_array("doc_starts", doc_starts, doc_starts.shape, np.int64)
+    if doc_starts.ndim != 1 or doc_starts.shape[0] < 1 or doc_starts[0] != 0 \
+            or doc_starts[-1] != strings.n or (np.diff(doc_starts) < 0).any():
+        raise ValueError(f"doc_starts must rise from 0 to {strings.n} (the tokens), got "
+                         f"{doc_starts!r}")
     cdef const int64_t[::1] starts = doc_starts
-    out = np.zeros((3, max(n_tokens, 1)), np.int64)
-    hashes = np.empty(max(n_tokens, 1), np.uint64)
+    out = np.zeros((3, max(strings.n, 1)), np.int64)
+    hashes = np.empty(max(strings.n, 1), np.uint64)
     cdef int64_t[:, ::1] out_view = out
     cdef uint64_t[::1] hashes_view = hashes
     cdef int64_t unique
-    cdef const char *tokens_ptr = _bytes_ptr(tokens_view)
     with nogil:
-        unique = fe_count_tokens(tokens_ptr, &offsets[0], &starts[0],
-                                 starts.shape[0] - 1, &out_view[0, 0], &out_view[1, 0],
-                                 &out_view[2, 0], &hashes_view[0])
+        unique = fe_count_tokens(strings.blob, strings.offsets, &starts[0], starts.shape[0] - 1,
+                                 &out_view[0, 0], &out_view[1, 0], &out_view[2, 0],
+                                 &hashes_view[0])
     if unique < 0:
-        raise MemoryError(f"count_tokens: no memory for the table of {n_tokens} tokens")
+        raise MemoryError(f"count_tokens: no memory for the table of {strings.n} tokens")
     return out[0, :unique].copy(), out[1, :unique].copy(), out[2, :unique].copy()
 
 
-cdef class TokenVocabulary:
-    """A hash table of distinct strings, built once, for looking up tokens."""
-    cdef fe_vocab vocab
-    cdef object _blob, _offsets, _slots
-    cdef readonly int64_t size
-
-    def __init__(self, words):
-        encoded = [w.encode("utf-8") for w in words]
-        self.size = len(encoded)
-        self._blob = b"".join(encoded)
-        self._offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        np.cumsum([len(w) for w in encoded], out=self._offsets[1:])
-        cdef int64_t n_slots = 2
-        while n_slots < 2 * len(encoded):
-            n_slots *= 2
-        self._slots = np.zeros(n_slots, dtype=np.int64)
-        cdef const unsigned char[::1] blob = self._blob
-        cdef const int64_t[::1] offsets = self._offsets
-        cdef int64_t[::1] slots = self._slots
-        self.vocab.blob = _bytes_ptr(blob)
-        self.vocab.offsets = &offsets[0]
-        self.vocab.slots = &slots[0]
-        self.vocab.mask = n_slots - 1
+def lookup_tokens(VocabularyTable table, tokens, token_offsets):
+    """Position of each token of tokenize's output in table, -1 if absent."""
+    cdef fe_strings strings = _token_strings(tokens, token_offsets)
+    ids = np.empty(strings.n, np.int64)
+    cdef int64_t *ids_ptr = <int64_t *>cnp.PyArray_DATA(ids)
+    if strings.n:
         with nogil:
-            fe_vocab_build(&self.vocab, self.size)
-
-    def lookup(self, tokens, token_offsets, int64_t missing):
-        """Position of each token (of tokenize's output) among the words, else missing."""
-        cdef const unsigned char[::1] tokens_view = tokens
-        check_offsets("token_offsets", token_offsets, tokens_view.shape[0])
-        cdef const int64_t[::1] offsets = token_offsets
-        cdef int64_t n_tokens = offsets.shape[0] - 1
-        ids = np.empty(n_tokens, np.int64)
-        cdef int64_t[::1] ids_view = ids
-        cdef const char *tokens_ptr = _bytes_ptr(tokens_view)
-        if n_tokens:
-            with nogil:
-                fe_lookup_tokens(&self.vocab, tokens_ptr, &offsets[0], n_tokens,
-                                 missing, &ids_view[0])
-        return ids
+            fe_vocab_lookup(ids_ptr, &table.vocab, &strings)
+    return ids

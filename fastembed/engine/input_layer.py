@@ -8,6 +8,8 @@ from fastembed.engine.node import Node
 def _dtype_name(dtype):
     if dtype is None:
         return "float32"
+    if dtype in ("string", str, bytes):  # Keras's name for string inputs
+        return "string"
     try:
         return np.dtype(dtype).name
     except TypeError:

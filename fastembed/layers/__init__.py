@@ -35,5 +35,9 @@ from fastembed.layers.masking import Masking  # noqa: F401
 from fastembed.layers.gaussian_noise import GaussianNoise  # noqa: F401
 from fastembed.layers.layer_normalization import LayerNormalization  # noqa: F401
 from fastembed.layers.batch_normalization import BatchNormalization  # noqa: F401
+from fastembed.layers.category_encoding import CategoryEncoding  # noqa: F401
+from fastembed.layers.string_lookup import StringLookup  # noqa: F401
+from fastembed.layers.integer_lookup import IntegerLookup  # noqa: F401
+from fastembed.layers.hashing import Hashing  # noqa: F401
 from fastembed.layers.normalization import Normalization  # noqa: F401
 from fastembed.layers.discretization import Discretization  # noqa: F401

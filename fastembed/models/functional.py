@@ -61,6 +61,8 @@ class Functional(Model):
         adjusted = []
         for name, tensor, x in zip(self.input_names, self.inputs, xs):
             expected = tensor.shape
+            if x.dtype.kind in "USTO":
+                self._check_takes_strings(name, tensor)
             if x.ndim == len(expected) - 1 and expected[-1] == 1:
                 x = x[..., None]
             adjusted.append(x)
@@ -69,6 +71,17 @@ class Functional(Model):
                 raise ValueError(f"Input {name!r} of model {self.name!r} is incompatible: "
                                  f"expected shape={expected}, found shape={x.shape}")
         return adjusted
+
+    def _check_takes_strings(self, name, tensor):
+        """String data may feed only layers that read strings (StringLookup,
+        Hashing...): elsewhere it is a TypeError naming the input."""
+        readers = [node.layer for node in self.graph.nodes if any(t is tensor for t in node.inputs)]
+        numeric = [layer for layer in readers if not getattr(layer, "takes_strings", False)]
+        if numeric:
+            raise TypeError(f"Input {name!r} of model {self.name!r} got an array of strings, "
+                            f"but it feeds {type(numeric[0]).__name__} {numeric[0].name!r}, which "
+                            f"takes numbers: strings must go through a layer such as "
+                            f"StringLookup or Hashing first")
 
     # ---- as a layer ----------------------------------------------------------
     def build_for(self, input_shape):
@@ -87,7 +100,7 @@ class Functional(Model):
     def _input_list(self, inputs):
         if isinstance(inputs, dict):
             from fastembed.trainers.data_adapter import as_list
-            return as_list(inputs, self.input_names, "inputs")
+            return as_list(inputs, self.input_names, "inputs", allow_strings=True)
         return list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
 
     def _output_value(self, values):

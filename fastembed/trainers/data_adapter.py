@@ -10,23 +10,38 @@ from fastembed.utils.random import generator
 DEFAULT_BATCH_SIZE = 32
 
 
-def as_array(data, argument):
+def _is_string_array(array):
+    """A numpy array of strings: 'U'/'S', or object whose first value is a
+    str or bytes (a preprocessing layer checks every value)."""
+    if array.dtype.kind in "UST":
+        return True
+    return array.dtype == object and array.size > 0 and \
+        isinstance(array.flat[0], (str, bytes))
+
+
+def as_array(data, argument, allow_strings=False):
+    """data as a numeric numpy array; with allow_strings (model inputs,
+    for a StringLookup / Hashing first layer) also as an array of strings."""
     if data is None:
         raise ValueError(f"`{argument}` must be given")
-    if isinstance(data, np.ndarray) and data.dtype != object:
+    if isinstance(data, np.ndarray) and (data.dtype != object or allow_strings):
         array = data
     else:
         try:
             array = np.asarray(data)
         except ValueError:  # numpy >= 1.24 refuses ragged nested lists
             array = None
-        if array is None or array.dtype == object:
+        if array is not None and array.dtype == object and allow_strings \
+                and _is_string_array(array):
+            pass
+        elif array is None or array.dtype == object:
             kind = "a generator or iterator" if hasattr(data, "__next__") else \
                 "ragged or object data"
             raise TypeError(f"`{argument}` must be a numeric array, got {kind} (pad sequences "
                             f"first with fastembed.utils.pad_sequences)")
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"`{argument}` must be a numeric array, got dtype {array.dtype}")
+    if not (array.dtype.kind in "biuf" or (allow_strings and _is_string_array(array))):
+        what = "a numeric or string array" if allow_strings else "a numeric array"
+        raise TypeError(f"`{argument}` must be {what}, got dtype {array.dtype}")
     if array.ndim == 0:
         raise ValueError(f"`{argument}` must have a batch dimension, got a scalar")
     return array
@@ -43,7 +58,7 @@ def check_finite(arrays, argument):
                              f"[{', '.join(map(str, where))}] = {array[where]}")
 
 
-def as_list(data, names, argument):
+def as_list(data, names, argument, allow_strings=False):
     """data (one array, a list, or a dict keyed by names) as a list of
     arrays in the order of names."""
     if isinstance(data, dict):
@@ -52,18 +67,18 @@ def as_list(data, names, argument):
         if missing or unknown:
             raise ValueError(f"`{argument}` is a dict whose keys must be {names}; "
                              f"missing: {missing}, unknown: {unknown}")
-        return [as_array(data[n], f"{argument}[{n!r}]") for n in names]
+        return [as_array(data[n], f"{argument}[{n!r}]", allow_strings) for n in names]
     if len(names) == 1:
         if isinstance(data, (list, tuple)) and len(data) == 1 and hasattr(data[0], "shape"):
             data = data[0]
-        return [as_array(data, argument)]
+        return [as_array(data, argument, allow_strings)]
     if not isinstance(data, (list, tuple)):
         raise ValueError(f"`{argument}` must be a list of {len(names)} arrays (or a dict "
                          f"keyed by {names}), got a single {type(data).__name__}")
     if len(data) != len(names):
         raise ValueError(f"`{argument}` must be a list of {len(names)} arrays, one per "
                          f"{names}, got a list of {len(data)}")
-    return [as_array(a, f"{argument}[{i}]") for i, a in enumerate(data)]
+    return [as_array(a, f"{argument}[{i}]", allow_strings) for i, a in enumerate(data)]
 
 
 def check_cardinality(xs, ys=None):
@@ -242,7 +257,7 @@ class StreamBatches:
             raise NotImplementedError("sample_weight in a batch of streamed data is not "
                                       "supported yet")
         where = f"batch {step} of the data"
-        xs = as_list(x, self.input_names, f"x of {where}")
+        xs = as_list(x, self.input_names, f"x of {where}", allow_strings=True)
         ys = []
         if self.output_names:
             if y is None:

@@ -73,7 +73,7 @@ class Trainer:
 
     # ---- data --------------------------------------------------------------
     def _inputs(self, x):
-        xs = data_adapter.as_list(x, self.input_names, "x")
+        xs = data_adapter.as_list(x, self.input_names, "x", allow_strings=True)
         return self._build_for_inputs(xs)
 
     def _data(self, x, y, sample_weight=None, class_weight=None, training=False):
