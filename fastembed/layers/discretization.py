@@ -4,7 +4,7 @@ Keras's Discretization encodes it."""
 import numpy as np
 
 from fastembed.engine.layer import Layer
-from fastembed.layers.encoding import check_output_mode, encode_categorical
+from fastembed.layers.category_encoding import encode_categorical
 from fastembed.layers.normalization import adapt_batches
 
 
@@ -35,6 +35,9 @@ def merge_summaries(previous, following, epsilon):
     return compress_summary(np.take(merged, np.argsort(merged[0]), axis=1), epsilon)
 
 
+OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
+
+
 class Discretization(Layer):
     def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int",
                  sparse=False, **kwargs):
@@ -42,7 +45,10 @@ class Discretization(Layer):
         if sparse:
             raise ValueError(f"`sparse=True` is not supported by fastembed (dense numpy "
                              f"outputs). Received: sparse={sparse}")
-        check_output_mode(type(self).__name__, output_mode)
+        if output_mode not in OUTPUT_MODES:
+            raise ValueError(f"Invalid value for argument output_mode passed to Discretization. "
+                             f"Expected one of {list(OUTPUT_MODES)}. Received: "
+                             f"output_mode={output_mode!r}")
         if num_bins is not None and (isinstance(num_bins, bool) or num_bins < 0):
             raise ValueError(f"`num_bins` must be greater than or equal to 0. Received: "
                              f"`num_bins={num_bins}`")
@@ -108,8 +114,11 @@ class Discretization(Layer):
             raise TypeError(f"Discretization {self.name!r} needs numeric input, got dtype "
                             f"{x.dtype}")
         indices = np.digitize(x.astype(np.float32), np.asarray(self.bin_boundaries, np.float32))
-        encoded = encode_categorical(indices, self.output_mode, self._depth())
-        return encoded.astype(np.int32) if self.output_mode == "int" else encoded
+        if self.output_mode == "int":
+            return indices.astype(np.int32)
+        if self.output_mode != "one_hot" and indices.ndim > 2:
+            indices = np.moveaxis(indices, 1, -1)  # Keras counts along axis 1
+        return encode_categorical(indices, self.output_mode, self._depth())
 
     def get_config(self):
         config = super().get_config()
