@@ -41,3 +41,4 @@ from fastembed.layers.integer_lookup import IntegerLookup  # noqa: F401
 from fastembed.layers.hashing import Hashing  # noqa: F401
 from fastembed.layers.normalization import Normalization  # noqa: F401
 from fastembed.layers.discretization import Discretization  # noqa: F401
+from fastembed.layers.text_vectorization import TextVectorization  # noqa: F401
