@@ -34,21 +34,33 @@ static void unigrams_free(unigrams *u) {
     free(u->starts);
 }
 
+/* What standardize makes of each byte: itself (lower-cased), DROP (stripped
+ * punctuation) or SPACE (a whitespace split's separator). */
+enum { DROP = -1, SPACE = -2 };
+
+static void byte_classes(const fe_tokenizer *t, int16_t classes[256]) {
+    for (int c = 0; c < 256; c++) {
+        classes[c] = (int16_t)(t->lower && c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c);
+        if (t->strip_punctuation && is_punctuation((unsigned char)c)) classes[c] = DROP;
+        if (t->split == FE_SPLIT_WHITESPACE && is_space((unsigned char)c)) classes[c] = SPACE;
+    }
+}
+
 /* Standardize and split document d into u; returns its number of tokens. */
-static int64_t split_document(const fe_tokenizer *t, int64_t d, unigrams *u) {
+static int64_t split_document(const fe_tokenizer *t, const int16_t classes[256], int64_t d,
+                              unigrams *u) {
     int64_t len;
     const unsigned char *doc = (const unsigned char *)fe_string_at(t->docs, d, &len);
     int64_t n = 0, end = 0;
     int in_token = 0;
     for (int64_t i = 0; i < len; i++) {
-        unsigned char c = doc[i];
-        if (t->strip_punctuation && is_punctuation(c)) continue;
-        if (t->lower && c >= 'A' && c <= 'Z') c += 'a' - 'A';
+        const int16_t c = classes[doc[i]];
+        if (c == DROP) continue;
+        if (c == SPACE) {
+            in_token = 0;
+            continue;
+        }
         if (t->split == FE_SPLIT_WHITESPACE) {
-            if (is_space(c)) {
-                in_token = 0;
-                continue;
-            }
             if (!in_token) u->starts[n++] = end;
             in_token = 1;
         } else if (t->split == FE_SPLIT_CHARACTER && (c & 0xC0) != 0x80) {
@@ -83,6 +95,8 @@ int fe_tokenize_count(const fe_tokenizer *t, int64_t *doc_tokens, int64_t *doc_b
     const int64_t *widths = t->ngram_widths ? t->ngram_widths : &ONE;
     const int64_t n_widths = t->ngram_widths ? t->n_widths : 1;
     int failed = 0;
+    int16_t classes[256];
+    byte_classes(t, classes);
     #pragma omp parallel if (t->docs->n >= FE_TOK_PARALLEL_MIN) reduction(|| : failed)
     {
         unigrams u;
@@ -91,7 +105,7 @@ int fe_tokenize_count(const fe_tokenizer *t, int64_t *doc_tokens, int64_t *doc_b
         } else {
             #pragma omp for schedule(static)
             for (int64_t d = 0; d < t->docs->n; d++) {
-                const int64_t n = split_document(t, d, &u);
+                const int64_t n = split_document(t, classes, d, &u);
                 int64_t tokens = 0, bytes = 0;
                 for (int64_t w = 0; w < n_widths; w++)
                     for (int64_t i = 0; i + widths[w] <= n; i++) {
@@ -112,6 +126,8 @@ int fe_tokenize_write(const fe_tokenizer *t, const int64_t *token_starts,
     const int64_t *widths = t->ngram_widths ? t->ngram_widths : &ONE;
     const int64_t n_widths = t->ngram_widths ? t->n_widths : 1;
     int failed = 0;
+    int16_t classes[256];
+    byte_classes(t, classes);
     token_offsets[token_starts[t->docs->n]] = byte_starts[t->docs->n];
     #pragma omp parallel if (t->docs->n >= FE_TOK_PARALLEL_MIN) reduction(|| : failed)
     {
@@ -121,7 +137,7 @@ int fe_tokenize_write(const fe_tokenizer *t, const int64_t *token_starts,
         } else {
             #pragma omp for schedule(static)
             for (int64_t d = 0; d < t->docs->n; d++) {
-                const int64_t n = split_document(t, d, &u);
+                const int64_t n = split_document(t, classes, d, &u);
                 int64_t k = token_starts[d], at = byte_starts[d];
                 for (int64_t w = 0; w < n_widths; w++)
                     for (int64_t i = 0; i + widths[w] <= n; i++) {
@@ -158,6 +174,7 @@ static uint64_t token_hash(const char *s, int64_t len) {
 
 /* One thread's open-addressing table of the tokens it owns. */
 typedef struct {
+    uint64_t hash; /* kept here: probes compare it without reading the token */
     int64_t first, count, doc_count, last_doc;
 } count_entry;
 
@@ -176,13 +193,13 @@ static int table_init(count_table *table, uint64_t slots) {
     return 1;
 }
 
-static int table_grow(count_table *table, const uint64_t *hashes) {
+static int table_grow(count_table *table) {
     count_table grown;
     if (!table_init(&grown, 2 * (table->mask + 1))) return 0;
     for (uint64_t s = 0; s <= table->mask; s++) {
         const count_entry e = table->entries[s];
         if (e.first < 0) continue;
-        uint64_t g = hashes[e.first] & grown.mask;
+        uint64_t g = e.hash & grown.mask;
         while (grown.entries[g].first >= 0) g = (g + 1) & grown.mask;
         grown.entries[g] = e;
     }
@@ -213,7 +230,7 @@ int64_t fe_count_tokens(const char *tokens, const int64_t *token_offsets,
             for (int64_t d = 0; d < n_docs && !failed; d++)
                 for (int64_t k = doc_starts[d]; k < doc_starts[d + 1]; k++) {
                     const uint64_t h = hashes[k];
-                    if ((h >> 40) % team != me) continue;
+                    if (((h >> 32) * team) >> 32 != me) continue; /* (h >> 32) * team / 2^32 */
                     const char *w = tokens + token_offsets[k];
                     const int64_t len = token_offsets[k + 1] - token_offsets[k];
                     uint64_t s = h & table.mask;
@@ -222,14 +239,13 @@ int64_t fe_count_tokens(const char *tokens, const int64_t *token_offsets,
                         e = &table.entries[s];
                         if (e->first < 0) break;
                         const int64_t f = e->first;
-                        if (hashes[f] == h && token_offsets[f + 1] - token_offsets[f] == len &&
+                        if (e->hash == h && token_offsets[f + 1] - token_offsets[f] == len &&
                             memcmp(tokens + token_offsets[f], w, (size_t)len) == 0)
                             break;
                     }
                     if (e->first < 0) {
-                        *e = (count_entry){k, 0, 0, -1};
-                        if (2 * ++table.size > (int64_t)table.mask &&
-                            !table_grow(&table, hashes)) {
+                        *e = (count_entry){h, k, 0, 0, -1};
+                        if (2 * ++table.size > (int64_t)table.mask && !table_grow(&table)) {
                             failed = 1;
                             break;
                         }

@@ -15,7 +15,6 @@ import numpy as np
 from fastembed._kernels import _core
 from fastembed.engine.layer import Layer
 from fastembed.layers.category_encoding import NoGradientMixin, encode_categorical
-from fastembed.layers.index_lookup import IndexLookup
 from fastembed.layers.normalization import adapt_batches
 from fastembed.layers.string_lookup import StringLookup
 from fastembed.utils.config import keras_arguments
@@ -159,10 +158,16 @@ class TextVectorization(NoGradientMixin, Layer):
         parts = [self._tokenize(batch, "data") for batch in batches]
         tokens, offsets, doc_starts = parts[0] if len(parts) == 1 else self._concatenate(parts)
         first, counts, doc_counts = _core.count_tokens(tokens, offsets, doc_starts)
-        words = [bytes(tokens[offsets[k]:offsets[k + 1]]) for k in first.tolist()]
-        keep = np.array([w not in (MASK_TOKEN.encode(), OOV_TOKEN.encode()) for w in words],
-                        dtype=bool)
-        order = IndexLookup._count_order(words, counts)
+        blob, starts, ends = tokens.tobytes(), offsets[first], offsets[first + 1]
+        words = [blob[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
+        # Keras's order, np.lexsort((tokens, counts))[::-1]: counts, then tokens, high to low.
+        rank = np.empty(len(words), np.int64)
+        rank[sorted(range(len(words)), key=words.__getitem__)] = np.arange(len(words))
+        order = np.lexsort((rank, counts))[::-1]
+        keep = np.ones(len(words), dtype=bool)
+        specials = (MASK_TOKEN.encode(), OOV_TOKEN.encode())
+        for i in np.flatnonzero(np.isin(ends - starts, [len(w) for w in specials])).tolist():
+            keep[i] = words[i] not in specials
         order = order[keep[order]]
         if lookup.max_tokens:
             order = order[:lookup.max_tokens - lookup._token_start_index()]
