@@ -173,10 +173,24 @@ static uint64_t token_hash(const char *s, int64_t len) {
 }
 
 /* One thread's open-addressing table of the tokens it owns. */
+/* One distinct token: 64 bytes. Its hash, length and first INLINE_BYTES
+ * bytes are kept here, so a probe reads the token's bytes elsewhere only
+ * when it is longer. */
+#define INLINE_BYTES 20
 typedef struct {
-    uint64_t hash; /* kept here: probes compare it without reading the token */
+    uint64_t hash;
     int64_t first, count, doc_count, last_doc;
+    int32_t len;
+    char head[INLINE_BYTES];
 } count_entry;
+
+/* Whether e holds the token w[0:len] of hash h. */
+static int entry_is(const count_entry *e, uint64_t h, const char *w, int64_t len,
+                    const char *tokens, const int64_t *token_offsets) {
+    if (e->hash != h || e->len != len) return 0;
+    if (len <= INLINE_BYTES) return memcmp(e->head, w, (size_t)len) == 0;
+    return memcmp(tokens + token_offsets[e->first], w, (size_t)len) == 0;
+}
 
 typedef struct {
     count_entry *entries; /* (mask + 1), first = -1 marks an empty slot */
@@ -237,14 +251,11 @@ int64_t fe_count_tokens(const char *tokens, const int64_t *token_offsets,
                     count_entry *e;
                     for (;; s = (s + 1) & table.mask) {
                         e = &table.entries[s];
-                        if (e->first < 0) break;
-                        const int64_t f = e->first;
-                        if (e->hash == h && token_offsets[f + 1] - token_offsets[f] == len &&
-                            memcmp(tokens + token_offsets[f], w, (size_t)len) == 0)
-                            break;
+                        if (e->first < 0 || entry_is(e, h, w, len, tokens, token_offsets)) break;
                     }
                     if (e->first < 0) {
-                        *e = (count_entry){h, k, 0, 0, -1};
+                        *e = (count_entry){h, k, 0, 0, -1, (int32_t)len, {0}};
+                        memcpy(e->head, w, (size_t)(len < INLINE_BYTES ? len : INLINE_BYTES));
                         if (2 * ++table.size > (int64_t)table.mask && !table_grow(&table)) {
                             failed = 1;
                             break;

@@ -162,7 +162,7 @@ class TextVectorization(NoGradientMixin, Layer):
         words = [blob[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
         # Keras's order, np.lexsort((tokens, counts))[::-1]: counts, then tokens, high to low.
         rank = np.empty(len(words), np.int64)
-        rank[sorted(range(len(words)), key=words.__getitem__)] = np.arange(len(words))
+        rank[self._token_order(tokens, words, starts, ends)] = np.arange(len(words))
         order = np.lexsort((rank, counts))[::-1]
         keep = np.ones(len(words), dtype=bool)
         specials = (MASK_TOKEN.encode(), OOV_TOKEN.encode())
@@ -171,11 +171,22 @@ class TextVectorization(NoGradientMixin, Layer):
         order = order[keep[order]]
         if lookup.max_tokens:
             order = order[:lookup.max_tokens - lookup._token_start_index()]
-        lookup._set_tokens([words[i] for i in order])
+        lookup._set_tokens([words[i] for i in order.tolist()])
         if self.output_mode == "tf_idf":
             idf = np.log(1 + (len(doc_starts) - 1) / (1 + doc_counts[order])).astype(np.float32)
             lookup._set_idf_weights(idf, lookup._token_start_index(),
                                     idf.mean() if len(idf) else np.nan)
+
+    @staticmethod
+    def _token_order(tokens, words, starts, ends):
+        """Positions of the distinct words (bytes) sorted as Python sorts
+        bytes: numpy's fixed-width sort when no word ends in a NUL byte (which
+        the fixed width would drop) and all are short, else Python's sort."""
+        lengths = ends - starts
+        if len(words) and lengths.max() <= 64 and not (tokens[ends[lengths > 0] - 1] == 0).any():
+            return np.argsort(np.array(words, dtype=f"S{max(int(lengths.max()), 1)}"),
+                              kind="stable")
+        return sorted(range(len(words)), key=words.__getitem__)
 
     @staticmethod
     def _concatenate(parts):
