@@ -8,11 +8,14 @@
 
 #include <stdint.h>
 
-/* n strings as the kernels read them: string i is
- * blob[offsets[i]:offsets[i+1]] (offsets: (n + 1)), or with offsets NULL
- * blob[i*width:(i+1)*width], less its trailing NUL bytes when strip_nul
- * (numpy 'S' arrays). */
+/* n strings as the kernels read them: with starts set, string i is
+ * starts[i][0:lengths[i]] (the buffers of Python str/bytes objects, read in
+ * place); else blob[offsets[i]:offsets[i+1]] (offsets: (n + 1)); or with
+ * offsets NULL blob[i*width:(i+1)*width], less its trailing NUL bytes when
+ * strip_nul (numpy 'S' arrays). */
 typedef struct {
+    const char *const *starts;
+    const int64_t *lengths;
     const char *blob;
     const int64_t *offsets;
     int64_t width;
@@ -22,6 +25,10 @@ typedef struct {
 
 /* String i of s; its length in *len. */
 static inline const char *fe_string_at(const fe_strings *s, int64_t i, int64_t *len) {
+    if (s->starts) {
+        *len = s->lengths[i];
+        return s->starts[i];
+    }
     if (s->offsets) {
         *len = s->offsets[i + 1] - s->offsets[i];
         return s->blob + s->offsets[i];

@@ -88,6 +88,15 @@ static void write_ngram(const unigrams *u, int64_t i, int64_t width, char *out) 
     }
 }
 
+int64_t fe_strings_max_length(const fe_strings *s) {
+    int64_t longest = 0, len;
+    for (int64_t i = 0; i < s->n; i++) {
+        fe_string_at(s, i, &len);
+        if (len > longest) longest = len;
+    }
+    return longest;
+}
+
 /* The widths to emit: the given ones, or 1 (the split tokens themselves). */
 static const int64_t ONE = 1;
 

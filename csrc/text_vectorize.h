@@ -24,6 +24,9 @@ typedef struct {
     int64_t n_widths;            /* n-grams of each width in turn, joined by one space */
 } fe_tokenizer;
 
+/* Bytes of the longest string of s (the max_doc_len of a tokenizer). */
+int64_t fe_strings_max_length(const fe_strings *s);
+
 /* Pass 1: the tokens each document yields and their bytes.
  * doc_tokens: (docs->n) out
  * doc_bytes:  (docs->n) out */

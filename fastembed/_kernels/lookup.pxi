@@ -1,17 +1,17 @@
 # Preprocessing lookups: string batches, vocabulary tables, hash buckets and
 # the token counts of adapt (csrc/lookup.h).
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_Check, PyBytes_FromStringAndSize,
+                            PyBytes_GET_SIZE)
 from cpython.unicode cimport PyUnicode_Check
-from cpython.bytes cimport PyBytes_Check
 from libc.stdint cimport uint32_t, uint64_t
-from libc.string cimport memcpy
-from libc.stdlib cimport malloc, free
 
 cdef extern from "Python.h":
     const char *PyUnicode_AsUTF8AndSize(object unicode, Py_ssize_t *size) except NULL
 
 cdef extern from "lookup.h":
     ctypedef struct fe_strings:
+        const char **starts
+        const int64_t *lengths
         const char *blob
         const int64_t *offsets
         int64_t width
@@ -24,6 +24,7 @@ cdef extern from "lookup.h":
         int64_t *doc_counts
         int64_t n_tokens
         int64_t n_documents
+    const char *fe_string_at(const fe_strings *s, int64_t i, int64_t *len) nogil
     int64_t fe_utf8_offsets_from_ucs4(const uint32_t *chars, int64_t n, int64_t width,
                                       int64_t *offsets) nogil
     void fe_utf8_from_ucs4(char *blob, const uint32_t *chars, int64_t n, int64_t width,
@@ -44,16 +45,19 @@ def _missing_value(value):
 
 cdef class StringBatch:
     """An array of strings (numpy 'U', 'S' or object of str/bytes, any
-    shape) as UTF-8 bytes the kernels read: 'S' arrays in place, others
-    converted once into one buffer + offsets. `shape` is the array's."""
+    shape) as UTF-8 bytes the kernels read: 'S' arrays and the str/bytes of
+    object arrays in place (str keeps its UTF-8 form), 'U' arrays converted
+    once into one buffer + offsets. `shape` is the array's."""
     cdef fe_strings strings
-    cdef object _blob, _offsets
+    cdef object _blob, _offsets, _starts
     cdef readonly tuple shape
 
     def __init__(self, values, str name="inputs"):
         array = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object) \
             if isinstance(values, (list, tuple)) else np.asarray(values)
         self.shape = array.shape
+        self.strings.starts = NULL
+        self.strings.lengths = NULL
         kind = array.dtype.kind
         if kind == "T":  # numpy's variable-width StringDType
             array, kind = array.astype(object), "O"
@@ -65,13 +69,13 @@ cdef class StringBatch:
             self.strings.strip_nul = 1
             self.strings.n = array.size
             return
-        if kind == "U":
-            self._from_ucs4(np.ascontiguousarray(array), name)
-        elif kind == "O":
-            self._from_objects(array.ravel(), name)
-        else:
+        if kind == "O":
+            self._from_objects(np.ascontiguousarray(array.ravel()), name)
+            return
+        if kind != "U":
             raise TypeError(f"{name} must be strings (a str, bytes or object array of str/bytes), "
                             f"got an array of dtype {array.dtype}")
+        self._from_ucs4(np.ascontiguousarray(array), name)
         cdef const int64_t[::1] offsets = self._offsets
         self.strings.blob = PyBytes_AS_STRING(self._blob)
         self.strings.offsets = &offsets[0]
@@ -95,45 +99,39 @@ cdef class StringBatch:
             fe_utf8_from_ucs4(blob, chars, n, width, &offsets[0])
 
     cdef _from_objects(self, cnp.ndarray flat, str name):
+        """Point at each object's bytes (checking every value's type)."""
         cdef Py_ssize_t n = flat.shape[0], i, size
-        cdef int64_t total = 0
-        self._offsets = np.empty(n + 1, dtype=np.int64)
-        cdef int64_t[::1] offsets = self._offsets
-        cdef const char **starts = <const char **>malloc(max(n, 1) * sizeof(char *))
-        if starts == NULL:
-            raise MemoryError()
+        self._blob = flat  # keeps the objects, so their buffers, alive
+        self._starts = np.empty(n, dtype=np.uintp)
+        self._offsets = np.empty(n, dtype=np.int64)  # here: the lengths
+        cdef size_t[::1] starts = self._starts
+        cdef int64_t[::1] lengths = self._offsets
         cdef object value
-        cdef object[:] objects = flat
-        cdef char *blob
-        try:
-            offsets[0] = 0
-            for i in range(n):
-                value = objects[i]
-                if PyUnicode_Check(value):
-                    try:
-                        starts[i] = PyUnicode_AsUTF8AndSize(value, &size)
-                    except UnicodeEncodeError:
-                        raise ValueError(f"{name}[{_position(self.shape, i)}] = {value!r} is not "
-                                         f"valid Unicode (it holds a surrogate)") from None
-                elif PyBytes_Check(value):
-                    starts[i] = PyBytes_AS_STRING(value)
-                    size = PyBytes_GET_SIZE(value)
-                elif _missing_value(value):
-                    raise ValueError(f"{name}[{_position(self.shape, i)}] is {value!r}: string "
-                                     f"inputs cannot hold missing values (None or NaN)")
-                else:
-                    raise TypeError(f"{name} must hold only strings (str or bytes), but "
-                                    f"{name}[{_position(self.shape, i)}] = {value!r} is of type "
-                                    f"{type(value).__name__}")
-                total += size
-                offsets[i + 1] = total
-            self._blob = bytes(total)
-            blob = PyBytes_AS_STRING(self._blob)
-            with nogil:  # the objects stay alive: flat holds them
-                for i in range(n):
-                    memcpy(blob + offsets[i], starts[i], offsets[i + 1] - offsets[i])
-        finally:
-            free(starts)
+        cdef object[::1] objects = flat
+        for i in range(n):
+            value = objects[i]
+            if PyUnicode_Check(value):
+                try:
+                    starts[i] = <size_t>PyUnicode_AsUTF8AndSize(value, &size)
+                except UnicodeEncodeError:
+                    raise ValueError(f"{name}[{_position(self.shape, i)}] = {value!r} is not "
+                                     f"valid Unicode (it holds a surrogate)") from None
+            elif PyBytes_Check(value):
+                starts[i] = <size_t>PyBytes_AS_STRING(value)
+                size = PyBytes_GET_SIZE(value)
+            elif _missing_value(value):
+                raise ValueError(f"{name}[{_position(self.shape, i)}] is {value!r}: string "
+                                 f"inputs cannot hold missing values (None or NaN)")
+            else:
+                raise TypeError(f"{name} must hold only strings (str or bytes), but "
+                                f"{name}[{_position(self.shape, i)}] = {value!r} is of type "
+                                f"{type(value).__name__}")
+            lengths[i] = size
+        self.strings.starts = <const char **>&starts[0] if n else NULL
+        self.strings.lengths = &lengths[0] if n else NULL
+        self.strings.blob = NULL
+        self.strings.offsets = NULL
+        self.strings.n = n
 
     @property
     def size(self):
@@ -141,17 +139,20 @@ cdef class StringBatch:
 
     def tolist(self):
         """The strings as a flat list of bytes."""
-        cdef int64_t i
-        if self.strings.offsets == NULL:
-            return [bytes(b) for b in (<object>self._blob).ravel().tolist()]
-        blob = <bytes>self._blob
-        offsets = self._offsets
-        return [blob[offsets[i]:offsets[i + 1]] for i in range(self.strings.n)]
+        cdef int64_t i, length
+        cdef const char *start
+        out = []
+        for i in range(self.strings.n):
+            start = fe_string_at(&self.strings, i, &length)
+            out.append(PyBytes_FromStringAndSize(start, length))
+        return out
 
 
 cdef fe_strings int64_strings(cnp.ndarray keys):
     """keys (C-contiguous int64) as 8-byte strings."""
     cdef fe_strings strings
+    strings.starts = NULL
+    strings.lengths = NULL
     strings.blob = <const char *>cnp.PyArray_DATA(keys)
     strings.offsets = NULL
     strings.width = 8
@@ -289,3 +290,18 @@ cdef class TokenCounter:
         offsets = np.asarray(<int64_t[:n + 1]>self.counter.offsets)
         starts, ends = offsets[:-1].tolist(), offsets[1:].tolist()
         return [blob[s:e] for s, e in zip(starts, ends)], counts, doc_counts
+
+
+cdef extern from "hashing.h":
+    uint64_t fe_fingerprint64(const char *s, int64_t len) nogil
+    uint64_t fe_siphash24(uint64_t k0, uint64_t k1, const char *s, int64_t len) nogil
+
+
+def fingerprint64(bytes data):
+    """FarmHash Fingerprint64 of data (TensorFlow's Fingerprint64)."""
+    return fe_fingerprint64(data, len(data))
+
+
+def siphash24(uint64_t k0, uint64_t k1, bytes data):
+    """SipHash-2-4 of data under the key (k0, k1)."""
+    return fe_siphash24(k0, k1, data, len(data))

@@ -19,6 +19,7 @@ cdef extern from "text_vectorize.h":
     int fe_tokenize_write(const fe_tokenizer *t, const int64_t *token_starts,
                           const int64_t *byte_starts, char *tokens,
                           int64_t *token_offsets) nogil
+    int64_t fe_strings_max_length(const fe_strings *s) nogil
     int64_t fe_count_tokens(const char *tokens, const int64_t *token_offsets,
                             const int64_t *doc_starts, int64_t n_docs, int64_t *first,
                             int64_t *counts, int64_t *doc_counts, uint64_t *hashes) nogil
@@ -38,6 +39,8 @@ cdef fe_strings _token_strings(tokens, token_offsets) except *:
         raise ValueError(f"token_offsets must rise from 0 to {tokens.shape[0]} (the bytes of "
                          f"tokens), got {token_offsets!r}")
     cdef fe_strings strings
+    strings.starts = NULL
+    strings.lengths = NULL
     strings.blob = <const char *>cnp.PyArray_DATA(tokens) if tokens.shape[0] else EMPTY_TEXT
     strings.offsets = <const int64_t *>cnp.PyArray_DATA(token_offsets)
     strings.width = 0
@@ -67,10 +70,8 @@ def tokenize(StringBatch docs, bint lower, bint strip_punctuation, split, ngram_
         t.ngram_widths = &widths[0]
         t.n_widths = widths.shape[0]
     t.docs = &docs.strings
-    if docs.strings.offsets == NULL:
-        t.max_doc_len = docs.strings.width
-    else:
-        t.max_doc_len = int(np.diff(docs._offsets).max()) if n_docs else 0
+    with nogil:
+        t.max_doc_len = fe_strings_max_length(&docs.strings)
     t.lower = lower
     t.strip_punctuation = strip_punctuation
     t.split = SPLITS[split]

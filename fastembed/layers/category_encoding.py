@@ -4,6 +4,7 @@ encoder of the lookup and hashing layers."""
 import numpy as np
 
 from fastembed.engine.layer import Layer
+from fastembed.engine.node import is_symbolic
 
 OUTPUT_MODES = ("one_hot", "multi_hot", "count")
 
@@ -53,6 +54,13 @@ class NoGradientMixin:
     read strings say so with takes_strings (a model lets string data reach them)."""
     takes_strings = False
 
+    def __call__(self, inputs, *args, **kwargs):
+        """Lists are data (Keras's preprocessing layers take them), not
+        several inputs: one object array, so mixed types stay visible."""
+        if isinstance(inputs, (list, tuple)) and not is_symbolic(inputs):
+            inputs = np.asarray(inputs, dtype=object)
+        return super().__call__(inputs, *args, **kwargs)
+
     def backward(self, context, output_grads):
         return None
 
@@ -78,8 +86,17 @@ class CategoryEncoding(NoGradientMixin, Layer):
         self.output_mode = output_mode
         self.sparse = sparse
 
+    def __call__(self, inputs, *args, count_weights=None, **kwargs):
+        if count_weights is None:
+            return super().__call__(inputs, *args, **kwargs)
+        if isinstance(inputs, (list, tuple)):
+            inputs = np.asarray(inputs, dtype=object)
+        return self.call(inputs, count_weights)
+
     def call(self, inputs, count_weights=None):
         ids = np.asarray(inputs)
+        if ids.dtype == object:
+            ids = np.asarray(ids.tolist())
         if ids.dtype.kind not in "iuf" or (ids.dtype.kind == "f" and not np.all(ids == np.floor(ids))):
             raise TypeError(f"CategoryEncoding {self.name!r}: inputs must be integer category "
                             f"ids, got dtype {ids.dtype}")

@@ -16,10 +16,33 @@ import numpy as np
 
 from fastembed._kernels import _core
 from fastembed.engine.layer import Layer
+from fastembed.utils.config import keras_arguments
 from fastembed.layers.category_encoding import (NoGradientMixin, encode_categorical,
                                                 encoded_shape)
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
+
+
+def as_int64(values, name):
+    """values (an array or list of integers) as int64; floats, strings and
+    missing values are refused, as TensorFlow refuses them for int64."""
+    array = np.asarray(values) if isinstance(values, np.ndarray) else \
+        np.asarray(values, dtype=object)
+    if array.dtype == object:
+        flat = array.ravel()
+        for i, value in enumerate(flat):
+            if value is None or (isinstance(value, float) and value != value):
+                raise ValueError(f"{name}[{i}] is {value!r}: integer inputs cannot hold missing "
+                                 "values (None or NaN)")
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"{name} must hold only integers, but {name}[{i}] = {value!r} "
+                                f"is of type {type(value).__name__}")
+        array = array.astype(np.int64)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integers, got an array of dtype {array.dtype}")
+    if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} holds {array.max()}, beyond int64")
+    return np.ascontiguousarray(array, dtype=np.int64)
 
 
 class IndexLookup(NoGradientMixin, Layer):
@@ -85,6 +108,11 @@ class IndexLookup(NoGradientMixin, Layer):
             else vocabulary
         self.input_idf_weights = idf_weights
         self.idf_weights = None
+        if max_tokens is not None and max_tokens < self._token_start_index():
+            raise ValueError(f"`max_tokens` must be at least the number of reserved indices "
+                             f"(mask and OOV), {self._token_start_index()}. Received: "
+                             f"max_tokens={max_tokens}, mask_token={mask_token!r}, "
+                             f"num_oov_indices={num_oov_indices}")
         self._set_tokens(self._encode([]))
         if output_mode == "tf_idf" and self._has_input_vocabulary and idf_weights is None:
             raise ValueError("When specifying the `vocabulary` argument, in TF-IDF output mode, "
@@ -128,7 +156,7 @@ class IndexLookup(NoGradientMixin, Layer):
             if self.output_mode == "tf_idf":
                 raise ValueError("output_mode `'tf_idf'` does not support loading a vocabulary "
                                  "from file.")
-            vocabulary = self._read_vocabulary_file(vocabulary)
+            vocabulary = self._tokens_from_text(self._read_vocabulary_file(vocabulary))
         vocabulary = list(np.asarray(vocabulary).tolist()) if isinstance(vocabulary, np.ndarray) \
             else list(vocabulary)
         if not vocabulary:
@@ -296,13 +324,10 @@ class IndexLookup(NoGradientMixin, Layer):
         return self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
 
     def _value_at(self, inputs, flat_position):
-        return np.asarray(inputs).ravel()[flat_position]
+        return np.asarray(inputs).ravel()[flat_position:flat_position + 1].tolist()[0]
 
     def _invert(self, inputs):
-        ids = np.asarray(inputs)
-        if ids.dtype.kind not in "iu":
-            raise TypeError(f"{type(self).__name__} {self.name!r} with invert=True takes "
-                            f"integer indices, got dtype {ids.dtype}")
+        ids = as_int64(inputs, "inputs")
         size = self.vocabulary_size()
         bad = (ids < 0) | (ids >= size)
         if bad.any():
@@ -318,6 +343,12 @@ class IndexLookup(NoGradientMixin, Layer):
         return encoded_shape(input_shape, self.output_mode, self._depth())
 
     # ---- config and assets -------------------------------------------------
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        vocabulary_size = config.pop("vocabulary_size", None)
+        return cls(**keras_arguments(cls, config), vocabulary_size=vocabulary_size)
+
     def get_config(self):
         config = super().get_config()
         idf = self.input_idf_weights

@@ -4,29 +4,7 @@ TensorFlow."""
 import numpy as np
 
 from fastembed._kernels import _core
-from fastembed.layers.index_lookup import IndexLookup
-
-
-def as_int64(values, name):
-    """values (an array or list of integers) as int64; floats, strings and
-    missing values are refused, as TensorFlow refuses them for int64."""
-    array = np.asarray(values) if isinstance(values, np.ndarray) else \
-        np.asarray(values, dtype=object)
-    if array.dtype == object:
-        flat = array.ravel()
-        for i, value in enumerate(flat):
-            if value is None or (isinstance(value, float) and value != value):
-                raise ValueError(f"{name}[{i}] is {value!r}: integer inputs cannot hold missing "
-                                 "values (None or NaN)")
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"{name} must hold only integers, but {name}[{i}] = {value!r} "
-                                f"is of type {type(value).__name__}")
-        array = array.astype(np.int64) if flat.size else array.astype(np.int64)
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be integers, got an array of dtype {array.dtype}")
-    if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
-        raise ValueError(f"{name} holds {array.max()}, beyond int64")
-    return np.ascontiguousarray(array, dtype=np.int64)
+from fastembed.layers.index_lookup import IndexLookup, as_int64
 
 
 class IntegerLookup(IndexLookup):

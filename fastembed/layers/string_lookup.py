@@ -50,7 +50,10 @@ class StringLookup(IndexLookup):
         return _core.VocabularyTable(self._encode([token])).lookup(keys) == 0
 
     def _inverse_table(self):
-        return np.array(self.get_vocabulary(), dtype=object)
+        """Tokens by index as bytes, as Keras's StringLookup(invert=True) returns them."""
+        table = np.empty(self.vocabulary_size(), dtype=object)
+        table[:] = self._encode(self.get_vocabulary())
+        return table
 
     def get_config(self):
         config = super().get_config()

@@ -62,7 +62,7 @@ class Functional(Model):
         for name, tensor, x in zip(self.input_names, self.inputs, xs):
             expected = tensor.shape
             if x.dtype.kind in "USTO":
-                self._check_takes_strings(name, tensor)
+                self._check_takes_strings(name, tensor, x.dtype)
             if x.ndim == len(expected) - 1 and expected[-1] == 1:
                 x = x[..., None]
             adjusted.append(x)
@@ -72,16 +72,16 @@ class Functional(Model):
                                  f"expected shape={expected}, found shape={x.shape}")
         return adjusted
 
-    def _check_takes_strings(self, name, tensor):
-        """String data may feed only layers that read strings (StringLookup,
-        Hashing...): elsewhere it is a TypeError naming the input."""
+    def _check_takes_strings(self, name, tensor, dtype):
+        """String data (x) may feed only layers that read strings (StringLookup,
+        Hashing...): elsewhere it is a TypeError naming the input and the layer."""
         readers = [node.layer for node in self.graph.nodes if any(t is tensor for t in node.inputs)]
         numeric = [layer for layer in readers if not getattr(layer, "takes_strings", False)]
         if numeric:
-            raise TypeError(f"Input {name!r} of model {self.name!r} got an array of strings, "
-                            f"but it feeds {type(numeric[0]).__name__} {numeric[0].name!r}, which "
-                            f"takes numbers: strings must go through a layer such as "
-                            f"StringLookup or Hashing first")
+            raise TypeError(f"`x` must be a numeric array, got dtype {dtype}: input {name!r} of "
+                            f"model {self.name!r} feeds {type(numeric[0]).__name__} "
+                            f"{numeric[0].name!r}, which takes numbers (strings must go through "
+                            f"a layer such as StringLookup or Hashing first)")
 
     # ---- as a layer ----------------------------------------------------------
     def build_for(self, input_shape):

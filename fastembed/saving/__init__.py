@@ -110,6 +110,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                 model = deserialize_model(config, custom_objects, safe_mode)
             for variable, value in _read_weights(h5file, model, layout, repr(filepath)):
                 variable.value = value  # a fresh array nothing else holds yet: no copy
+            if file_kind(filepath) == "zip":
+                keras_file.load_assets(filepath, model)
             if compile and config.get("compile_config"):
                 with loading_scope(custom_objects, safe_mode):
                     compile_from_config(model, config["compile_config"])

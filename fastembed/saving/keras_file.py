@@ -1,9 +1,12 @@
 """The .keras file of Keras 3: a zip of metadata.json, config.json (the
-model's config, fastembed.saving.serialization) and model.weights.h5
-(fastembed.saving.weights_h5)."""
+model's config, fastembed.saving.serialization), model.weights.h5
+(fastembed.saving.weights_h5) and assets/ (files of layers with
+save_assets / load_assets, such as a lookup's vocabulary.txt)."""
 import datetime
 import io
 import json
+import os
+import tempfile
 import zipfile
 
 import h5py
@@ -15,6 +18,7 @@ KERAS_VERSION = "3.15.1"  # the Keras release whose format fastembed writes
 CONFIG = "config.json"
 METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
+ASSETS = "assets/"
 
 
 def h5_image(write):
@@ -36,6 +40,34 @@ def write_keras_file(handle, model):
         archive.writestr(CONFIG, config)
         with archive.open(WEIGHTS, "w", force_zip64=True) as entry:
             entry.write(weights)
+        write_assets(archive, model)
+
+
+def write_assets(archive, model):
+    """Each asset layer's files under assets/<its path>/, as Keras stores them."""
+    for path, layer in weights_h5.asset_layers(model):
+        with tempfile.TemporaryDirectory() as directory:
+            layer.save_assets(directory)
+            for name in sorted(os.listdir(directory)):
+                archive.write(os.path.join(directory, name), f"{ASSETS}{path}/{name}")
+
+
+def load_assets(path, model):
+    """Give each asset layer of model its files from the .keras file at path.
+    Only plain file names directly under a layer's folder are written out."""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        for layer_path, layer in weights_h5.asset_layers(model):
+            prefix = f"{ASSETS}{layer_path}/"
+            files = [n for n in names if n.startswith(prefix) and "/" not in n[len(prefix):]
+                     and n[len(prefix):] not in ("", ".", "..")]
+            if not files:
+                continue
+            with tempfile.TemporaryDirectory() as directory:
+                for name in files:
+                    with open(os.path.join(directory, name[len(prefix):]), "wb") as handle:
+                        handle.write(archive.read(name))
+                layer.load_assets(directory)
 
 
 def read_keras_file(path):

@@ -25,11 +25,26 @@ def _unique(name, used):
     return name
 
 
-def _model_groups(model, path):
+def _children(model, path):
+    """(group path, layer) of each layer of model, as Keras names them."""
     used = {}
     for layer in model.layers:
-        child = f"{path}layers/{_unique(keras_snake_case(type(layer).__name__), used)}"
+        yield f"{path}layers/{_unique(keras_snake_case(type(layer).__name__), used)}", layer
+
+
+def _model_groups(model, path):
+    for child, layer in _children(model, path):
         yield from _layer_groups(layer, child)
+
+
+def asset_layers(model, path=""):
+    """(path, layer) of every layer with assets (a lookup's vocabulary),
+    nested models' included: Keras keeps them under assets/<path>/."""
+    for child, layer in _children(model, path):
+        if hasattr(layer, "graph"):
+            yield from asset_layers(layer, child + "/")
+        elif hasattr(layer, "save_assets"):
+            yield child, layer
 
 
 def _layer_groups(layer, path):
