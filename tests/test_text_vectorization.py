@@ -270,3 +270,23 @@ def test_adapt_ties_broken_as_python_sorts_bytes(extra):
     layer = TextVectorization(standardize=None)
     layer.adapt(docs)
     assert layer.get_vocabulary() == ["", "[UNK]"] + reference_vocabulary(docs, standardize=None)
+
+
+@pytest.mark.parametrize("mode", ["int", "multi_hot", "count"])
+def test_keras_file_keeps_the_adapted_vocabulary(tmp_path, mode):
+    texts = np.array(["good movie", "bad film", "very good", "good"])
+    vectorize = TextVectorization(output_mode=mode,
+                                  output_sequence_length=4 if mode == "int" else None)
+    vectorize.adapt(texts)
+    inputs = fastembed.Input((1,), dtype="string")
+    x = vectorize(inputs)
+    if mode == "int":
+        x = fastembed.layers.GlobalAveragePooling1D()(
+            fastembed.layers.Embedding(vectorize.vocabulary_size(), 3)(x))
+    model = fastembed.Model(inputs, fastembed.layers.Dense(1)(x))
+    model.save(tmp_path / "model.keras")
+    loaded = fastembed.saving.load_model(tmp_path / "model.keras")
+    assert loaded.layers[1].get_vocabulary() == vectorize.get_vocabulary()
+    queries = np.array(["good film", "unknown words", ""])
+    np.testing.assert_array_equal(loaded.predict(queries, verbose=0),
+                                  model.predict(queries, verbose=0))
