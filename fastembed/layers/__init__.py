@@ -39,3 +39,6 @@ from fastembed.layers.category_encoding import CategoryEncoding  # noqa: F401
 from fastembed.layers.string_lookup import StringLookup  # noqa: F401
 from fastembed.layers.integer_lookup import IntegerLookup  # noqa: F401
 from fastembed.layers.hashing import Hashing  # noqa: F401
+from fastembed.layers.normalization import Normalization  # noqa: F401
+from fastembed.layers.discretization import Discretization  # noqa: F401
+from fastembed.layers.text_vectorization import TextVectorization  # noqa: F401
