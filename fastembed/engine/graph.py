@@ -9,9 +9,11 @@ inputs and weights need no gradient. A layer's activity_regularizer adds
 its penalty (divided by the batch size, as Keras 3) to the step's
 activity loss, and its gradient to the layer's output gradient.
 """
+import os
+
 import numpy as np
 
-from fastembed.engine.layer import Context
+from fastembed.engine.layer import Context, Layer
 from fastembed.engine.node import SymbolicTensor
 
 
@@ -67,10 +69,49 @@ def map_graph(inputs, outputs):
     return order, layers
 
 
+# A list, so that set_step_plans needs no global statement; FASTEMBED_STEP_PLANS=0 starts off.
+_step_plans = [os.environ.get("FASTEMBED_STEP_PLANS", "1") != "0"]
+
+
+def set_step_plans(enabled):
+    """Run graphs through their step plans (the default) or walk every node
+    through the general path; both give the same bits (tests/test_step_plan.py)."""
+    _step_plans[0] = bool(enabled)
+
+
+def step_plans_enabled():
+    return _step_plans[0]
+
+
+class PlannedNode:
+    """One node of a step plan: what run and backward read for it each step,
+    resolved once. `direct` nodes (one input tensor, one output, no tensor
+    keyword arguments, no activity regularizer) take a short path that
+    builds nothing per step; the others go through the general path."""
+
+    __slots__ = ("layer", "node", "in_slots", "out_slots", "many", "inputs_need",
+                 "outputs_need", "direct", "in_slot", "out_slot", "forward", "backward",
+                 "masking", "own_mask")
+
+    def __init__(self, layer, in_slots, many, out_slots, node, inputs_need, outputs_need):
+        self.layer, self.node, self.many = layer, node, many
+        self.in_slots, self.out_slots = in_slots, out_slots
+        self.inputs_need, self.outputs_need = inputs_need, outputs_need
+        self.direct = _step_plans[0] and not many and not node.kwarg_spec \
+            and len(out_slots) == 1 and layer.activity_regularizer is None
+        self.in_slot, self.out_slot = in_slots[0], out_slots[0]
+        self.forward, self.backward = layer.forward, layer.backward
+        self.masking = layer.supports_masking
+        # Layer.compute_mask passes the mask on where the layer supports masking.
+        self.own_mask = type(layer).compute_mask is not Layer.compute_mask
+
+
 class Graph:
     """Executes nodes on arrays. Tensors are numbered slots; each step is
     (layer, input slots, whether the layer takes a list, output slots, node);
-    the input slots end with the node's keyword-argument tensors."""
+    the input slots end with the node's keyword-argument tensors. A step
+    plan (per input_grads, dropped by invalidate) resolves each step once
+    into a PlannedNode."""
 
     def __init__(self, inputs, outputs):
         self.nodes, self.layers = map_graph(inputs, outputs)
@@ -87,33 +128,35 @@ class Graph:
                                    [slot(t) for t in node.outputs], node))
         self.output_slots = [slot(t) for t in outputs]
         self.num_slots = len(slot_of)
-        self._needs = {}
+        self._plans = {}
 
     def invalidate(self):
-        """Forget which gradients are needed (after a trainable change)."""
-        self._needs.clear()
+        """Drop the step plans (after a trainable change, a new compile)."""
+        self._plans.clear()
         for layer, *_ in self.steps:
             graph = getattr(layer, "graph", None)
             if graph is not None:
                 graph.invalidate()
 
-    def _needed(self, input_grads):
-        """Per step, whether its inputs need gradients, and whether its
+    def plan(self, input_grads):
+        """The step plan: per step, a PlannedNode whose inputs_need says
+        whether its inputs need gradients and outputs_need whether its
         outputs do (else backward skips it)."""
-        needs = self._needs.get(input_grads)
-        if needs is None:
+        key = (input_grads, _step_plans[0])
+        plan = self._plans.get(key)
+        if plan is None:
             wanted = [False] * self.num_slots
             for s in self.input_slots:
                 wanted[s] = input_grads
-            needs = []
-            for layer, in_slots, _, out_slots, _ in self.steps:
+            plan = self._plans[key] = []
+            for layer, in_slots, many, out_slots, node in self.steps:
                 inputs_need = any(wanted[s] for s in in_slots)
                 outputs_need = inputs_need or bool(layer.trainable_weights)
                 for s in out_slots:
                     wanted[s] = outputs_need
-                needs.append((inputs_need, outputs_need))
-            self._needs[input_grads] = needs
-        return needs
+                plan.append(PlannedNode(layer, in_slots, many, out_slots, node, inputs_need,
+                                        outputs_need))
+        return plan
 
     def run(self, inputs, masks=None, training=False, tape=None, input_grads=False):
         """(outputs, their masks) for the list of input arrays. tape is a
@@ -125,34 +168,22 @@ class Graph:
             values[s] = inputs[i]
             if masks is not None:
                 value_masks[s] = masks[i]
-        needs = self._needed(input_grads)
-        reuse = tape is not None and len(tape) == len(self.steps)
+        plan = self.plan(input_grads)
+        reuse = tape is not None and len(tape) == len(plan)
         if tape is not None and not reuse:
             tape.clear()
-        for index, (layer, in_slots, many, out_slots, node) in enumerate(self.steps):
-            x, kwargs = node.split_inputs([values[s] for s in in_slots])
-            if many:
-                mask = [value_masks[s] for s in in_slots[:node.num_main]]
-                if all(m is None for m in mask):
-                    mask = None
-            else:
-                x, mask = x[0], value_masks[in_slots[0]]
+        for index, step in enumerate(plan):
             context = tape[index] if reuse else Context()
-            context.needs_input_grad = needs[index][0]
+            context.needs_input_grad = step.inputs_need
             context.activity_loss = 0.0
-            y = layer.forward(context, x, training=training,
-                              mask=mask if layer.supports_masking else None, **kwargs)
-            if layer.activity_regularizer is not None:
-                context.outputs = y
-                context.activity_loss += sum(
-                    layer.activity_regularizer(out) / len(out) for out in _tensors(y))
-            y_mask = layer.compute_mask(x, mask)
-            if len(out_slots) == 1:
-                values[out_slots[0]], value_masks[out_slots[0]] = y, y_mask
+            if step.direct:
+                x, mask = values[step.in_slot], value_masks[step.in_slot]
+                values[step.out_slot] = step.forward(
+                    context, x, training=training, mask=mask if step.masking else None)
+                value_masks[step.out_slot] = step.layer.compute_mask(x, mask) \
+                    if step.own_mask else mask if step.masking else None
             else:
-                y_masks = y_mask if isinstance(y_mask, list) else [y_mask] * len(out_slots)
-                for s, value, m in zip(out_slots, y, y_masks):
-                    values[s], value_masks[s] = value, m
+                _run_node(step, context, values, value_masks, training)
             if tape is not None and not reuse:
                 tape.append(context)
         return [values[s] for s in self.output_slots], [value_masks[s] for s in self.output_slots]
@@ -164,41 +195,81 @@ class Graph:
         for s, g in zip(self.output_slots, output_grads):
             if g is not None:
                 grads[s] = g if grads[s] is None else grads[s] + g
-        needs = self._needed(input_grads)
-        for index in range(len(self.steps) - 1, -1, -1):
-            inputs_need, outputs_need = needs[index]
-            if not outputs_need:
+        plan = self.plan(input_grads)
+        for index in range(len(plan) - 1, -1, -1):
+            step = plan[index]
+            if not step.outputs_need:
                 continue
-            layer, in_slots, many, out_slots, node = self.steps[index]
-            if len(out_slots) == 1:
-                out_grads = grads[out_slots[0]]
+            if step.direct:
+                out_grads = grads[step.out_slot]
                 if out_grads is None:
                     continue
+                in_grads = step.backward(tape[index], out_grads)
+                if step.inputs_need and in_grads is not None:
+                    s = step.in_slot
+                    grads[s] = in_grads if grads[s] is None else grads[s] + in_grads
             else:
-                out_grads = [grads[s] for s in out_slots]
-                if all(g is None for g in out_grads):
-                    continue
-            if layer.activity_regularizer is not None:
-                out_grads = _add_activity_grads(layer.activity_regularizer,
-                                                tape[index].outputs, out_grads)
-            in_grads = layer.backward(tape[index], out_grads)
-            if not inputs_need:
-                continue
-            in_grads = list(in_grads) if many else [in_grads]
-            kwarg_grads = tape[index].kwarg_grads or {}
-            for name, count, _ in node.kwarg_spec:
-                g = kwarg_grads.get(name)
-                in_grads += [None] * count if g is None \
-                    else list(g) if isinstance(g, (list, tuple)) else [g]
-            for s, g in zip(in_slots, in_grads):
-                if g is not None:
-                    grads[s] = g if grads[s] is None else grads[s] + g
+                _backward_node(step, tape[index], grads)
         return [grads[s] for s in self.input_slots]
 
     def activity_loss(self, tape):
         """The activity regularizers' penalty of the run that filled tape
         (nested models included: theirs is in their context)."""
         return sum(context.activity_loss for context in tape)
+
+
+def _run_node(step, context, values, value_masks, training):
+    """One node's forward through the general path: several inputs, tensor
+    keyword arguments, several outputs, an activity regularizer."""
+    layer, in_slots, out_slots, node = step.layer, step.in_slots, step.out_slots, step.node
+    x, kwargs = node.split_inputs([values[s] for s in in_slots])
+    if step.many:
+        mask = [value_masks[s] for s in in_slots[:node.num_main]]
+        if all(m is None for m in mask):
+            mask = None
+    else:
+        x, mask = x[0], value_masks[in_slots[0]]
+    y = layer.forward(context, x, training=training,
+                      mask=mask if layer.supports_masking else None, **kwargs)
+    if layer.activity_regularizer is not None:
+        context.outputs = y
+        context.activity_loss += sum(
+            layer.activity_regularizer(out) / len(out) for out in _tensors(y))
+    y_mask = layer.compute_mask(x, mask)
+    if len(out_slots) == 1:
+        values[out_slots[0]], value_masks[out_slots[0]] = y, y_mask
+    else:
+        y_masks = y_mask if isinstance(y_mask, list) else [y_mask] * len(out_slots)
+        for s, value, m in zip(out_slots, y, y_masks):
+            values[s], value_masks[s] = value, m
+
+
+def _backward_node(step, context, grads):
+    """One node's backward through the general path, its input gradients
+    added into grads (by slot)."""
+    layer, in_slots, out_slots, node = step.layer, step.in_slots, step.out_slots, step.node
+    if len(out_slots) == 1:
+        out_grads = grads[out_slots[0]]
+        if out_grads is None:
+            return
+    else:
+        out_grads = [grads[s] for s in out_slots]
+        if all(g is None for g in out_grads):
+            return
+    if layer.activity_regularizer is not None:
+        out_grads = _add_activity_grads(layer.activity_regularizer, context.outputs, out_grads)
+    in_grads = layer.backward(context, out_grads)
+    if not step.inputs_need:
+        return
+    in_grads = list(in_grads) if step.many else [in_grads]
+    kwarg_grads = context.kwarg_grads or {}
+    for name, count, _ in node.kwarg_spec:
+        g = kwarg_grads.get(name)
+        in_grads += [None] * count if g is None \
+            else list(g) if isinstance(g, (list, tuple)) else [g]
+    for s, g in zip(in_slots, in_grads):
+        if g is not None:
+            grads[s] = g if grads[s] is None else grads[s] + g
 
 
 def _tensors(outputs):

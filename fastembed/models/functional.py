@@ -10,6 +10,7 @@ import numpy as np
 
 from fastembed.engine.graph import Graph
 from fastembed.engine.input_layer import InputLayer
+from fastembed.engine.node import is_symbolic
 from fastembed.models.model import Model
 from fastembed.saving.serialization import deserialize_layer, loading_scope, serialize_layer
 
@@ -109,7 +110,11 @@ class Functional(Model):
     def __call__(self, inputs, training=False, mask=None, **kwargs):
         if isinstance(inputs, dict):
             inputs = self._input_list(inputs)
-        return super().__call__(inputs, training=training, mask=mask, **kwargs)
+        if mask is not None or kwargs or not self.built or is_symbolic(inputs):
+            return super().__call__(inputs, training=training, mask=mask, **kwargs)
+        # On arrays: the calling thread's predict tape, whose buffers are reused.
+        xs = [np.asarray(x) for x in self._input_list(inputs)]
+        return self._output_value(self._predict_batch(xs, training))
 
     def forward(self, context, inputs, training=False, mask=None):
         xs = [np.asarray(x) for x in self._input_list(inputs)]

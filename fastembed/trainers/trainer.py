@@ -151,10 +151,15 @@ class Trainer:
         once must not share the contexts, which hold the batch's buffers)."""
         return self._predict_tapes.__dict__.setdefault("tape", [])
 
-    def _predict_step(self, xs):
-        """(outputs, masks) of a batch in inference mode."""
-        return _on_faster_team(self._predict_team, self.graph.run, xs, None, False,
+    def _predict_step(self, xs, training=False):
+        """(outputs, masks) of a batch (in inference mode unless training)."""
+        return _on_faster_team(self._predict_team, self.graph.run, xs, None, training,
                                self._predict_tape)
+
+    def _predict_batch(self, xs, training=False):
+        """The outputs of one batch, copied out of the tape's buffers: the
+        short path of predict on one batch, predict_on_batch and model(x)."""
+        return [y_pred.copy() for y_pred in self._predict_step(xs, training)[0]]
 
     # ---- loops -------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -327,8 +332,11 @@ class Trainer:
             data = self._stream(x, None, batch_size, steps, "steps", targets=False)[0]
         else:
             xs = self._inputs(x)
-            data = data_adapter.ArrayBatches(xs, data_adapter.check_cardinality(xs),
-                                             data_adapter.check_batch_size(batch_size), steps)
+            num_samples = data_adapter.check_cardinality(xs)
+            batch_size = data_adapter.check_batch_size(batch_size)
+            if steps is None and 0 < num_samples <= batch_size:
+                return self._single_batch_outputs(xs)
+            data = data_adapter.ArrayBatches(xs, num_samples, batch_size, steps)
         outs = [[] for _ in self.outputs]
         for _, batch in data.epoch():
             for out, y_pred in zip(outs, self._predict_step(batch)[0]):
@@ -338,9 +346,15 @@ class Trainer:
                 for out, t in zip(outs, self.outputs)]
         return outs[0] if len(outs) == 1 else outs
 
+    def _single_batch_outputs(self, xs):
+        outs = self._predict_batch(xs)
+        return outs[0] if len(outs) == 1 else outs
+
     def predict_on_batch(self, x):
         xs = self._inputs(x)
-        return self.predict(xs, batch_size=max(1, len(xs[0])))
+        if data_adapter.check_cardinality(xs) == 0:
+            return self.predict(xs)
+        return self._single_batch_outputs(xs)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
         xs = self._inputs(x)
