@@ -25,10 +25,12 @@ static inline __attribute__((always_inline)) void ftrl_row(
     }
 }
 
-/* w[n], slots[k][n], g[n]: one optimizer step, formulas as in optim.h. */
-void FE_ISA_FN(fe_update_row)(const fe_optimizer *opt, float *restrict w,
-                              float *const *slots, const float *restrict g,
-                              int64_t n) {
+/* w[n], slots[k][n], g[n]: one optimizer step, formulas as in optim.h. The
+ * one body of both the eager update and the replay of deferred steps, so
+ * both round alike. */
+static inline __attribute__((always_inline)) void update_row(
+        const fe_optimizer *opt, float *restrict w, float *const *slots,
+        const float *restrict g, int64_t n) {
     const float lr = opt->lr, eps = opt->epsilon;
     if (opt->decay != 0.0f) {
         const float decay = opt->decay;
@@ -153,4 +155,15 @@ void FE_ISA_FN(fe_update_row)(const fe_optimizer *opt, float *restrict w,
         break;
     }
     }
+}
+
+void FE_ISA_FN(fe_update_row)(const fe_optimizer *opt, float *restrict w,
+                              float *const *slots, const float *restrict g,
+                              int64_t n) {
+    update_row(opt, w, slots, g, n);
+}
+
+void FE_ISA_FN(fe_replay_row)(const fe_optimizer *steps, int64_t n_steps, float *restrict w,
+                              float *const *slots, const float *restrict zeros, int64_t n) {
+    for (int64_t s = 0; s < n_steps; s++) update_row(&steps[s], w, slots, zeros, n);
 }
