@@ -49,6 +49,7 @@ UPDATE_DENSE, UPDATE_ROWS, UPDATE_ALL_ROWS, UPDATE_DEFERRED = 0, 1, 2, 3
 # Untouched rows of a table are updated in spans of this many zero gradients;
 # a deferred table's rows have at most this many elements.
 DEF ZERO_SPAN = 4096
+DEFERRED_MAX_DIM = ZERO_SPAN
 cdef float ZEROS[ZERO_SPAN]
 cdef int64_t ROW_ZERO = 0
 # Steps a DeferredSteps records before it brings every row up to date.

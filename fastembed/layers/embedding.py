@@ -75,7 +75,7 @@ class Embedding(Layer):
 
     def forward(self, context, inputs, training=False, mask=None):
         indices = context.saved = _kernels.as_indices(inputs, self.input_dim, name="indices")
-        return _kernels.gather(self.embeddings.value, indices)
+        return _kernels.gather(self.embeddings.value_for_gather(indices), indices)
 
     def backward(self, context, output_grads):
         if self.wants_grad(self.embeddings):
