@@ -174,37 +174,46 @@ void FE_ISA_FN(fe_update_row)(const fe_optimizer *opt, float *restrict w,
     update_row(opt, w, slots, g, n);
 }
 
-/* Adam's replay: blocks of the row stay in local arrays (registers) across
- * the steps; lanes past n hold zeros (and are not stored). */
+/* Adam's replay of the len <= FE_REPLAY_BLOCK parameters at w, m, v: they
+ * stay in local arrays (registers) across the steps; lanes past len hold
+ * zeros (and are not stored). */
 #define FE_REPLAY_BLOCK (2 * FE_VEC_FLOATS)
-static void adam_replay(const fe_optimizer *steps, int64_t n_steps, float *restrict w,
-                        float *restrict m, float *restrict v, const float *restrict zeros,
-                        int64_t n) {
-    for (int64_t start = 0; start < n; start += FE_REPLAY_BLOCK) {
-        const int64_t len = n - start < FE_REPLAY_BLOCK ? n - start : FE_REPLAY_BLOCK;
-        float wb[FE_REPLAY_BLOCK] = {0}, mb[FE_REPLAY_BLOCK] = {0}, vb[FE_REPLAY_BLOCK] = {0};
-        float gb[FE_REPLAY_BLOCK] = {0};
-        for (int64_t j = 0; j < len; j++) {
-            wb[j] = w[start + j];
-            mb[j] = m[start + j];
-            vb[j] = v[start + j];
-            gb[j] = zeros[start + j];
-        }
-        for (int64_t s = 0; s < n_steps; s++) {
-            const fe_optimizer *opt = &steps[s];
-            const float lr = opt->lr, eps = opt->epsilon, decay = opt->decay;
-            const float one_minus_b1 = 1.0f - opt->beta_1, one_minus_b2 = 1.0f - opt->beta_2;
-            if (decay != 0.0f)
-                for (int j = 0; j < FE_REPLAY_BLOCK; j++) decay_element(&wb[j], decay);
-            for (int j = 0; j < FE_REPLAY_BLOCK; j++)
-                adam_element(&wb[j], &mb[j], &vb[j], gb[j], lr, one_minus_b1, one_minus_b2, eps);
-        }
-        for (int64_t j = 0; j < len; j++) {
-            w[start + j] = wb[j];
-            m[start + j] = mb[j];
-            v[start + j] = vb[j];
-        }
+static inline __attribute__((always_inline)) void adam_replay_block(
+        const fe_optimizer *steps, int64_t n_steps, float *restrict w, float *restrict m,
+        float *restrict v, const float *restrict zeros, int64_t len) {
+    float wb[FE_REPLAY_BLOCK] = {0}, mb[FE_REPLAY_BLOCK] = {0}, vb[FE_REPLAY_BLOCK] = {0};
+    float gb[FE_REPLAY_BLOCK] = {0};
+    for (int64_t j = 0; j < len; j++) {
+        wb[j] = w[j];
+        mb[j] = m[j];
+        vb[j] = v[j];
+        gb[j] = zeros[j];
     }
+    for (int64_t s = 0; s < n_steps; s++) {
+        const fe_optimizer *opt = &steps[s];
+        const float lr = opt->lr, eps = opt->epsilon, decay = opt->decay;
+        const float one_minus_b1 = 1.0f - opt->beta_1, one_minus_b2 = 1.0f - opt->beta_2;
+        if (decay != 0.0f)
+            for (int j = 0; j < FE_REPLAY_BLOCK; j++) decay_element(&wb[j], decay);
+        for (int j = 0; j < FE_REPLAY_BLOCK; j++)
+            adam_element(&wb[j], &mb[j], &vb[j], gb[j], lr, one_minus_b1, one_minus_b2, eps);
+    }
+    for (int64_t j = 0; j < len; j++) {
+        w[j] = wb[j];
+        m[j] = mb[j];
+        v[j] = vb[j];
+    }
+}
+
+static void adam_replay(const fe_optimizer *steps, int64_t n_steps, float *w, float *m,
+                        float *v, const float *zeros, int64_t n) {
+    int64_t start = 0;
+    for (; start + FE_REPLAY_BLOCK <= n; start += FE_REPLAY_BLOCK)  /* whole blocks: vector copies */
+        adam_replay_block(steps, n_steps, w + start, m + start, v + start, zeros + start,
+                          FE_REPLAY_BLOCK);
+    if (start < n)
+        adam_replay_block(steps, n_steps, w + start, m + start, v + start, zeros + start,
+                          n - start);
 }
 
 void FE_ISA_FN(fe_replay_row)(const fe_optimizer *steps, int64_t n_steps, float *restrict w,
