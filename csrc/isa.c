@@ -15,6 +15,7 @@
         .winograd_points = fe_winograd_points_##suffix,                                      \
         .winograd_output_tile = fe_winograd_output_tile_##suffix,                            \
         .update_row = fe_update_row_##suffix,                                                \
+        .replay_row = fe_replay_row_##suffix,                                                \
         .lstm_step_forward = fe_lstm_step_forward_##suffix,                                  \
         .lstm_step_backward = fe_lstm_step_backward_##suffix,                                \
         .gru_gates_forward = fe_gru_gates_forward_##suffix,                                  \

@@ -66,6 +66,10 @@ typedef struct {
     /* One optimizer step on a row of n parameters: w[n], slots[k][n], g[n]. */
     void (*update_row)(const fe_optimizer *opt, float *w, float *const *slots,
                        const float *g, int64_t n);
+    /* The steps steps[0 .. n_steps) in order on w[n] and its slots with a
+     * zero gradient, zeros[n]: the same floats as as many update_row calls. */
+    void (*replay_row)(const fe_optimizer *steps, int64_t n_steps, float *w,
+                       float *const *slots, const float *zeros, int64_t n);
     /* LSTM fused step kernels, see lstm.h */
     void (*lstm_step_forward)(const fe_lstm_dims *d, float *gates, const float *z_rec,
                               const float *bias, const float *c_prev,
@@ -134,7 +138,9 @@ int fe_isa_select(const char *name);
                                           int64_t ld, const float *b,          \
                                           int64_t n, int relu, int outputs);   \
     void fe_update_row_##suffix(const fe_optimizer *opt, float *w,             \
-                                float *const *slots, const float *g, int64_t n);
+                                float *const *slots, const float *g, int64_t n); \
+    void fe_replay_row_##suffix(const fe_optimizer *steps, int64_t n_steps, float *w, \
+                                float *const *slots, const float *zeros, int64_t n);
 FE_ISA_DECLARE(baseline)
 FE_ISA_DECLARE(avx2)
 FE_ISA_DECLARE(avx512)

@@ -38,25 +38,55 @@ typedef struct {
 /* Number of slot arrays (each shaped like the parameter) the optimizer needs. */
 int fe_optimizer_num_slots(const fe_optimizer *opt);
 
-/* Lazy row-wise update: only the given rows move.
- * table:      (n_table_rows, dim) parameters, updated in place
- * slots:      num_slots pointers, each (n_table_rows, dim)
- * rows:       (n_rows) distinct row ids, in [0, n_table_rows)
- * grads:      (n_rows, dim) gradient of each listed row */
-void fe_update_rows(const fe_optimizer *opt, float *table, float *const *slots,
-                    const int64_t *rows, const float *grads, int64_t n_rows,
-                    int64_t dim);
+#define FE_MAX_SLOTS 3
 
-/* Dense-semantics update of a whole table whose gradient is zero outside the
- * given rows (Keras's behaviour: every row's moments decay). One streaming pass.
- * table:      (n_table_rows, dim), updated in place
- * slots:      num_slots pointers, each (n_table_rows, dim)
- * rows:       (n_rows) row ids, strictly increasing, in [0, n_table_rows)
- * grads:      (n_rows, dim)
- * zeros:      (n_zeros) all zero, n_zeros >= 1: the gradient of untouched rows */
-void fe_update_all_rows(const fe_optimizer *opt, float *table,
-                        float *const *slots, int64_t n_table_rows,
-                        const int64_t *rows, const float *grads, int64_t n_rows,
-                        int64_t dim, const float *zeros, int64_t n_zeros);
+/* How an update item moves its parameter. */
+typedef enum {
+    FE_UPDATE_DENSE = 0,     /* every element, gradient grad (a dense weight: one row) */
+    FE_UPDATE_ROWS = 1,      /* only the listed rows (Embedding(sparse=True)) */
+    FE_UPDATE_ALL_ROWS = 2,  /* every row, zero gradient outside the listed rows (Keras's
+                              * dense semantics): one streaming pass over the table */
+    FE_UPDATE_DEFERRED = 3,  /* the same numbers as ALL_ROWS, but only the listed rows are
+                              * written: each first replays the steps it missed, and the
+                              * caller records this step in the history for the others */
+} fe_update_mode;
+
+/* One variable's update in one step. */
+typedef struct {
+    fe_optimizer opt;      /* this step's formula and scalars for this variable */
+    int mode;              /* fe_update_mode */
+    float *param;          /* (n_table_rows, dim), updated in place */
+    float *slots[FE_MAX_SLOTS]; /* num_slots of them, each shaped as param */
+    const float *grad;     /* (n_rows, dim): the gradient of each listed row */
+    const int64_t *rows;   /* (n_rows) strictly increasing row ids; DENSE: {0} */
+    int64_t n_rows, dim, n_table_rows;
+    /* DEFERRED only: */
+    const fe_optimizer *history; /* (n_steps) the steps before this one */
+    int64_t n_steps;
+    int64_t *row_step;     /* (n_table_rows) how many history steps each row has had;
+                            * the listed rows end at n_steps + 1 */
+    int64_t first_task;    /* set by fe_update_step */
+} fe_update_item;
+
+/* One optimizer step of all the items, in one parallel region. Each
+ * element is updated by one task with the same code whatever the thread
+ * count, so the bits do not depend on it.
+ * zeros:      (n_zeros) all zero, n_zeros >= 1 and >= the dim of every
+ *             DEFERRED item: the gradient of untouched rows */
+void fe_update_step(fe_update_item *items, int64_t n_items, const float *zeros,
+                    int64_t n_zeros);
+
+/* Bring the listed rows of a deferred table up to date: each replays, in
+ * order, the history steps it has not had (row_step[r] .. n_steps).
+ * history:    (n_steps) the recorded steps
+ * table:      (n_table_rows, dim); slots: num_slots of the same shape
+ * row_step:   (n_table_rows), the listed rows end at n_steps
+ * rows:       (n_rows) row ids in [0, n_table_rows), repeats allowed; NULL: every row
+ * scratch:    (2 * n_rows) work space (unused when rows is NULL)
+ * zeros:      (dim) all zero */
+void fe_replay_rows(const fe_optimizer *history, int64_t n_steps, float *table,
+                    float *const *slots, int64_t n_table_rows, int64_t dim,
+                    int64_t *row_step, const int64_t *rows, int64_t n_rows,
+                    int64_t *scratch, const float *zeros);
 
 #endif

@@ -25,14 +25,30 @@ static inline __attribute__((always_inline)) void ftrl_row(
     }
 }
 
-/* w[n], slots[k][n], g[n]: one optimizer step, formulas as in optim.h. */
-void FE_ISA_FN(fe_update_row)(const fe_optimizer *opt, float *restrict w,
-                              float *const *slots, const float *restrict g,
-                              int64_t n) {
+/* Weight decay of one parameter: w -= w * decay. */
+static inline __attribute__((always_inline)) void decay_element(float *w, float decay) {
+    *w -= *w * decay;
+}
+
+/* Adam (without amsgrad) on one parameter, its moments m, v and gradient g. */
+static inline __attribute__((always_inline)) void adam_element(
+        float *w, float *m, float *v, float g, float lr, float one_minus_b1,
+        float one_minus_b2, float eps) {
+    *m += (g - *m) * one_minus_b1;
+    *v += (g * g - *v) * one_minus_b2;
+    *w -= (*m * lr) / (sqrtf(*v) + eps);
+}
+
+/* w[n], slots[k][n], g[n]: one optimizer step, formulas as in optim.h. The
+ * one body of both the eager update and the replay of deferred steps, so
+ * both round alike. */
+static inline __attribute__((always_inline)) void update_row(
+        const fe_optimizer *opt, float *restrict w, float *const *slots,
+        const float *restrict g, int64_t n) {
     const float lr = opt->lr, eps = opt->epsilon;
     if (opt->decay != 0.0f) {
         const float decay = opt->decay;
-        for (int64_t j = 0; j < n; j++) w[j] -= w[j] * decay;
+        for (int64_t j = 0; j < n; j++) decay_element(&w[j], decay);
     }
     switch (opt->kind) {
     case FE_OPT_SGD: {
@@ -92,11 +108,8 @@ void FE_ISA_FN(fe_update_row)(const fe_optimizer *opt, float *restrict w,
                 w[j] -= (m[j] * lr) / (sqrtf(vh[j]) + eps);
             }
         } else {
-            for (int64_t j = 0; j < n; j++) {
-                m[j] += (g[j] - m[j]) * one_minus_b1;
-                v[j] += (g[j] * g[j] - v[j]) * one_minus_b2;
-                w[j] -= (m[j] * lr) / (sqrtf(v[j]) + eps);
-            }
+            for (int64_t j = 0; j < n; j++)
+                adam_element(&w[j], &m[j], &v[j], g[j], lr, one_minus_b1, one_minus_b2, eps);
         }
         break;
     }
@@ -153,4 +166,61 @@ void FE_ISA_FN(fe_update_row)(const fe_optimizer *opt, float *restrict w,
         break;
     }
     }
+}
+
+void FE_ISA_FN(fe_update_row)(const fe_optimizer *opt, float *restrict w,
+                              float *const *slots, const float *restrict g,
+                              int64_t n) {
+    update_row(opt, w, slots, g, n);
+}
+
+/* Adam's replay of the len <= FE_REPLAY_BLOCK parameters at w, m, v: they
+ * stay in local arrays (registers) across the steps; lanes past len hold
+ * zeros (and are not stored). */
+#define FE_REPLAY_BLOCK (2 * FE_VEC_FLOATS)
+static inline __attribute__((always_inline)) void adam_replay_block(
+        const fe_optimizer *steps, int64_t n_steps, float *restrict w, float *restrict m,
+        float *restrict v, const float *restrict zeros, int64_t len) {
+    float wb[FE_REPLAY_BLOCK] = {0}, mb[FE_REPLAY_BLOCK] = {0}, vb[FE_REPLAY_BLOCK] = {0};
+    float gb[FE_REPLAY_BLOCK] = {0};
+    for (int64_t j = 0; j < len; j++) {
+        wb[j] = w[j];
+        mb[j] = m[j];
+        vb[j] = v[j];
+        gb[j] = zeros[j];
+    }
+    for (int64_t s = 0; s < n_steps; s++) {
+        const fe_optimizer *opt = &steps[s];
+        const float lr = opt->lr, eps = opt->epsilon, decay = opt->decay;
+        const float one_minus_b1 = 1.0f - opt->beta_1, one_minus_b2 = 1.0f - opt->beta_2;
+        if (decay != 0.0f)
+            for (int j = 0; j < FE_REPLAY_BLOCK; j++) decay_element(&wb[j], decay);
+        for (int j = 0; j < FE_REPLAY_BLOCK; j++)
+            adam_element(&wb[j], &mb[j], &vb[j], gb[j], lr, one_minus_b1, one_minus_b2, eps);
+    }
+    for (int64_t j = 0; j < len; j++) {
+        w[j] = wb[j];
+        m[j] = mb[j];
+        v[j] = vb[j];
+    }
+}
+
+static void adam_replay(const fe_optimizer *steps, int64_t n_steps, float *w, float *m,
+                        float *v, const float *zeros, int64_t n) {
+    int64_t start = 0;
+    for (; start + FE_REPLAY_BLOCK <= n; start += FE_REPLAY_BLOCK)  /* whole blocks: vector copies */
+        adam_replay_block(steps, n_steps, w + start, m + start, v + start, zeros + start,
+                          FE_REPLAY_BLOCK);
+    if (start < n)
+        adam_replay_block(steps, n_steps, w + start, m + start, v + start, zeros + start,
+                          n - start);
+}
+
+void FE_ISA_FN(fe_replay_row)(const fe_optimizer *steps, int64_t n_steps, float *restrict w,
+                              float *const *slots, const float *restrict zeros, int64_t n) {
+    if (steps[0].kind == FE_OPT_ADAM && !steps[0].amsgrad) {
+        adam_replay(steps, n_steps, w, slots[0], slots[1], zeros, n);
+        return;
+    }
+    for (int64_t s = 0; s < n_steps; s++) update_row(&steps[s], w, slots, zeros, n);
 }

@@ -18,6 +18,12 @@ if not _user_setting:
     os.environ["GOMP_SPINCOUNT"] = "10000"
 try:
     from fastembed._kernels._core import (  # noqa: F401
+        DEFERRED_MAX_DIM,
+        UPDATE_ALL_ROWS,
+        UPDATE_DEFERRED,
+        UPDATE_DENSE,
+        UPDATE_ROWS,
+        DeferredSteps,
         TeamChoice,
         UpdateRule,
         as_indices,

@@ -41,30 +41,61 @@ class Variable:
     penalty to the training loss, constraint projects the value after each
     update (fastembed.regularizers, fastembed.constraints)."""
 
-    __slots__ = ("name", "value", "trainable", "grad", "lazy", "regularizer", "constraint")
+    __slots__ = ("name", "_value", "trainable", "grad", "lazy", "regularizer", "constraint",
+                 "deferred")
 
     def __init__(self, name, value, trainable=True, lazy=False, regularizer=None,
                  constraint=None):
         self.name = name
-        self.value = np.ascontiguousarray(value, dtype=np.float32)
+        self._value = np.ascontiguousarray(value, dtype=np.float32)
         self.trainable = trainable
         self.grad = None
         self.lazy = lazy
         self.regularizer = regularizer
         self.constraint = constraint
+        # The optimizer's DeferredSteps while some rows lack its recorded
+        # steps (a dense-semantics table updated at its touched rows only).
+        self.deferred = None
+
+    @property
+    def value(self):
+        """The weight's array, every pending optimizer step applied: every
+        read of the weight goes through here (or value_for_gather)."""
+        if self.deferred is not None:
+            self.apply_pending()
+        return self._value
+
+    @value.setter
+    def value(self, array):
+        if self.deferred is not None:
+            self.apply_pending()
+        self._value = array
+
+    def apply_pending(self):
+        """Bring every row up to date with the optimizer steps it lacks."""
+        if self.deferred is not None:
+            self.deferred.flush(self._value)
+            self.deferred = None
+
+    def value_for_gather(self, indices):
+        """The array for a lookup of the rows `indices` (validated ids): those
+        rows are up to date, others may still lack optimizer steps."""
+        if self.deferred is not None:
+            self.deferred.flush_rows(self._value, indices)
+        return self._value
 
     @property
     def shape(self):
-        return self.value.shape
+        return self._value.shape
 
     def numpy(self):
         return self.value.copy()
 
     def assign(self, new_value):
         new_value = np.asarray(new_value)
-        if new_value.shape != self.value.shape:
+        if new_value.shape != self._value.shape:
             raise ValueError(f"cannot assign a value of shape {new_value.shape} to weight "
-                             f"{self.name!r} of shape {self.value.shape}")
+                             f"{self.name!r} of shape {self._value.shape}")
         self.value[...] = new_value
 
     def read(self, dataset):
@@ -75,7 +106,7 @@ class Variable:
     def gather(self, indices):
         """The rows of a table at validated indices (a ShardedTable fetches
         them from the processes that hold them)."""
-        return _kernels.gather(self.value, indices)
+        return _kernels.gather(self.value_for_gather(indices), indices)
 
     def add_grad(self, grad):
         """Add one call's gradient: dense arrays add, RowGrads merge (a layer
@@ -85,7 +116,7 @@ class Variable:
         elif isinstance(grad, RowGrad) and isinstance(self.grad, RowGrad):
             self.grad = merge_row_grads(self.grad, grad, self.shape[0])
         else:
-            self.grad = _dense(self.grad, self.value.shape) + _dense(grad, self.value.shape)
+            self.grad = _dense(self.grad, self._value.shape) + _dense(grad, self._value.shape)
 
     def __repr__(self):
-        return f"<Variable {self.name} shape={self.value.shape}>"
+        return f"<Variable {self.name} shape={self._value.shape}>"

@@ -4,12 +4,15 @@ The update itself runs in C (csrc/optim*.c) on each weight: dense gradients
 as one row, an Embedding's RowGrad either lazily (only its rows, for
 Embedding(sparse=True); weight decay then also shrinks only those rows, the
 lazy counterpart of Keras's decay of the whole table) or with Keras's dense
-semantics in one streaming pass. Moving averages (use_ema) cover whole
-weights either way.
+semantics (every row moves at every step: applied at the rows a step
+touches and replayed on the others when they are read, see
+set_lazy_dense_updates). Moving averages (use_ema) cover whole weights
+either way.
 """
 from fastembed.optimizers import schedules  # noqa: F401
 from fastembed.optimizers.optimizer import (  # noqa: F401
-    SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Ftrl, Lion, Nadam, Optimizer, RMSprop)
+    SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Ftrl, Lion, Nadam, Optimizer, RMSprop,
+    lazy_dense_updates, set_lazy_dense_updates)
 
 _BY_NAME = {cls.__name__.lower(): cls for cls in
             (SGD, Adam, RMSprop, Adagrad, AdamW, Nadam, Adamax, Adadelta, Ftrl, Lion)}

@@ -1,9 +1,15 @@
 """Optimizers with Keras 3's formulas, defaults and arguments.
 
-The update itself runs in C (csrc/optim*.c) on each weight: dense gradients
-as one row, an Embedding's RowGrad either lazily (only its rows, for
-Embedding(sparse=True)) or with Keras's dense semantics in one streaming pass.
+The update runs in C (csrc/optim*.c), all of a step's weights in one call:
+dense gradients as one row, an Embedding's RowGrad either lazily (only its
+rows, for Embedding(sparse=True)) or with Keras's dense semantics. Those
+move every row at every step, which a table gets without a pass over all
+its rows: the step is applied at the rows it touches and recorded for the
+others, which replay it (same code, same floats) when they are next read
+(see DeferredSteps and Variable.value). FASTEMBED_LAZY_DENSE_UPDATES=0 or
+set_lazy_dense_updates(False) updates every row at every step instead.
 """
+import os
 import re
 
 import numpy as np
@@ -11,6 +17,24 @@ import numpy as np
 from fastembed import _kernels
 from fastembed.engine.variable import RowGrad
 from fastembed.optimizers import schedules
+
+
+_lazy_dense_updates = os.environ.get("FASTEMBED_LAZY_DENSE_UPDATES", "1") != "0"
+# Narrower rows replay slower than a streaming pass updates them (a replay
+# step works on one row, the pass on whole vectors of a cached table).
+_DEFERRED_MIN_DIM = 8
+
+
+def lazy_dense_updates():
+    """Whether dense-semantics tables defer the steps of untouched rows."""
+    return _lazy_dense_updates
+
+
+def set_lazy_dense_updates(enabled):
+    """Defer (True, the default) or not the dense-semantics steps of the
+    rows a batch does not touch; the numbers are the same either way."""
+    global _lazy_dense_updates
+    _lazy_dense_updates = bool(enabled)
 
 
 class Optimizer:
@@ -49,6 +73,7 @@ class Optimizer:
         self.iterations = 0
         self._rule = _kernels.UpdateRule(self._kind, **self._rule_arguments())
         self._slots = {}
+        self._deferred = {}
         self._averages = {}
         self._excluded_ids, self._excluded_pattern = set(), None
 
@@ -108,9 +133,14 @@ class Optimizer:
         return (self._initial_slot_value(),) * self._rule.num_slots
 
     def slots_for(self, variable):
+        """The slot arrays of a variable, up to date (its pending steps applied)."""
+        variable.apply_pending()
+        return self._slots_of(variable)
+
+    def _slots_of(self, variable):
         slots = self._slots.get(variable)
         if slots is None:
-            slots = tuple(np.full(variable.value.shape, value, np.float32)
+            slots = tuple(np.full(variable.shape, value, np.float32)
                           for value in self._initial_slot_values())
             self._slots[variable] = slots
         return slots
@@ -153,22 +183,48 @@ class Optimizer:
         variables = [v for v in variables if v.grad is not None]
         learning_rate = np.float32(self._current_learning_rate())
         grads = self._clip([v.grad for v in variables])
-        scalars = self._step_scalars(learning_rate)
-        decay = np.float32(self.weight_decay or 0.0) * learning_rate
-        for variable, grad in zip(variables, grads):
-            slots = self.slots_for(variable)
-            self._rule.set_step(**scalars, decay=decay if self._decays(variable) else 0.0)
-            if isinstance(grad, RowGrad):
-                if variable.lazy:
-                    self._rule.apply_rows(variable.value, slots, grad.rows, grad.values)
-                else:
-                    self._rule.apply_all_rows(variable.value, slots, grad.rows, grad.values)
-            else:
-                self._rule.apply_dense(variable.value, slots, np.ascontiguousarray(grad, np.float32))
+        self._rule.set_step(**self._step_scalars(learning_rate),
+                            decay=np.float32(self.weight_decay or 0.0) * learning_rate)
+        entries = [self._update_entry(v, g) for v, g in zip(variables, grads)]
+        self._rule.apply_step(entries)
+        for variable, entry in zip(variables, entries):
             variable.grad = None
+            if entry[0] == _kernels.UPDATE_DEFERRED:
+                variable.deferred = entry[6]
         if self.use_ema:
             self._update_moving_averages(variables)
         self.iterations += 1
+
+    def _update_entry(self, variable, grad):
+        """The apply_step entry of one variable (see UpdateRule.apply_step)."""
+        slots, decays = self._slots_of(variable), self._decays(variable)
+        if not isinstance(grad, RowGrad):
+            return (_kernels.UPDATE_DENSE, variable.value, slots,
+                    np.ascontiguousarray(grad, np.float32), None, decays, None)
+        if variable.lazy:
+            return (_kernels.UPDATE_ROWS, variable.value, slots, grad.values, grad.rows, decays, None)
+        deferred = self._deferred_steps(variable, slots)
+        if deferred is None:
+            return (_kernels.UPDATE_ALL_ROWS, variable.value, slots, grad.values, grad.rows,
+                    decays, None)
+        if variable.deferred is not deferred:  # steps of another optimizer pending
+            variable.apply_pending()
+        return (_kernels.UPDATE_DEFERRED, variable._value, slots, grad.values, grad.rows,
+                decays, deferred)
+
+    def _deferred_steps(self, variable, slots):
+        """The DeferredSteps of a dense-semantics table, or None where its
+        rows must all move at each step: lazy updates off, rows too narrow
+        to gain, or something reading the whole table at every step (moving
+        averages, a regularizer, a constraint)."""
+        if (not _lazy_dense_updates or self.use_ema or variable.regularizer is not None
+                or variable.constraint is not None
+                or not _DEFERRED_MIN_DIM <= variable.shape[1] <= _kernels.DEFERRED_MAX_DIM):
+            return None
+        deferred = self._deferred.get(variable)
+        if deferred is None:
+            deferred = self._deferred[variable] = _kernels.DeferredSteps(variable._value, slots)
+        return deferred
 
     def _update_moving_averages(self, variables):
         """Keras's EMA: average = m * average + (1 - m) * value, with m = 0 at
