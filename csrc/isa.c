@@ -24,6 +24,9 @@
         .gru_reset_backward = fe_gru_reset_backward_##suffix,                                \
         .simple_rnn_step_forward = fe_simple_rnn_step_forward_##suffix,                      \
         .simple_rnn_step_backward = fe_simple_rnn_step_backward_##suffix,                    \
+        .softmax_row = fe_softmax_row_##suffix,                                              \
+        .softmax_grad_row = fe_softmax_grad_row_##suffix,                                    \
+        .sparse_crossentropy_row = fe_sparse_crossentropy_row_##suffix,                      \
     }
 
 static const fe_isa_table baseline_table = FE_ISA_TABLE(baseline, 32);

@@ -95,6 +95,11 @@ typedef struct {
     void (*gru_reset_backward)(const fe_rnn_dims *d, float *dz, float *dh_rec,
                                const float *d_rh, const float *gates, const float *h_prev,
                                const uint8_t *mask);
+    /* Softmax and sparse categorical cross-entropy rows of k values, see softmax.h */
+    void (*softmax_row)(float *y, const float *z, const float *bias, int64_t k);
+    void (*softmax_grad_row)(float *dz, const float *y, const float *dy, int64_t k);
+    float (*sparse_crossentropy_row)(float *grad, int64_t t, const float *p, float scale,
+                                     int64_t k, int from_logits);
     /* SimpleRNN fused step kernels, see simple_rnn.h */
     void (*simple_rnn_step_forward)(const fe_rnn_dims *d, float *gates, const float *z_rec,
                                     const float *bias, const float *h_prev_raw,
@@ -140,7 +145,14 @@ int fe_isa_select(const char *name);
     void fe_update_row_##suffix(const fe_optimizer *opt, float *w,             \
                                 float *const *slots, const float *g, int64_t n); \
     void fe_replay_row_##suffix(const fe_optimizer *steps, int64_t n_steps, float *w, \
-                                float *const *slots, const float *zeros, int64_t n);
+                                float *const *slots, const float *zeros, int64_t n); \
+    void fe_softmax_row_##suffix(float *y, const float *z, const float *bias,  \
+                                 int64_t k);                                   \
+    void fe_softmax_grad_row_##suffix(float *dz, const float *y,               \
+                                      const float *dy, int64_t k);             \
+    float fe_sparse_crossentropy_row_##suffix(float *grad, int64_t t,          \
+                                              const float *p, float scale,     \
+                                              int64_t k, int from_logits);
 FE_ISA_DECLARE(baseline)
 FE_ISA_DECLARE(avx2)
 FE_ISA_DECLARE(avx512)

@@ -4,11 +4,11 @@ TerminateOnNaN, BackupAndRestore, RemoteMonitor, ProgbarLogger, TensorBoard."""
 import csv
 import json
 import os
-import tempfile
 import warnings
 
 import numpy as np
 
+from fastembed.saving.files import remove_orphans, write_atomically
 from fastembed.utils import random as random_module
 from fastembed.utils.progbar import Progbar
 
@@ -331,6 +331,8 @@ class BackupAndRestore(Callback):
 
     def on_train_begin(self, logs=None):
         self._batches_since_save, self._resumed_random_state = 0, None
+        if os.path.isdir(self.backup_dir):
+            remove_orphans(self.path)  # of a run killed while writing its backup
         if not os.path.exists(self.path):
             return
         model = self.model
@@ -387,20 +389,13 @@ class BackupAndRestore(Callback):
         arrays = {f"weight_{i:04d}": w for i, w in enumerate(weights)}
         arrays.update({f"optimizer_{i:04d}": s for i, s in enumerate(state)})
         os.makedirs(self.backup_dir, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.backup_dir, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as f:
-                np.savez(f, metadata=np.array(json.dumps(metadata)), **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        write_atomically(self.path, lambda handle: np.savez(
+            handle, metadata=np.array(json.dumps(metadata)), **arrays))
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self.path):
             os.remove(self.path)
+            remove_orphans(self.path)
             if not os.listdir(self.backup_dir):
                 os.rmdir(self.backup_dir)
 

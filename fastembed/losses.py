@@ -104,28 +104,29 @@ class Loss:
     def per_sample(self, y_true, y_pred):
         return self._values(np.asarray(y_true), np.asarray(y_pred, np.float32))
 
-    def _weights(self, values, mask, sample_weight):
+    def _weights(self, shape, mask, sample_weight):
         """Weight of each value in the reduced loss (a scalar or an array of
         the values' shape): Keras's reduce_weighted_values, where a mask
         weighs valid values total/valid (apply_mask) before the reduction."""
+        size = int(np.prod(shape))
         if mask is None and sample_weight is None:  # the common case, kept cheap
-            divisor = 1 if self.reduction == "sum" else values.size
+            divisor = 1 if self.reduction == "sum" else size
             return np.float32(1.0 / divisor if divisor else 0.0)
         weights = None
         if mask is not None:
-            weights = np.asarray(mask, np.float32).reshape(values.shape)
+            weights = np.asarray(mask, np.float32).reshape(shape)
             if self.reduction in ("sum_over_batch_size", "mean"):
                 valid = float(weights.sum())
-                weights = weights * np.float32(values.size / valid if valid else 0.0)
+                weights = weights * np.float32(size / valid if valid else 0.0)
         if sample_weight is not None:
-            sample_weight = broadcast_weights(sample_weight, values.shape)
+            sample_weight = broadcast_weights(sample_weight, shape)
             weights = sample_weight if weights is None else weights * sample_weight
         if self.reduction == "sum":
             divisor = 1.0
         elif self.reduction == "mean_with_sample_weight" and weights is not None:
             divisor = float(weights.sum(dtype=np.float64))
         else:
-            divisor = float(values.size)
+            divisor = float(size)
         scale = np.float32(1.0 / divisor if divisor else 0.0)  # divide_no_nan
         return scale if weights is None else weights * scale
 
@@ -138,13 +139,13 @@ class Loss:
     def value(self, y_true, y_pred, mask=None, sample_weight=None):
         self._check_training_reduction()
         values = self._values(y_true, y_pred)
-        return float((values * self._weights(values, mask, sample_weight)).sum())
+        return float((values * self._weights(values.shape, mask, sample_weight)).sum())
 
     def value_and_gradient(self, y_true, y_pred, mask=None, sample_weight=None):
         """(loss, d loss / d y_pred) in one pass: the training step's call."""
         self._check_training_reduction()
         values, grad = self.compute(*self._reduced_axis_last(y_true, y_pred), True)
-        weights = self._weights(values, mask, sample_weight)
+        weights = self._weights(values.shape, mask, sample_weight)
         value = float((values * weights).sum())
         grad = grad * (weights[..., None] if isinstance(weights, np.ndarray) else weights)
         return value, grad if self.axis == -1 else np.moveaxis(grad, -1, self.axis)
@@ -234,8 +235,9 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     def __init__(self, from_logits=False, axis=-1, **kwargs):
         super().__init__(from_logits=from_logits, axis=axis, **kwargs)
 
-    def _targets(self, y_true, y_pred):
-        classes = y_pred.shape[-1]
+    def _ids(self, y_true, y_pred):
+        """The class ids as a C-contiguous int64 array of shape y_pred.shape[:-1]."""
+        classes, y_true = y_pred.shape[-1], np.asarray(y_true)
         if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
             y_true = y_true[..., 0]
         if y_true.shape != y_pred.shape[:-1]:
@@ -245,7 +247,29 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         if not np.array_equal(ids, np.round(ids)) or ids.size and (ids.min() < 0 or ids.max() >= classes):
             raise ValueError(f"sparse_categorical_crossentropy needs integer y_true in "
                              f"[0, {classes}), got values in [{ids.min()}, {ids.max()}]")
-        return np.eye(classes, dtype=np.float32)[ids.astype(np.int64)]
+        return np.ascontiguousarray(ids, dtype=np.int64)
+
+    def _kernel(self, y_true, y_pred, row_scale):
+        """(values, row_scale * their gradient) in one pass over y_pred, in C
+        (no one-hot targets); the gradient is None when row_scale is None."""
+        return _kernels.sparse_categorical_crossentropy(
+            self._ids(y_true, y_pred), np.ascontiguousarray(y_pred, dtype=np.float32),
+            self.from_logits, row_scale)
+
+    def compute(self, y_true, y_pred, gradient):
+        return self._kernel(y_true, y_pred, np.ones(y_pred.shape[:-1], np.float32)
+                            if gradient else None)
+
+    def value_and_gradient(self, y_true, y_pred, mask=None, sample_weight=None):
+        if self.axis != -1:  # the class axis moved last and back, by Loss
+            return super().value_and_gradient(y_true, y_pred, mask, sample_weight)
+        self._check_training_reduction()
+        y_pred = np.asarray(y_pred, np.float32)
+        weights = self._weights(y_pred.shape[:-1], mask, sample_weight)
+        row_scale = np.ascontiguousarray(np.broadcast_to(weights, y_pred.shape[:-1]),
+                                         dtype=np.float32)
+        values, grad = self._kernel(y_true, y_pred, row_scale)
+        return float((values * weights).sum()), grad
 
     def get_config(self):
         return {**Loss.get_config(self), "from_logits": self.from_logits, "axis": self.axis}

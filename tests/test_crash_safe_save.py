@@ -7,6 +7,7 @@ Kill points: a forked child counts the Python function calls and C calls
 (file writes, fsync, rename, ...) of one save with sys.setprofile and
 SIGKILLs itself at event k; k sweeps the whole save."""
 import errno
+import json
 import os
 import signal
 import sys
@@ -50,6 +51,9 @@ WRITERS = {
                      lambda path, model: (model.load_weights(path), _generation(model))[1]),
     "ModelCheckpoint": ("checkpoint.keras", lambda model, path: _checkpoint(model, path),
                         lambda path, model: _generation(load_model(path))),
+    "BackupAndRestore": (callbacks.BackupAndRestore.FILENAME,
+                         lambda model, path: _backup(model, path),
+                         lambda path, model: _restored_generation(path, model)),
 }
 
 
@@ -57,6 +61,24 @@ def _checkpoint(model, path):
     checkpoint = callbacks.ModelCheckpoint(path, monitor="loss")
     checkpoint.set_model(model)
     checkpoint.on_epoch_end(0, {"loss": 1.0})
+
+
+def _backup(model, path):
+    backup = callbacks.BackupAndRestore(os.path.dirname(path))
+    backup.set_model(model)
+    backup.on_epoch_end(0, {"loss": 1.0})
+
+
+def _restored_generation(path, model):
+    """The generation a fit resumed from the backup directory starts with;
+    the resume also finds the epoch, and leaves no temporary file behind."""
+    backup = callbacks.BackupAndRestore(os.path.dirname(path))
+    backup.set_model(model)
+    model._initial_epoch = 0
+    backup.on_train_begin()
+    assert model._initial_epoch == 1
+    assert os.listdir(os.path.dirname(path)) == [os.path.basename(path)]
+    return _generation(model)
 
 
 class _Killer:
@@ -168,3 +190,72 @@ def test_save_into_a_missing_directory_fails_clearly(tmp_path):
     with pytest.raises(FileNotFoundError):
         model.save(str(tmp_path / "missing" / "model.keras"))
     assert os.listdir(tmp_path) == []
+
+
+class _BackupKilledAt(callbacks.BackupAndRestore):
+    """BackupAndRestore whose write after epoch `epoch` is killed at event
+    `at` (None: counts that write's events)."""
+
+    def __init__(self, backup_dir, epoch, at):
+        super().__init__(backup_dir)
+        self.kill_epoch, self.killer = epoch, _Killer(at)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.kill_epoch:
+            sys.setprofile(self.killer)
+        super().on_epoch_end(epoch, logs)
+        sys.setprofile(None)
+
+
+def _fit_in_child(model, x, y, fit, backup):
+    """Fork; the child fits with `backup`. Returns its wait status and, if
+    it was not killed, the event count of the write it would kill."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            model.fit(x, y, callbacks=[backup], **fit)
+            os.write(write_end, str(backup.killer.events).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        events = pipe.read()
+    return os.waitpid(pid, 0)[1], int(events) if events else None
+
+
+def test_fit_killed_while_writing_its_backup_resumes_to_the_same_weights(tmp_path):
+    """A fit SIGKILLed at any point of its second backup write, run again
+    with a BackupAndRestore on the same directory, resumes after epoch 1 or
+    2, ends with the weights of a fit never interrupted, and removes its
+    backup directory (no temporary file of the killed write stays)."""
+    x, y = np.arange(24).reshape(6, 4) % 50, np.linspace(0, 1, 6).astype(np.float32)
+    fit = dict(epochs=3, batch_size=2, shuffle=False, verbose=0)
+    model = _model()  # each child fits from its state (weights, optimizer's slots)
+    initial = model.get_weights()
+    backup_dir = str(tmp_path / "backup")
+    events = _fit_in_child(model, x, y, fit, _BackupKilledAt(backup_dir, 1, None))[1]
+    assert not os.path.exists(backup_dir)  # a whole fit deletes its backup
+    points = sorted(set(np.linspace(1, events, min(events, 30)).astype(int))
+                    | set(range(max(1, events - 10), events + 1)))
+    resumed_after, finals = [], []
+    for at in points:
+        status = _fit_in_child(model, x, y, fit, _BackupKilledAt(backup_dir, 1, at))[0]
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        path = os.path.join(backup_dir, callbacks.BackupAndRestore.FILENAME)
+        with np.load(path) as archive:
+            resumed_after.append(json.loads(str(archive["metadata"]))["epoch"])
+        resumed = _model()
+        resumed.set_weights(initial)
+        resumed.fit(x, y, callbacks=[callbacks.BackupAndRestore(backup_dir)], **fit)
+        finals.append(resumed.get_weights())
+        assert not os.path.exists(backup_dir)
+    model.fit(x, y, **fit)  # uninterrupted, from the state every child started from
+    for weights in finals:
+        for got, want in zip(weights, model.get_weights()):
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    print(f"\nBackupAndRestore in fit: {events} events per backup write, {len(points)} kill "
+          f"points, resumed after epoch 1: {resumed_after.count(1)}, after epoch 2: "
+          f"{resumed_after.count(2)}; each ended with the uninterrupted weights")
+    assert set(resumed_after) == {1, 2}  # both sides of the rename

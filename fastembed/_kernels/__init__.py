@@ -31,10 +31,14 @@ try:
         binary_crossentropy_forward,
         embedding_grad,
         gather,
+        gemm,
         get_num_threads,
         isa_name,
         select_isa,
         set_num_threads,
+        softmax_backward,
+        softmax_forward,
+        sparse_categorical_crossentropy,
     )
 finally:
     if not _user_setting:

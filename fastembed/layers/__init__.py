@@ -33,6 +33,7 @@ from fastembed.layers.activation import Activation  # noqa: F401
 from fastembed.layers.time_distributed import TimeDistributed  # noqa: F401
 from fastembed.layers.masking import Masking  # noqa: F401
 from fastembed.layers.gaussian_noise import GaussianNoise  # noqa: F401
+from fastembed.layers.activity_regularization import ActivityRegularization  # noqa: F401
 from fastembed.layers.layer_normalization import LayerNormalization  # noqa: F401
 from fastembed.layers.batch_normalization import BatchNormalization  # noqa: F401
 from fastembed.layers.category_encoding import CategoryEncoding  # noqa: F401

@@ -1,6 +1,7 @@
 """Dense: activation(inputs @ kernel + bias) on the last axis."""
 import numpy as np
 
+from fastembed import _kernels
 from fastembed import activations as activations_module
 from fastembed import initializers as initializers_module
 from fastembed.engine.layer import Layer, set_weight_options, weight_options_config
@@ -43,25 +44,39 @@ class Dense(Layer):
         if inputs.ndim < 2 or inputs.shape[-1] != in_features:
             raise ValueError(f"Input of layer {self.name!r} must have shape (batch, ..., "
                              f"{in_features}), got {inputs.shape}")
-        x = np.asarray(inputs, dtype=np.float32).reshape(-1, in_features)
-        z = np.dot(x, self.kernel.value)  # np.dot: BLAS even when a dimension is 1
-        if self.use_bias:
-            z += self.bias.value
-        y = self.activation.forward(z)
+        # All leading axes as the rows of one GEMM.
+        x = np.ascontiguousarray(inputs, dtype=np.float32).reshape(-1, in_features)
+        shape = (len(x), self.units)
+        # A training step's output is used up by its backward; the next step
+        # reuses the array (the language model's is 160 MB per step).
+        z = context.buffer("z", shape) if training else np.empty(shape, np.float32)
+        _kernels.gemm(z, x, self.kernel.value)
+        bias = self.bias.value if self.use_bias else None
+        if self.activation is activations_module.softmax:
+            y = _kernels.softmax_forward(z, bias, z)  # in place: backward needs y alone
+        else:
+            if bias is not None:
+                z += bias
+            y = self.activation.forward(z)
         context.saved = (x, z, y)
         return y.reshape(inputs.shape[:-1] + (self.units,))
 
     def backward(self, context, output_grads):
         x, z, y = context.saved
-        dz = self.activation.backward(z, y, output_grads.reshape(z.shape))
-        dz = np.asarray(dz, dtype=np.float32)
+        dy = np.ascontiguousarray(output_grads, dtype=np.float32).reshape(y.shape)
+        if self.activation is activations_module.softmax:
+            dz = _kernels.softmax_backward(y, dy, context.buffer("dz", y.shape))
+        else:
+            dz = np.ascontiguousarray(self.activation.backward(z, y, dy), dtype=np.float32)
+        kernel = self.kernel.value
         if self.wants_grad(self.kernel):
-            self.kernel.add_grad(np.dot(x.T, dz))
+            self.kernel.add_grad(_kernels.gemm(np.empty_like(kernel), x, dz, trans_a=True))
         if self.use_bias and self.wants_grad(self.bias):
             self.bias.add_grad(dz.sum(axis=0))
         if not context.needs_input_grad:
             return None
-        return np.dot(dz, self.kernel.value.T).reshape(output_grads.shape[:-1] + (x.shape[1],))
+        dx = _kernels.gemm(np.empty(x.shape, np.float32), dz, kernel, trans_b=True)
+        return dx.reshape(output_grads.shape[:-1] + (x.shape[1],))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

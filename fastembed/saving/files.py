@@ -10,8 +10,7 @@ def write_atomically(path, write):
     """write(handle) into a temporary file beside path, then rename it to
     path: a failed save leaves the old file intact."""
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    prefix = f".{os.path.basename(path)}.tmp-"
+    directory, prefix = _temporary_prefix(path)
     _remove_orphans(directory, prefix)
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=f"{prefix}{os.getpid()}-")
     try:
@@ -24,6 +23,16 @@ def write_atomically(path, write):
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def _temporary_prefix(path):
+    """(directory, name prefix) of write_atomically's temporary files for path."""
+    return os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.tmp-"
+
+
+def remove_orphans(path):
+    """Remove what saves to path killed mid-write left (see _remove_orphans)."""
+    _remove_orphans(*_temporary_prefix(os.fspath(path)))
 
 
 def _remove_orphans(directory, prefix):
