@@ -131,5 +131,5 @@ def lookup_tokens(VocabularyTable table, tokens, token_offsets):
     cdef int64_t *ids_ptr = <int64_t *>cnp.PyArray_DATA(ids)
     if strings.n:
         with nogil:
-            fe_vocab_lookup(ids_ptr, &table.vocab, &strings)
+            fe_vocab_lookup(ids_ptr, &table.vocab, &strings, 0, -1)
     return ids
