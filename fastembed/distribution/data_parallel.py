@@ -76,6 +76,10 @@ class ShardedBatches:
             start, stop = block_bounds(global_batch, self.processes, self.rank)
             yield step, [a[start:stop] for a in batch]
 
+    @property
+    def exhausted(self):
+        return self.data.exhausted
+
     def on_epoch_end(self):
         self.data.on_epoch_end()
 

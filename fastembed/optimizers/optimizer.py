@@ -140,7 +140,7 @@ class Optimizer:
     def _slots_of(self, variable):
         slots = self._slots.get(variable)
         if slots is None:
-            slots = tuple(np.full(variable.shape, value, np.float32)
+            slots = tuple(np.full(variable.value.shape, value, np.float32)
                           for value in self._initial_slot_values())
             self._slots[variable] = slots
         return slots
