@@ -8,6 +8,7 @@ Kill points: a forked child counts the Python function calls and C calls
 SIGKILLs itself at event k; k sweeps the whole save."""
 import errno
 import json
+import gc
 import os
 import signal
 import sys
@@ -102,6 +103,10 @@ def _save_in_child(write, model, path, at=None):
         try:
             os.close(read_end)
             _set_generation(model, 1)
+            # Finalizers of earlier tests' garbage would add profile events
+            # at points that differ between children: collect, then keep gc off.
+            gc.collect()
+            gc.disable()
             killer = _Killer(at)
             sys.setprofile(killer)
             write(model, path)
