@@ -10,6 +10,19 @@ from fastembed.layers.category_encoding import (NoGradientMixin, encode_categori
                                                 encoded_shape)
 
 
+def hash_salt(salt, layer):
+    """Keras's `salt`: None, one integer (used for both key words) or two
+    integers, as the [k0, k1] list of the keyed (SipHash) buckets."""
+    if salt is None:
+        return None
+    if isinstance(salt, (tuple, list)) and len(salt) == 2:
+        return [int(s) for s in salt]
+    if isinstance(salt, int) and not isinstance(salt, bool):
+        return [salt, salt]
+    raise ValueError(f"The `salt` argument for `{layer}` can only be a tuple of size 2 "
+                     f"integers, or a single integer. Received: salt={salt}.")
+
+
 class Hashing(NoGradientMixin, Layer):
     takes_strings = True
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False,
@@ -27,14 +40,7 @@ class Hashing(NoGradientMixin, Layer):
         if sparse:
             raise ValueError("`sparse=True` is not supported: fastembed's outputs are dense "
                              "numpy arrays")
-        if salt is not None:
-            if isinstance(salt, (tuple, list)) and len(salt) == 2:
-                salt = [int(s) for s in salt]
-            elif isinstance(salt, int) and not isinstance(salt, bool):
-                salt = [salt, salt]
-            else:
-                raise ValueError("The `salt` argument for `Hashing` can only be a tuple of size "
-                                 f"2 integers, or a single integer. Received: salt={salt}.")
+        salt = hash_salt(salt, "Hashing")
         self.num_bins = int(num_bins)
         self.mask_value = mask_value
         self.salt = salt

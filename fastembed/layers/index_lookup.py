@@ -16,6 +16,7 @@ import numpy as np
 
 from fastembed._kernels import _core
 from fastembed.engine.layer import Layer
+from fastembed.layers.hashing import hash_salt
 from fastembed.utils.config import keras_arguments
 from fastembed.layers.category_encoding import (NoGradientMixin, encode_categorical,
                                                 encoded_shape)
@@ -65,14 +66,7 @@ class IndexLookup(NoGradientMixin, Layer):
         if oov_method not in ("floormod", "farmhash"):
             raise ValueError(f"`oov_method` must be 'floormod' or 'farmhash'. "
                              f"Received: oov_method={oov_method!r}")
-        if salt is not None:
-            if isinstance(salt, (tuple, list)) and len(salt) == 2:
-                salt = [int(s) for s in salt]
-            elif isinstance(salt, int) and not isinstance(salt, bool):
-                salt = [salt, salt]
-            else:
-                raise ValueError("The `salt` argument for `IndexLookup` can only be a tuple of "
-                                 f"2 integers, or a single integer. Received: salt={salt}.")
+        salt = hash_salt(salt, "IndexLookup")
         if output_mode == "binary":
             output_mode = "multi_hot"
         if output_mode == "tf-idf":
