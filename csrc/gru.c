@@ -1,5 +1,6 @@
 #include <string.h>
 #include <omp.h>
+#include "fpenv.h"
 #include "isa.h"
 #include "gru.h"
 
@@ -161,6 +162,7 @@ void fe_gru_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_rnn_dims *d, f
     const int n_threads = fe_rnn_team_size(d, blas_serial);
     #pragma omp parallel num_threads(n_threads) if (n_threads > 1)
     {
+        const fe_fp_state fp = fe_flush_denormals();
         #pragma omp for schedule(dynamic, 1)
         for (int64_t k = 0; k < blocks; k++)
             backward_rows(sgemm, d, k * rows, fe_min64(B, (k + 1) * rows), dx, dh0, dz, dh_in,
@@ -169,5 +171,6 @@ void fe_gru_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_rnn_dims *d, f
         #pragma omp for schedule(dynamic, 1)
         for (int part = 0; part < 2; part++)
             weight_grads(sgemm, d, part, dkernel, drecurrent, dbias, dz, dh_in, x, h_prev, aux);
+        fe_restore_fp(fp);
     }
 }

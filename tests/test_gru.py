@@ -298,3 +298,32 @@ def test_bidirectional_gru_matches_two_numpy_grus_and_gradients(return_sequences
     np.testing.assert_allclose(layer(x, mask=mask), np.concatenate([y, y_rev], -1),
                                atol=2e-6, rtol=1e-5)
     check_layer_gradients(layer, x, mask=mask, max_entries=8)
+
+
+@pytest.mark.parametrize("batch", [2, 32])  # one thread; the thread team (batch * units >= 512)
+def test_backward_flushes_denormals_and_gives_the_caller_its_fp_state_back(batch):
+    """A gradient decaying back through the recurrence into the denormal range
+    comes out as zero there (each op on a denormal is ~100x slower on x86;
+    Keras on jax flushes them too); its normal-range part still matches numpy;
+    and numpy in the calling thread still makes denormals afterwards."""
+    rng = np.random.default_rng(5)
+    B, T, I, U = batch, 60, 5, 32
+    x = rng.standard_normal((B, T, I)).astype(np.float32)
+    layer = _layer(U, x, return_sequences=True)
+    layer.recurrent_kernel.assign(layer.recurrent_kernel.value * 0.2)  # ~0.6x per step back
+    out, context = record(layer, x)
+    grad = np.zeros(out.shape, np.float32)
+    grad[:, -1] = rng.standard_normal((B, U)) * 1e-27  # ~1e-40 at the first steps
+    hs, h, tape = ref_forward(x, layer.kernel.value, layer.recurrent_kernel.value, _bias(layer))
+    ref = ref_backward(x, layer.kernel.value, layer.recurrent_kernel.value, tape,
+                       dh_seq=grad.astype(np.float64))
+    tiny = np.finfo(np.float32).tiny
+    dx = layer.backward(context, grad)
+    got = [dx, layer.kernel.grad, layer.recurrent_kernel.grad, layer.bias.grad]
+    assert np.count_nonzero((ref[0] != 0) & (np.abs(ref[0]) < tiny)) > 0  # reaches the range
+    for name, g, r in zip(["dx", "dkernel", "drecurrent", "dbias"], got, ref):
+        assert not np.any((g != 0) & (np.abs(g) < tiny)), name
+        normal = np.abs(r) > 1e5 * tiny
+        assert normal.any(), name
+        np.testing.assert_allclose(g[normal], r[normal], rtol=2e-3, err_msg=name)
+    assert np.float32(tiny) / np.float32(4) > 0
