@@ -8,18 +8,26 @@
 /* FE_VEC_FLOATS floats; aligned(4) lets them load from any float address. */
 typedef float vec __attribute__((vector_size(4 * FE_VEC_FLOATS), aligned(4)));
 
+/* Vectors of accumulators a tile keeps in registers (of 32 with AVX-512, 16 otherwise). */
+#if defined(FE_ISA_AVX512)
+#define ACCUMULATORS 16
+#else
+#define ACCUMULATORS 8
+#endif
+
 /* The R x W vectors of C at rows a .. a + R (lda apart) and columns b ..
  * b + W * FE_VEC_FLOATS, accumulated in registers over the k rows of b (ldb
- * apart). Inlined with constant R and W, the accumulators stay in registers. */
+ * apart), each row of b loaded once for the R rows. Inlined with constant
+ * R and W, the accumulators stay in registers. */
 static inline __attribute__((always_inline)) void tile(float *c, int64_t ldc, const float *a,
                                                         int64_t lda, const float *b,
                                                         int64_t ldb, int64_t k, const int R,
                                                         const int W) {
-    vec s[2][8];
+    vec s[4][ACCUMULATORS], row[ACCUMULATORS];
     for (int r = 0; r < R; r++)
         for (int w = 0; w < W; w++) s[r][w] = (vec){0};
     for (int64_t j = 0; j < k; j++) {
-        const vec *row = (const vec *)(b + j * ldb);
+        for (int w = 0; w < W; w++) row[w] = ((const vec *)(b + j * ldb))[w];
         for (int r = 0; r < R; r++) {
             const float v = a[r * lda + j];
             for (int w = 0; w < W; w++) s[r][w] += v * row[w];
@@ -29,16 +37,31 @@ static inline __attribute__((always_inline)) void tile(float *c, int64_t ldc, co
         for (int w = 0; w < W; w++) *(vec *)(c + r * ldc + w * FE_VEC_FLOATS) = s[r][w];
 }
 
-/* Rows a .. a + R of C (R constant: 1 or 2): eight vectors of accumulators
- * at a time, then one vector, then single columns. */
+/* Tiles of R rows and W vectors from column *col while they fit. */
+static inline __attribute__((always_inline)) void tiles(float *c, int64_t ldc, const float *a,
+                                                         int64_t lda, const float *b,
+                                                         int64_t ldb, int64_t n, int64_t k,
+                                                         int64_t *col, const int R,
+                                                         const int W) {
+    const int64_t width = (int64_t)W * FE_VEC_FLOATS;
+    for (; W > 0 && *col + width <= n; *col += width)
+        tile(c + *col, ldc, a, lda, b + *col, ldb, k, R, W);
+}
+
+/* Rows a .. a + R of C (R constant: 1, 2 or 4): tiles of every accumulator,
+ * then of half, a quarter, an eighth of them (the columns left keep
+ * several independent sums going), then single columns. */
 static inline __attribute__((always_inline)) void rows(float *c, int64_t ldc, const float *a,
                                                         int64_t lda, const float *b,
                                                         int64_t ldb, int64_t n, int64_t k,
                                                         const int R) {
-    const int64_t V = FE_VEC_FLOATS, W = 8 / R;
+    const int W = ACCUMULATORS / R;
     int64_t col = 0;
-    for (; col + W * V <= n; col += W * V) tile(c + col, ldc, a, lda, b + col, ldb, k, R, W);
-    for (; col + V <= n; col += V) tile(c + col, ldc, a, lda, b + col, ldb, k, R, 1);
+    tiles(c, ldc, a, lda, b, ldb, n, k, &col, R, W);
+    tiles(c, ldc, a, lda, b, ldb, n, k, &col, R, W / 2);
+    tiles(c, ldc, a, lda, b, ldb, n, k, &col, R, W / 4);
+    tiles(c, ldc, a, lda, b, ldb, n, k, &col, R, W / 8);
+    tiles(c, ldc, a, lda, b, ldb, n, k, &col, R, W / 16);
     for (; col < n; col++)
         for (int r = 0; r < R; r++) {
             float s = 0.0f;
@@ -50,6 +73,10 @@ static inline __attribute__((always_inline)) void rows(float *c, int64_t ldc, co
 void FE_ISA_FN(fe_small_gemm)(float *c, int64_t ldc, const float *a, int64_t lda,
                               const float *b, int64_t ldb, int64_t m, int64_t n, int64_t k) {
     int64_t r = 0;
-    for (; r + 2 <= m; r += 2) rows(c + r * ldc, ldc, a + r * lda, lda, b, ldb, n, k, 2);
+    for (; r + 4 <= m; r += 4) rows(c + r * ldc, ldc, a + r * lda, lda, b, ldb, n, k, 4);
+    if (r + 2 <= m) {
+        rows(c + r * ldc, ldc, a + r * lda, lda, b, ldb, n, k, 2);
+        r += 2;
+    }
     if (r < m) rows(c + r * ldc, ldc, a + r * lda, lda, b, ldb, n, k, 1);
 }
