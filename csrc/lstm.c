@@ -51,6 +51,12 @@ void fe_lstm_forward(fe_sgemm_fn sgemm, int blas_serial,
                      float *work) {
     const int64_t B = d->batch, rows = fe_rnn_row_block(d), blocks = (B + rows - 1) / rows;
     const int n_threads = fe_rnn_team_size(d, blas_serial);
+    if (blocks == 1) {  /* no region: opening even an inactive one costs 0.5 us */
+        forward_rows(sgemm, d, 0, B,
+                     h_seq, c_seq, act_c, gates, h_prev, x, kernel, recurrent, bias, h0, c0,
+                     rmask, mask, work);
+        return;
+    }
     #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads) if (n_threads > 1)
     for (int64_t k = 0; k < blocks; k++)
         forward_rows(sgemm, d, k * rows, fe_min64(B, (k + 1) * rows),
