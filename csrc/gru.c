@@ -22,21 +22,22 @@ static void forward_rows(fe_sgemm_fn sgemm, const fe_rnn_dims *full, int64_t b0,
     if (h0) h0 += state;
     if (rmask) rmask += state;
     if (mask) mask += b0 * T;
+    const int small = B <= FE_RNN_SMALL_BATCH;
     /* Input projection of every step at once: gates = x W. */
-    fe_gemm(sgemm, 0, 0, B * T, G, I, 1.0f, x, I, kernel, G, 0.0f, gates, G);
+    fe_matmul(sgemm, small, B * T, G, I, x, I, kernel, G, gates, G);
     fe_rnn_first_h_prev(d, h_prev, h0, rmask);
     for (int64_t s = 0; s < T; s++) {
         const int64_t t = fe_rnn_position(d, s);
         const int recur = s > 0 || h0;
         /* h_{t-1} R (all three blocks after the reset, else z and r). */
         if (recur)
-            fe_gemm(sgemm, 0, 0, B, d->reset_after ? G : 2 * U, U, 1.0f, h_prev + t * U, T * U,
-                    recurrent, G, 0.0f, z_rec, G);
+            fe_matmul(sgemm, small, B, d->reset_after ? G : 2 * U, U, h_prev + t * U, T * U,
+                      recurrent, G, z_rec, G);
         fe_isa->gru_gates_forward(d, gates + t * G, recur ? z_rec : 0, bias, h_prev + t * U,
                                   aux + t * U);
         if (recur && !d->reset_after)  /* (r h_{t-1}) R_h */
-            fe_gemm(sgemm, 0, 0, B, U, U, 1.0f, aux + t * U, T * U, recurrent + 2 * U, G, 0.0f,
-                    z_rec + 2 * U, G);
+            fe_matmul(sgemm, small, B, U, U, aux + t * U, T * U, recurrent + 2 * U, G,
+                      z_rec + 2 * U, G);
         const float *h_prev_raw = s > 0 ? h_seq + (s - 1) * U : h0;
         fe_isa->gru_state_forward(d, gates + t * G, recur ? z_rec : 0, aux + t * U, h_prev_raw,
                                   s > 0 ? (int64_t)T * U : U, h_seq + s * U,
@@ -51,6 +52,11 @@ void fe_gru_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_rnn_dims *d, fl
                     const float *h0, const float *rmask, const uint8_t *mask, float *work) {
     const int64_t B = d->batch, rows = fe_rnn_row_block(d), blocks = (B + rows - 1) / rows;
     const int n_threads = fe_rnn_team_size(d, blas_serial);
+    if (blocks == 1) {  /* no region: opening even an inactive one costs 0.5 us */
+        forward_rows(sgemm, d, 0, B, h_seq, gates, h_prev,
+                     aux, x, kernel, recurrent, bias, h0, rmask, mask, work);
+        return;
+    }
     #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads) if (n_threads > 1)
     for (int64_t k = 0; k < blocks; k++)
         forward_rows(sgemm, d, k * rows, fe_min64(B, (k + 1) * rows), h_seq, gates, h_prev,

@@ -6,6 +6,7 @@
 #define FE_ISA_TABLE(suffix, block)                                                          \
     {                                                                                        \
         .name = #suffix, .row_block = block, .add_row = fe_add_row_##suffix,                 \
+        .small_gemm = fe_small_gemm_##suffix,                                                \
         .weighted_row_sum = fe_weighted_row_sum_##suffix,                                    \
         .compact_nonzeros = fe_compact_nonzeros_##suffix, .max_steps = fe_max_steps_##suffix, \
         .bias_activation_row = fe_bias_activation_row_##suffix,                              \

@@ -34,6 +34,10 @@ typedef struct {
     int64_t row_block;
     /* y[n] += x[n] */
     void (*add_row)(float *y, const float *x, int64_t n);
+    /* c (m, n) = a (m, k) b (k, n), row-major with row strides ldc, lda,
+     * ldb, for a few rows m (small_gemm_simd.c; see fe_matmul) */
+    void (*small_gemm)(float *c, int64_t ldc, const float *a, int64_t lda, const float *b,
+                       int64_t ldb, int64_t m, int64_t n, int64_t k);
     /* y[n] = sum over j < count, in order, of value[j] * base[index[j] * ld : +n] */
     void (*weighted_row_sum)(float *y, const float *base, int64_t ld, const int32_t *index,
                              const float *value, int64_t count, int64_t n);
@@ -119,6 +123,9 @@ int fe_isa_select(const char *name);
 
 #define FE_ISA_DECLARE(suffix)                                                 \
     void fe_add_row_##suffix(float *y, const float *x, int64_t n);             \
+    void fe_small_gemm_##suffix(float *c, int64_t ldc, const float *a,         \
+                                int64_t lda, const float *b, int64_t ldb,      \
+                                int64_t m, int64_t n, int64_t k);              \
     void fe_weighted_row_sum_##suffix(float *y, const float *base, int64_t ld, \
                                       const int32_t *index, const float *value, \
                                       int64_t count, int64_t n);               \
@@ -156,5 +163,16 @@ int fe_isa_select(const char *name);
 FE_ISA_DECLARE(baseline)
 FE_ISA_DECLARE(avx2)
 FE_ISA_DECLARE(avx512)
+
+/* c (m, n) = a (m, k) b (k, n), row-major with row strides lda, ldb, ldc:
+ * through fe_isa->small_gemm when `small` (a block of at most
+ * FE_RNN_SMALL_BATCH batch rows), else sgemm. */
+static inline void fe_matmul(fe_sgemm_fn sgemm, int small, int m, int n, int k, const float *a,
+                             int lda, const float *b, int ldb, float *c, int ldc) {
+    if (small)
+        fe_isa->small_gemm(c, ldc, a, lda, b, ldb, m, n, k);
+    else
+        fe_gemm(sgemm, 0, 0, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+}
 
 #endif

@@ -24,16 +24,16 @@ static void forward_rows(fe_sgemm_fn sgemm, const fe_lstm_dims *full, int64_t b0
     if (c0) c0 += state;
     if (rmask) rmask += state;
     if (mask) mask += b0 * T;
+    const int small = B <= FE_RNN_SMALL_BATCH;
     /* Input projection of every step at once: gates = x W. */
-    fe_gemm(sgemm, 0, 0, B * T, G, I, 1.0f, x, I, kernel, G, 0.0f, gates, G);
+    fe_matmul(sgemm, small, B * T, G, I, x, I, kernel, G, gates, G);
     fe_rnn_first_h_prev(d, h_prev, h0, rmask);
     for (int64_t s = 0; s < T; s++) {
         const int64_t t = fe_rnn_position(d, s);
         /* h_{t-1} R into a contiguous block: rows of gates are T*4U apart. */
         const int recur = s > 0 || h0;
         if (recur)
-            fe_gemm(sgemm, 0, 0, B, G, U, 1.0f, h_prev + t * U, T * U, recurrent, G,
-                    0.0f, z_rec, G);
+            fe_matmul(sgemm, small, B, G, U, h_prev + t * U, T * U, recurrent, G, z_rec, G);
         const float *c_prev = s > 0 ? c_seq + fe_rnn_position(d, s - 1) * U : c0;
         const float *h_prev_raw = s > 0 ? h_seq + (s - 1) * U : h0;
         const int64_t prev_ld = s > 0 ? (int64_t)T * U : U;
@@ -52,6 +52,12 @@ void fe_lstm_forward(fe_sgemm_fn sgemm, int blas_serial,
                      float *work) {
     const int64_t B = d->batch, rows = fe_rnn_row_block(d), blocks = (B + rows - 1) / rows;
     const int n_threads = fe_rnn_team_size(d, blas_serial);
+    if (blocks == 1) {  /* no region: opening even an inactive one costs 0.5 us */
+        forward_rows(sgemm, d, 0, B,
+                     h_seq, c_seq, act_c, gates, h_prev, x, kernel, recurrent, bias, h0, c0,
+                     rmask, mask, work);
+        return;
+    }
     #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads) if (n_threads > 1)
     for (int64_t k = 0; k < blocks; k++)
         forward_rows(sgemm, d, k * rows, fe_min64(B, (k + 1) * rows),

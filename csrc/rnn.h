@@ -24,6 +24,13 @@ typedef struct {
 /* Below this many batch rows * units a layer runs on one thread. */
 #define FE_RNN_PARALLEL_MIN_WORK 512
 
+/* Blocks of at most this many batch rows multiply by the weights in
+ * fe_isa->small_gemm (fe_matmul) instead of sgemm, whose packing of the
+ * weights on every call costs more than so small a product. Which way a
+ * block goes depends on its rows alone (fe_rnn_row_block does not depend
+ * on the thread count): results stay bitwise the same for any. */
+#define FE_RNN_SMALL_BATCH 8
+
 static inline int64_t fe_min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* The batch is cut in two blocks of rows per processor (at least 16 rows,
@@ -31,6 +38,7 @@ static inline int64_t fe_min64(int64_t a, int64_t b) { return a < b ? a : b; }
  * whatever the number of threads, so that every BLAS call and every sum is
  * the same for any thread count: results are bitwise reproducible. */
 static inline int64_t fe_rnn_row_block(const fe_rnn_dims *d) {
+    if (d->batch <= 16) return 16;  /* whatever the processors (a call costs a system call) */
     const int64_t parts = 2 * (int64_t)omp_get_num_procs();
     const int64_t rows = (d->batch + parts - 1) / parts;
     return rows <= 16 ? 16 : (rows + 7) / 8 * 8;

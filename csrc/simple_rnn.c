@@ -22,14 +22,14 @@ static void forward_rows(fe_sgemm_fn sgemm, const fe_rnn_dims *full, int64_t b0,
     if (h0) h0 += state;
     if (rmask) rmask += state;
     if (mask) mask += b0 * T;
-    fe_gemm(sgemm, 0, 0, B * T, U, I, 1.0f, x, I, kernel, U, 0.0f, gates, U);
+    const int small = B <= FE_RNN_SMALL_BATCH;
+    fe_matmul(sgemm, small, B * T, U, I, x, I, kernel, U, gates, U);
     fe_rnn_first_h_prev(d, h_prev, h0, rmask);
     for (int64_t s = 0; s < T; s++) {
         const int64_t t = fe_rnn_position(d, s);
         const int recur = s > 0 || h0;
         if (recur)
-            fe_gemm(sgemm, 0, 0, B, U, U, 1.0f, h_prev + t * U, T * U, recurrent, U, 0.0f,
-                    z_rec, U);
+            fe_matmul(sgemm, small, B, U, U, h_prev + t * U, T * U, recurrent, U, z_rec, U);
         fe_isa->simple_rnn_step_forward(d, gates + t * U, recur ? z_rec : 0, bias,
                                         s > 0 ? h_seq + (s - 1) * U : h0,
                                         s > 0 ? (int64_t)T * U : U, h_seq + s * U,
@@ -45,6 +45,11 @@ void fe_simple_rnn_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_rnn_dims
                            float *work) {
     const int64_t B = d->batch, rows = fe_rnn_row_block(d), blocks = (B + rows - 1) / rows;
     const int n_threads = fe_rnn_team_size(d, blas_serial);
+    if (blocks == 1) {  /* no region: opening even an inactive one costs 0.5 us */
+        forward_rows(sgemm, d, 0, B, h_seq, gates, h_prev, x,
+                     kernel, recurrent, bias, h0, rmask, mask, work);
+        return;
+    }
     #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads) if (n_threads > 1)
     for (int64_t k = 0; k < blocks; k++)
         forward_rows(sgemm, d, k * rows, fe_min64(B, (k + 1) * rows), h_seq, gates, h_prev, x,

@@ -139,6 +139,24 @@ def test_forward_and_backward_match_numpy(case, isa):
         np.testing.assert_allclose(g, r, atol=1e-5, rtol=1e-4, err_msg=name)
 
 
+
+@pytest.mark.parametrize("reset_after", [True, False])
+@pytest.mark.parametrize("B", [1, 3, 5])
+def test_small_batches_match_numpy(B, reset_after, isa):
+    """Blocks of at most 4 rows go through the small-batch kernel (5 rows:
+    sgemm), at widths that take its every path (37 units, 19 features)."""
+    rng = np.random.default_rng(B)
+    T, I, U = 9, 19, 37
+    x = rng.standard_normal((B, T, I)).astype(np.float32)
+    mask = rng.random((B, T)) > 0.3
+    h0 = rng.standard_normal((B, U)).astype(np.float32)
+    layer = _layer(U, x, return_sequences=True, go_backwards=True, reset_after=reset_after)
+    out, _ = record(layer, x, mask=mask, initial_state=[h0])
+    hs = ref_forward(x, layer.kernel.value, layer.recurrent_kernel.value, _bias(layer),
+                     reset_after, mask=mask, reverse=True, h0=h0)[0]
+    np.testing.assert_allclose(out, hs, atol=1e-5, rtol=1e-4)
+
+
 @settings(max_examples=25, deadline=None)
 @given(B=st.integers(1, 5), T=st.integers(1, 7), I=st.integers(1, 6), U=st.integers(1, 9),
        reverse=st.booleans(), masked=st.booleans(), reset_after=st.booleans(),

@@ -168,6 +168,41 @@ def test_property_any_shape_matches_numpy(B, T, I, U, reverse, masked, seed):
         np.testing.assert_allclose(g, r, atol=1e-5, rtol=1e-4)
 
 
+SMALL_CASES = [dict(), dict(go_backwards=True, masked=True), dict(masked=True, use_bias=False),
+               dict(initial_state=True, go_backwards=True)]
+
+
+@pytest.mark.parametrize("case", SMALL_CASES,
+                         ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()) or "plain")
+@pytest.mark.parametrize("B", [1, 2, 3, 5])
+def test_small_batches_match_numpy(B, case, isa):
+    """Blocks of at most 4 rows (FE_RNN_SMALL_BATCH) multiply by the weights
+    in the small-batch kernel, 5 rows through sgemm: both match numpy, at
+    widths that take its every path (4 * 37 gate columns: whole tiles, one
+    vector, single columns; 19 features)."""
+    case = dict(case)
+    masked, with_state = case.pop("masked", False), case.pop("initial_state", False)
+    rng = np.random.default_rng(B)
+    T, I, U = 9, 19, 37
+    x = rng.standard_normal((B, T, I)).astype(np.float32)
+    mask = rng.random((B, T)) > 0.3 if masked else None
+    h0, c0 = (rng.standard_normal((B, U)).astype(np.float32) for _ in range(2))
+    state = dict(initial_state=[h0, c0]) if with_state else {}
+    layer = _layer(U, x, return_sequences=True, return_state=True, **case)
+    (out, h, c), context = record(layer, x, mask=mask, **state)
+    hs, h_ref, c_ref, tape = ref_forward(x, layer.kernel.value, layer.recurrent_kernel.value,
+                                         _bias(layer), mask=mask, reverse=layer.go_backwards,
+                                         h0=h0 if with_state else None,
+                                         c0=c0 if with_state else None)
+    for got, ref in ((out, hs), (h, h_ref), (c, c_ref)):
+        np.testing.assert_allclose(got, ref, atol=1e-5, rtol=1e-4)
+    d_out = rng.standard_normal(out.shape).astype(np.float32)
+    dx = layer.backward(context, [d_out, None, None])
+    ref = ref_backward(x, layer.kernel.value, layer.recurrent_kernel.value, tape, dh_seq=d_out)
+    np.testing.assert_allclose(dx, ref[0], atol=1e-4, rtol=1e-4)
+    np.testing.assert_allclose(layer.recurrent_kernel.grad, ref[2], atol=1e-4, rtol=1e-4)
+
+
 @pytest.mark.parametrize("kwargs", [dict(), dict(return_sequences=True, go_backwards=True),
                                     dict(masked=True, return_sequences=True)],
                          ids=["last", "backwards-seq", "masked-seq"])

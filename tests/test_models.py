@@ -695,6 +695,31 @@ def test_predict_batching_and_empty_input():
     assert model.predict(x[:0], verbose=0).shape == (0, 1)
 
 
+def test_inputs_are_checked_again_whenever_they_differ_from_the_last():
+    """predict passes an input of the last checked dtype and shape unchecked:
+    any other input, and any input after the model changes, is checked."""
+    model = Sequential([Embedding(50, 4), Flatten(), Dense(1)])
+    x = np.random.default_rng(0).integers(0, 50, (3, 6))
+    model.predict(x, verbose=0)
+    model.predict(x[:1], verbose=0)  # another batch size: the same checks
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 6\), found shape=\(3, 7\)"):
+        model.predict(np.zeros((3, 7), np.int64), verbose=0)
+    with pytest.raises(TypeError, match="must be a numeric or string array"):
+        model.predict(x.astype(complex), verbose=0)
+    with pytest.raises(ValueError, match="scalar"):
+        model.predict(np.int64(3), verbose=0)
+    for _ in range(3):
+        model.pop()
+    with pytest.raises(ValueError, match="no layers"):
+        model.predict(x, verbose=0)
+    model.add(Embedding(50, 2))
+    model.add(Flatten())
+    table = model.layers[0].get_weights()[0]
+    np.testing.assert_array_equal(model.predict(x, verbose=0), table[x].reshape(3, 12))
+    with pytest.raises(ValueError, match=r"found shape=\(3, 7\)"):
+        model.predict(np.zeros((3, 7), np.int64), verbose=0)
+
+
 def test_targets_of_the_wrong_shape_name_both_shapes():
     x, _ = token_data(64)
     with pytest.raises(ValueError, match=re.escape("got (32, 2) and (32, 1)")):

@@ -12,11 +12,6 @@ cdef extern from "embedding.h":
     int64_t fe_embedding_backward_work_size(int64_t n) nogil
 
 
-cdef inline bint is_float_carray(object x):
-    return (type(x) is cnp.ndarray and cnp.PyArray_TYPE(<cnp.ndarray>x) == cnp.NPY_FLOAT32
-            and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>x) and cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>x))
-
-
 cdef void _check_table(table) except *:
     if not is_float_carray(table) or cnp.PyArray_NDIM(<cnp.ndarray>table) != 2:
         raise TypeError(f"table must be a C-contiguous 2-D float32 numpy array, got "

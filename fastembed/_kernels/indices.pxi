@@ -6,10 +6,31 @@ from libc.stdint cimport int32_t, int64_t
 cnp.import_array()
 
 
+cdef inline bint is_float_carray(object x):
+    return (type(x) is cnp.ndarray and cnp.PyArray_TYPE(<cnp.ndarray>x) == cnp.NPY_FLOAT32
+            and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>x) and cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>x))
+
+
+cdef bint is_float_carray_of(object x, object shape):
+    """is_float_carray, of exactly `shape` (a tuple): the usual kernel
+    argument, recognised without a Python call."""
+    if not is_float_carray(x) or type(shape) is not tuple:
+        return False
+    cdef Py_ssize_t i, ndim = len(<tuple>shape)
+    if cnp.PyArray_NDIM(<cnp.ndarray>x) != ndim:
+        return False
+    for i in range(ndim):
+        if cnp.PyArray_DIMS(<cnp.ndarray>x)[i] != <cnp.npy_intp>(<tuple>shape)[i]:
+            return False
+    return True
+
+
 def check_array(name, array, shape, dtype=np.float32):
     """The kernels' one check of an array argument, in the boundary's
     vocabulary: a C-contiguous native `dtype` ndarray, else TypeError; of
     exactly `shape`, else ValueError."""
+    if dtype is np.float32 and is_float_carray_of(array, shape):
+        return
     if (not isinstance(array, np.ndarray) or array.dtype != dtype
             or not array.flags.c_contiguous or not array.dtype.isnative):
         layout = "" if not isinstance(array, np.ndarray) or array.flags.c_contiguous \

@@ -31,7 +31,10 @@ cdef float *_f32_ptr(name, a, tuple shape, bint optional=False) except? NULL:
     cdef const float[::1] flat
     if a is None and optional:
         return NULL
-    check_array(name, a, shape)
+    if is_float_carray_of(a, shape):
+        return <float *>cnp.PyArray_DATA(<cnp.ndarray>a) if cnp.PyArray_SIZE(<cnp.ndarray>a) \
+            else NULL
+    check_array(name, a, shape)  # raises, unless a subclass or unaligned: read below
     if a.size == 0:
         return NULL
     flat = a.reshape(-1)

@@ -108,10 +108,15 @@ class BaseRNN(Layer):
 
     def _saved_buffers(self, context, widths, x):
         """This call site's buffers of the activations the kernel keeps for
-        backward: {name: (batch, steps, width * units)} for (name, width) in widths."""
-        batch, steps = x.shape[:2]
-        return {name: context.buffer(name, (batch, steps, width * self.units))
-                for name, width in widths}
+        backward: {name: (batch, steps, width * units)} for (name, width) in
+        widths, reused while batch and steps hold."""
+        shape = x.shape[:2]
+        held = context.workspace.get("saved")
+        if held is None or held[0] != shape:
+            held = context.workspace["saved"] = (shape, {
+                name: np.empty(shape + (width * self.units,), np.float32)
+                for name, width in widths})
+        return held[1]
 
     @staticmethod
     def _input_grad(context, x):
@@ -214,13 +219,15 @@ class BaseRNN(Layer):
 
     def _dropout_masks(self, x, training):
         """(x after input dropout, the input mask or None, the recurrent mask or None)."""
+        input_mask = rmask = None
+        if not training:
+            return x, input_mask, rmask
         batch, _, input_dim = x.shape
         rng = self._rng or generator()
-        input_mask = rmask = None
-        if training and 0.0 < self.dropout < 1.0:
+        if 0.0 < self.dropout < 1.0:
             input_mask = _dropout_mask(rng, (batch, input_dim), self.dropout)
             x = x * input_mask[:, None, :]
-        if training and 0.0 < self.recurrent_dropout < 1.0:
+        if 0.0 < self.recurrent_dropout < 1.0:
             rmask = _dropout_mask(rng, (batch, self.units), self.recurrent_dropout)
         return x, input_mask, rmask
 

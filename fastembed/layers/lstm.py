@@ -49,7 +49,9 @@ class LSTM(BaseRNN):
         lstm_forward(x, self.kernel.value, self.recurrent_kernel.value,
                      self.bias.value if self.use_bias else None, h0, c0, rmask, mask,
                      h_seq, saved, context.buffer("z_rec", (batch, 4 * u)), **args)
-        states = [h_seq[:, -1].copy(), saved["c_seq"][:, 0 if self.go_backwards else -1].copy()]
+        # The final states, copied only when the layer returns or keeps them.
+        states = [h_seq[:, -1].copy(), saved["c_seq"][:, 0 if self.go_backwards else -1].copy()] \
+            if self.return_state or self.stateful else []
         outputs, out_keep = self._outputs(h_seq, states, mask)
         context.saved = (x, c0, initial_state is not None, rmask, mask, input_mask, out_keep,
                          saved, args)

@@ -47,6 +47,7 @@ class Functional(Model):
         self._layers = self.graph.layers
         # predict's tape is per thread: its contexts hold a batch's buffers.
         self._train_tape, self._predict_tapes = [], threading.local()
+        self._checked_input = None
         self.built = True
         self.batch_input_shape = inputs[0].shape if len(inputs) == 1 else None
         self.input_shape = [t.shape for t in inputs] if several_inputs else inputs[0].shape

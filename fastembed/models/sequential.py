@@ -76,7 +76,7 @@ class Sequential(Functional):
         if self.built and self._stack:
             self.build(self._input_shape)
         elif not self._stack:
-            self.graph, self.built = None, False
+            self.graph, self.built, self._checked_input = None, False, None
         return layer
 
     def build(self, input_shape=None):
