@@ -78,18 +78,20 @@ def _vars_path(path):
     return f"{path}/vars" if path else "vars"
 
 
-def write_state(h5file, model, include_optimizer=True):
+def write_state(h5file, dataset, model, include_optimizer=True):
+    """The model's state into h5file; dataset(group, name, array) adds each
+    array (fastembed.saving.h5_image)."""
     for path, name, variables in layer_groups(model):
         group = h5file.create_group(_vars_path(path))
         group.attrs["name"] = name
         for i, variable in enumerate(variables):
-            group.create_dataset(str(i), data=variable.value)
+            dataset(group, str(i), variable.value)
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None:
         group = h5file.create_group("optimizer/vars")
         group.attrs["name"] = optimizer.name
         for i, value in enumerate(optimizer.keras_variables(model.trainable_weights)):
-            group.create_dataset(str(i), data=value)
+            dataset(group, str(i), value)
 
 
 def _numbered(group):
