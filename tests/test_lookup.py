@@ -373,3 +373,53 @@ def test_keras_file_keeps_adapted_vocabularies_as_assets(tmp_path):
     assert loaded.layers[0].get_vocabulary() == lookup.get_vocabulary()
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     assert IntegerLookup.from_config(ints.get_config())(np.array([9, 4, 1])).tolist() == [2, 1, 0]
+
+
+@pytest.mark.parametrize("kind", ["string", "integer"])
+def test_tf_idf_weights_go_through_keras_files(tmp_path, kind):
+    """An adapted tf_idf lookup's idf weights (the OOV index's first) go to
+    the layer's vars as idf_weights, where Keras keeps them, in .keras and
+    .weights.h5 files, and come back; a file whose weights do not fit the
+    vocabulary is refused, the layer unchanged."""
+    import h5py
+    import zipfile
+    from fastembed.saving import load_model
+    layer_class, dtype, data, queries = {
+        "string": (StringLookup, "string", np.array([["a", "b", "a"], ["c", "a", "x"],
+                                                      ["x", "x", "x"]]),
+                   np.array([["a", "q", "x"], ["b", "b", "c"]])),
+        "integer": (IntegerLookup, "int64", np.array([[4, 7, 4], [9, 4, 2], [2, 2, 2]]),
+                    np.array([[4, 5, 2], [7, 7, 9]]))}[kind]
+    vocab = reference_vocabulary(data)
+    documents = {t: sum(t in row for row in data.tolist()) for t in vocab}
+    idf = np.array([np.log(1 + len(data) / (1 + documents[t])) for t in vocab], np.float32)
+    weights = np.concatenate([[idf.mean()], idf])
+    counts = np.zeros((len(queries), len(weights)), np.float32)
+    for r, row in enumerate(queries.tolist()):
+        for t in row:
+            counts[r, vocab.index(t) + 1 if t in vocab else 0] += 1
+
+    layer = layer_class(output_mode="tf_idf")
+    layer.adapt(data)
+    model = Sequential([Input(shape=(3,), dtype=dtype), layer])
+    model.save(tmp_path / "m.keras")
+    model.save_weights(tmp_path / "m.weights.h5")
+    name = f"{kind}_lookup"
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive, \
+            h5py.File(archive.open("model.weights.h5")) as h5file:
+        np.testing.assert_allclose(h5file[f"layers/{name}/vars/idf_weights"][()], weights,
+                                   rtol=1e-6)
+    loaded = load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.predict(queries, verbose=0), counts * weights, rtol=1e-6)
+
+    # Into a layer given the vocabulary (and placeholder weights): the file's weights.
+    given = layer_class(output_mode="tf_idf", vocabulary=vocab, idf_weights=np.ones(len(vocab)))
+    Sequential([Input(shape=(3,), dtype=dtype), given]).load_weights(tmp_path / "m.weights.h5")
+    np.testing.assert_allclose(given(queries), counts * weights, rtol=1e-6)
+
+    shorter = layer_class(output_mode="tf_idf", vocabulary=vocab[:-1],
+                          idf_weights=np.ones(len(vocab) - 1))
+    with pytest.raises(ValueError, match="idf_weights"):
+        Sequential([Input(shape=(3,), dtype=dtype), shorter]).load_weights(
+            tmp_path / "m.weights.h5")
+    np.testing.assert_array_equal(shorter.idf_weights, np.ones(len(vocab), np.float32))

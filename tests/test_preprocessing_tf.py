@@ -194,3 +194,31 @@ def test_keras_files_with_vocabularies_load_both_ways(tmp_path):
     assert in_fastembed.layers[0].get_vocabulary() == theirs_lookup.get_vocabulary()
     np.testing.assert_allclose(in_fastembed.predict(data, verbose=0),
                                np.asarray(theirs.predict(as_tensor, verbose=0)), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("layer_class", ["StringLookup", "IntegerLookup"])
+def test_tf_idf_files_load_both_ways(tmp_path, layer_class):
+    """Adapted tf_idf lookups: fastembed's file predicts in Keras as Keras's
+    own adapted layer does, and Keras's file in fastembed."""
+    from fastembed.saving import load_model
+    if layer_class == "StringLookup":
+        _, data = string_data(seed=11, rows=40, cols=3)
+        dtype, as_tensor = "string", tensorflow.constant(data)
+    else:
+        data = np.random.default_rng(11).integers(0, 30, (40, 3))
+        dtype, as_tensor = "int64", data
+    ours_lookup = getattr(fl, layer_class)(output_mode="tf_idf")
+    ours_lookup.adapt(data)
+    theirs_lookup = getattr(keras.layers, layer_class)(output_mode="tf_idf")
+    theirs_lookup.adapt(data)
+    expected = keras_out(theirs_lookup, data)
+
+    Sequential([fl.Input(shape=(3,), dtype=dtype), ours_lookup]).save(tmp_path / "ours.keras")
+    in_keras = keras.models.load_model(tmp_path / "ours.keras")
+    np.testing.assert_allclose(np.asarray(in_keras.predict(as_tensor, verbose=0)), expected,
+                               rtol=1e-6)
+
+    keras.Sequential([keras.Input(shape=(3,), dtype=dtype), theirs_lookup]).save(
+        tmp_path / "theirs.keras")
+    in_fastembed = load_model(tmp_path / "theirs.keras")
+    np.testing.assert_allclose(in_fastembed.predict(data, verbose=0), expected, rtol=1e-6)

@@ -189,6 +189,33 @@ def test_fastembed_files_load_into_keras(tmp_path, builder):
     np.testing.assert_allclose(predictions(native, x), expected, **PREDICT_TOL)
 
 
+def test_large_weights_reach_keras_exactly(tmp_path):
+    """Arrays of 64 KiB and more go into the HDF5 files from where they are
+    (fastembed.saving.h5_image, without a copy): Keras reads every weight and
+    optimizer slot back bit for bit, from each format."""
+    def build(k):
+        return k.Sequential([k.Input((LENGTH,), dtype="int32"), k.layers.Embedding(5000, 8),
+                             k.layers.Flatten(), k.layers.Dense(1)])
+    model = build(fastembed)
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(3)
+    model.fit(rng.integers(0, 5000, (64, LENGTH)), rng.random(64), epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    model.save(tmp_path / "m.h5")
+    model.save_weights(tmp_path / "w.weights.h5")
+    native = build(keras)
+    native.load_weights(tmp_path / "w.weights.h5")
+    slots = model.optimizer.keras_variables(model.trainable_weights)
+    assert slots[2].nbytes >= 5000 * 8 * 4  # the table's Adam moments: large too
+    for restored in (keras.saving.load_model(tmp_path / "m.keras"),
+                     keras.saving.load_model(tmp_path / "m.h5"), native):
+        for ours, theirs in zip(model.get_weights(), restored.get_weights(), strict=True):
+            np.testing.assert_array_equal(np.asarray(theirs), ours)
+    in_keras = keras.saving.load_model(tmp_path / "m.keras").optimizer.variables
+    for ours, theirs in zip(slots, in_keras, strict=True):
+        np.testing.assert_array_equal(np.asarray(theirs), np.asarray(ours).reshape(theirs.shape))
+
+
 # ------------------------------------------- training on after a Keras file
 
 OPTIMIZERS = {

@@ -290,3 +290,46 @@ def test_keras_file_keeps_the_adapted_vocabulary(tmp_path, mode):
     queries = np.array(["good film", "unknown words", ""])
     np.testing.assert_array_equal(loaded.predict(queries, verbose=0),
                                   model.predict(queries, verbose=0))
+
+
+def reference_tf_idf(docs, queries, max_tokens=None):
+    """(vocabulary, idf weights with the OOV index's first, tf-idf of queries)
+    as Keras computes them: OOV weight the mean idf."""
+    learned = reference_vocabulary(docs, max_tokens=max_tokens)
+    index = {t: i + 1 for i, t in enumerate(learned)}
+    sets = [set(reference_tokens(d)) for d in docs]
+    idf = np.array([np.log(1 + len(docs) / (1 + sum(t in s for s in sets))) for t in learned],
+                   np.float32)
+    weights = np.concatenate([[idf.mean()], idf]).astype(np.float32)
+    counts = np.zeros((len(queries), len(weights)), np.float32)
+    for row, doc in enumerate(queries):
+        for t in reference_tokens(doc):
+            counts[row, index.get(t, 0)] += 1
+    return ["[UNK]"] + learned, weights, counts * weights
+
+
+def test_keras_file_keeps_tf_idf_weights(tmp_path):
+    """The idf weights go where Keras keeps them (the layer's vars and its
+    child _lookup_layer's, each with the vocabulary asset) and come back."""
+    import h5py
+    import zipfile
+    # No token with "\x1c", a line break to str.splitlines: the vocabulary
+    # file (one token a line, read as Keras reads it) cannot hold it.
+    texts = [t for t in TEXTS if "\x1c" not in t]
+    vectorize = TextVectorization(output_mode="tf_idf")
+    vectorize.adapt(texts)
+    model = fastembed.Sequential([fastembed.Input((1,), dtype="string"), vectorize])
+    model.save(tmp_path / "model.keras")
+    queries = ["the fox and the dog", "nothing known", "", "DOG dog the the the"]
+    vocabulary, weights, expected = reference_tf_idf(texts, queries)
+    with zipfile.ZipFile(tmp_path / "model.keras") as archive:
+        for path in ("layers/text_vectorization", "layers/text_vectorization/_lookup_layer"):
+            text = archive.read(f"assets/{path}/vocabulary.txt").decode()
+            assert text.split("\n") == vocabulary
+        with h5py.File(archive.open("model.weights.h5")) as h5file:
+            for path in ("layers/text_vectorization", "layers/text_vectorization/_lookup_layer"):
+                np.testing.assert_allclose(h5file[f"{path}/vars/idf_weights"][()], weights,
+                                           rtol=1e-6)
+    loaded = fastembed.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(loaded.predict(np.array(queries), verbose=0), expected,
+                               rtol=1e-6)

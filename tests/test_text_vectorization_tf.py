@@ -103,3 +103,29 @@ def test_adapt_batches():
     ours.adapt(iter(batches))
     theirs.adapt(iter(batches))
     assert ours.get_vocabulary() == [str(t) for t in theirs.get_vocabulary()]
+
+
+def test_tf_idf_files_load_both_ways(tmp_path):
+    """An adapted tf_idf TextVectorization: fastembed's file predicts in
+    Keras as Keras's own adapted layer does, and Keras's file in fastembed."""
+    import tensorflow as tf
+    import fastembed
+    # No "\x1c" (a line break to str.splitlines): Keras's vocabulary file
+    # (one token a line) cannot hold a token with it.
+    texts = np.array([d.replace("\x1c", " ") for d in documents(seed=5)])
+    ours, theirs = TextVectorization(output_mode="tf_idf"), \
+        keras.layers.TextVectorization(output_mode="tf_idf")
+    ours.adapt(texts)
+    theirs.adapt(texts)
+    queries = np.array([d.replace("\x1c", " ") for d in documents(seed=6, n=20)])
+    expected = keras_out(theirs, queries)
+
+    fastembed.Sequential([fastembed.Input((1,), dtype="string"), ours]).save(
+        tmp_path / "ours.keras")
+    in_keras = keras.models.load_model(tmp_path / "ours.keras")
+    np.testing.assert_allclose(np.asarray(in_keras.predict(tf.constant(queries[:, None]),
+                                                            verbose=0)), expected, rtol=1e-6)
+
+    keras.Sequential([keras.Input((1,), dtype="string"), theirs]).save(tmp_path / "theirs.keras")
+    in_fastembed = fastembed.saving.load_model(tmp_path / "theirs.keras")
+    np.testing.assert_allclose(in_fastembed.predict(queries, verbose=0), expected, rtol=1e-6)

@@ -355,6 +355,17 @@ class IndexLookup(NoGradientMixin, Layer):
             salt=self.salt)
         return config
 
+    def save_own_variables(self, store):
+        """The state Keras keeps in weights files (store: name -> array): in
+        "tf_idf" mode, the idf weight of each output index."""
+        if self.output_mode == "tf_idf" and self.idf_weights is not None:
+            store["idf_weights"] = self.idf_weights
+
+    def load_own_variables(self, store):
+        """What save_own_variables stored; load_assets (the vocabulary) comes after."""
+        if self.output_mode == "tf_idf" and "idf_weights" in store:
+            self.idf_weights = np.ascontiguousarray(store["idf_weights"], np.float32)
+
     def save_assets(self, dir_path):
         """Keras's asset: the vocabulary (with special tokens), one per line,
         when it did not come in the config."""

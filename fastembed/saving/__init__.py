@@ -10,6 +10,7 @@ import h5py
 from fastembed.engine.layer import weights_assigned_next
 from fastembed.saving import keras_file, legacy_h5, weights_h5
 from fastembed.saving.files import file_kind, write_atomically
+from fastembed.saving.h5_image import h5_image
 from fastembed.saving.serialization import (  # noqa: F401
     compile_from_config, deserialize_layer, deserialize_model, loading_scope, serialize_layer)
 
@@ -37,9 +38,9 @@ def save_model(model, filepath, overwrite=True):
     if not model.built:
         raise ValueError("Save needs a built model: call it on data, fit it or build() it first")
     if legacy:
-        image = keras_file.h5_image(
-            lambda h5file: legacy_h5.write_legacy(h5file, model, keras_file.KERAS_VERSION))
-        write_atomically(filepath, lambda handle: handle.write(image))
+        with h5_image(lambda h5file, dataset: legacy_h5.write_legacy(
+                h5file, dataset, model, keras_file.KERAS_VERSION)) as image:
+            write_atomically(filepath, image.write_to)
     else:
         write_atomically(filepath, lambda handle: keras_file.write_keras_file(handle, model))
 
@@ -50,8 +51,9 @@ def save_weights(model, filepath, overwrite=True):
         raise ValueError(f"The filename must end in `.weights.h5`. Received: "
                          f"filepath={filepath!r}")
     _check_overwrite(filepath, overwrite)
-    image = keras_file.h5_image(lambda h5file: weights_h5.write_state(h5file, model))
-    write_atomically(filepath, lambda handle: handle.write(image))
+    with h5_image(lambda h5file, dataset: weights_h5.write_state(h5file, dataset, model)) \
+            as image:
+        write_atomically(filepath, image.write_to)
 
 
 def _guarded(filepath, read):

@@ -1,4 +1,5 @@
 """Writing files atomically and telling Keras's file formats apart."""
+import io
 import os
 import tempfile
 
@@ -14,7 +15,7 @@ def write_atomically(path, write):
     _remove_orphans(directory, prefix)
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=f"{prefix}{os.getpid()}-")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with io.BufferedWriter(_WritebackFile(fd, "w")) as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
@@ -23,6 +24,19 @@ def write_atomically(path, write):
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+class _WritebackFile(io.FileIO):
+    """A file whose written bytes the kernel starts writing to disk at once
+    (posix_fadvise DONTNEED does that on Linux): the final fsync then finds
+    little left to write, and no backlog of dirty pages slows the writes."""
+
+    def write(self, data):
+        start = self.tell()
+        count = super().write(data)
+        if count and hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(self.fileno(), start, count, os.POSIX_FADV_DONTNEED)
+        return count
 
 
 def _temporary_prefix(path):

@@ -12,6 +12,7 @@ import zipfile
 import h5py
 
 from fastembed.saving import weights_h5
+from fastembed.saving.h5_image import h5_image
 from fastembed.saving.serialization import serialize_layer
 
 KERAS_VERSION = "3.15.1"  # the Keras release whose format fastembed writes
@@ -21,25 +22,17 @@ WEIGHTS = "model.weights.h5"
 ASSETS = "assets/"
 
 
-def h5_image(write):
-    """The bytes (a memoryview) of an HDF5 file built in memory by write(h5file)."""
-    buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as h5file:
-        write(h5file)
-    return buffer.getbuffer()
-
-
 def write_keras_file(handle, model):
     from fastembed import __version__
     config = json.dumps(serialize_layer(model))
     metadata = json.dumps({"keras_version": KERAS_VERSION, "fastembed_version": __version__,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
-    weights = h5_image(lambda h5file: weights_h5.write_state(h5file, model))
-    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
+    with h5_image(lambda h5file, dataset: weights_h5.write_state(h5file, dataset, model)) \
+            as weights, zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr(METADATA, metadata)
         archive.writestr(CONFIG, config)
         with archive.open(WEIGHTS, "w", force_zip64=True) as entry:
-            entry.write(weights)
+            weights.write_to(entry)
         write_assets(archive, model)
 
 

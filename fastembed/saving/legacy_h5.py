@@ -56,8 +56,9 @@ def read_optimizer_state(h5file):
     return [np.asarray(group[name][()]) for name in _names(group, "weight_names")]
 
 
-def write_legacy(h5file, model, keras_version):
-    """The legacy format, as Keras 3's model.save("m.h5") writes it."""
+def write_legacy(h5file, dataset, model, keras_version):
+    """The legacy format, as Keras 3's model.save("m.h5") writes it;
+    dataset(group, name, array) adds each array (fastembed.saving.h5_image)."""
     from fastembed.saving.serialization import compile_config, serialize_layer
     entry = serialize_layer(model)
     h5file.attrs["keras_version"] = keras_version
@@ -75,7 +76,7 @@ def write_legacy(h5file, model, keras_version):
         layer_group = group.create_group(layer.name)
         layer_group.attrs["weight_names"] = [v.name for v in layer.weights]
         for variable in layer.weights:
-            layer_group.create_dataset(variable.name, data=variable.value)
+            dataset(layer_group, variable.name, variable.value)
     group.create_group("top_level_model_weights").attrs["weight_names"] = []
     if model.compiled:
         training = compile_config(model)
@@ -87,4 +88,4 @@ def write_legacy(h5file, model, keras_version):
         optimizer_group = h5file.create_group("optimizer_weights")
         optimizer_group.attrs["weight_names"] = names
         for name, value in zip(names, arrays):
-            optimizer_group.create_dataset(name, data=value)
+            dataset(optimizer_group, name, value)
