@@ -155,3 +155,25 @@ def test_an_activity_regularized_output_is_not_fused():
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     model.fit(np.ones((2, 3), F32), np.array([0, 1]), verbose=0)
     assert model.graph.output_calls(model._train_tape) == [None]
+
+
+def test_a_language_model_step_allocates_no_output_sized_array():
+    """After the first epoch, fit's steps reuse the tape's buffers: nothing
+    of the (rows, vocabulary) output's size is allocated (the unfused path
+    allocated d loss / d y each step)."""
+    import tracemalloc
+    from fastembed.models import Sequential
+    rng = np.random.default_rng(5)
+    x, y = rng.integers(0, 2000, (64, 16)), rng.integers(0, 2000, (64, 16))
+    model = Sequential([layers.Embedding(2000, 8), layers.LSTM(8, return_sequences=True),
+                        layers.Dense(2000, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    tracemalloc.start()
+    try:
+        model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 16 * 2000 * 4  # one float32 (batch * steps, vocabulary) array
