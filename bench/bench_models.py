@@ -34,9 +34,10 @@ def test_train_epoch(benchmark, spec_and_data, framework):
 
 def test_lm_softmax_layer(benchmark):
     """The lm spec's output layer alone: Dense(vocab, softmax) forward, sparse
-    categorical cross-entropy gradient and backward on one batch's (batch *
-    steps, units) rows; its share of the lm epoch and its GEMM rate
-    (three GEMMs of 2 * rows * units * vocab flops) are in extra_info."""
+    categorical cross-entropy and its gradient through the softmax (the
+    fused path fit takes) and backward on one batch's (batch * steps, units)
+    rows; its share of the lm epoch and its GEMM rate (three GEMMs of 2 *
+    rows * units * vocab flops) are in extra_info."""
     from fastembed import layers, losses
     from fastembed.engine import Context, record
     spec = SPECS["lm-lstm"]
@@ -52,7 +53,7 @@ def test_lm_softmax_layer(benchmark):
     def step():
         dense.kernel.grad = dense.bias.grad = None
         out, _ = record(dense, h, training=True, context=context)
-        _, grad = loss.value_and_gradient(y, out)
+        _, grad = loss.value_and_logit_gradient(dense, context, y, out)
         dense.backward(context, grad)
 
     benchmark.group = "lm-softmax-layer"

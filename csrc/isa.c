@@ -28,6 +28,7 @@
         .softmax_row = fe_softmax_row_##suffix,                                              \
         .softmax_grad_row = fe_softmax_grad_row_##suffix,                                    \
         .sparse_crossentropy_row = fe_sparse_crossentropy_row_##suffix,                      \
+        .softmax_crossentropy_grad_row = fe_softmax_crossentropy_grad_row_##suffix,          \
     }
 
 static const fe_isa_table baseline_table = FE_ISA_TABLE(baseline, 32);

@@ -104,6 +104,9 @@ typedef struct {
     void (*softmax_grad_row)(float *dz, const float *y, const float *dy, int64_t k);
     float (*sparse_crossentropy_row)(float *grad, int64_t t, const float *p, float scale,
                                      int64_t k, int from_logits);
+    /* The same loss on softmax outputs y, its gradient taken through the softmax */
+    float (*softmax_crossentropy_grad_row)(float *dz, int64_t t, const float *y, float scale,
+                                           int64_t k);
     /* SimpleRNN fused step kernels, see simple_rnn.h */
     void (*simple_rnn_step_forward)(const fe_rnn_dims *d, float *gates, const float *z_rec,
                                     const float *bias, const float *h_prev_raw,
@@ -159,7 +162,10 @@ int fe_isa_select(const char *name);
                                       const float *dy, int64_t k);             \
     float fe_sparse_crossentropy_row_##suffix(float *grad, int64_t t,          \
                                               const float *p, float scale,     \
-                                              int64_t k, int from_logits);
+                                              int64_t k, int from_logits);     \
+    float fe_softmax_crossentropy_grad_row_##suffix(float *dz, int64_t t,      \
+                                                    const float *y,            \
+                                                    float scale, int64_t k);
 FE_ISA_DECLARE(baseline)
 FE_ISA_DECLARE(avx2)
 FE_ISA_DECLARE(avx512)

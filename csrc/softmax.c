@@ -24,3 +24,13 @@ void fe_sparse_categorical_crossentropy(float *values, float *grad, const int64_
                                                  y_pred + i * k, grad ? row_scale[i] : 0.0f,
                                                  k, from_logits);
 }
+
+void fe_softmax_sparse_crossentropy_backward(float *values, float *dz, const int64_t *ids,
+                                             const float *y, const float *row_scale,
+                                             int64_t n, int64_t k) {
+    const fe_isa_table *isa = fe_isa;
+    #pragma omp parallel for schedule(static) if (n * k >= FE_PARALLEL_MIN_WORK)
+    for (int64_t i = 0; i < n; i++)
+        values[i] = isa->softmax_crossentropy_grad_row(dz + i * k, ids[i], y + i * k,
+                                                       row_scale[i], k);
+}

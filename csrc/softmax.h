@@ -36,4 +36,21 @@ void fe_sparse_categorical_crossentropy(float *values, float *grad, const int64_
                                         const float *y_pred, const float *row_scale,
                                         int64_t n, int64_t k, int from_logits);
 
+/* The same loss on softmax outputs, with its gradient taken through the
+ * softmax: values[i] as fe_sparse_categorical_crossentropy (from_logits 0),
+ * and for y[i] = softmax(z[i]), t = ids[i], q = y[i, t] / sum(y[i]):
+ *   d values[i] / d z[i, j] = y[i, j] / sum(y[i]) - [j == t]
+ * where the clip is inactive (eps < q < 1 - eps), else 0 for the whole row
+ * (the clip's gradient; NaN if q is): fe_softmax_backward of
+ * fe_sparse_categorical_crossentropy's gradient, in one pass, without the
+ * (n, k) d values / d y.
+ * values:    (n) out
+ * dz:        (n, k) out: row_scale[i] * d values[i] / d z[i]; may be y
+ * ids:       (n) class ids in [0, k), checked by the caller
+ * y:         (n, k) softmax outputs
+ * row_scale: (n) each row's weight in the reduced loss */
+void fe_softmax_sparse_crossentropy_backward(float *values, float *dz, const int64_t *ids,
+                                             const float *y, const float *row_scale,
+                                             int64_t n, int64_t k);
+
 #endif

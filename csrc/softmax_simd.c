@@ -58,6 +58,26 @@ void FE_ISA_FN(fe_softmax_grad_row)(float *dz, const float *y, const float *dy, 
     for (int64_t j = 0; j < k; j++) dz[j] = y[j] * (dy[j] - dot);
 }
 
+/* Keras's clipped probability of class t in the row p[k] (normalised by
+ * the row's sum): returns -log(clip(q, eps, 1 - eps)), with the row's sum in
+ * *total and the unclipped q in *q_out. */
+static float clipped_log_loss(const float *p, int64_t t, int64_t k, float *total_out,
+                              float *q_out) {
+    float total = 0.0f;
+    #pragma omp simd reduction(+ : total)
+    for (int64_t j = 0; j < k; j++) total += p[j];
+    const float q = p[t] / total;
+    float clipped = q < FE_LOSS_EPSILON ? FE_LOSS_EPSILON : q;  /* NaN passes */
+    clipped = clipped > 1.0f - FE_LOSS_EPSILON ? 1.0f - FE_LOSS_EPSILON : clipped;
+    *total_out = total;
+    *q_out = q;
+    return -logf(clipped);
+}
+
+static inline int clip_inactive(float q) {
+    return q > FE_LOSS_EPSILON && q < 1.0f - FE_LOSS_EPSILON;
+}
+
 /* One row of fe_sparse_categorical_crossentropy (softmax.h): returns the
  * value, and writes scale * its gradient into grad[k] unless grad is NULL. */
 float FE_ISA_FN(fe_sparse_crossentropy_row)(float *restrict grad, int64_t t,
@@ -75,20 +95,34 @@ float FE_ISA_FN(fe_sparse_crossentropy_row)(float *restrict grad, int64_t t,
         }
         return -(p[t] - max - logf(sum));
     }
-    float total = 0.0f;
-    #pragma omp simd reduction(+ : total)
-    for (int64_t j = 0; j < k; j++) total += p[j];
-    const float q = p[t] / total;
-    float clipped = q < FE_LOSS_EPSILON ? FE_LOSS_EPSILON : q;  /* NaN passes */
-    clipped = clipped > 1.0f - FE_LOSS_EPSILON ? 1.0f - FE_LOSS_EPSILON : clipped;
+    float total, q;
+    const float value = clipped_log_loss(p, t, k, &total, &q);
     if (grad) {
-        const int inside = q > FE_LOSS_EPSILON && q < 1.0f - FE_LOSS_EPSILON;
         /* d value / d q, times d q / d p[j] = ([j == t] - q) / total */
-        const float d_q = inside ? -scale / clipped : (q == q ? 0.0f : q);
+        const float d_q = clip_inactive(q) ? -scale / q : (q == q ? 0.0f : q);
         const float other = -d_q * q / total;
         #pragma omp simd
         for (int64_t j = 0; j < k; j++) grad[j] = other;
         grad[t] = d_q * (1.0f - q) / total;
     }
-    return -logf(clipped);
+    return value;
+}
+
+/* One row of fe_softmax_sparse_crossentropy_backward (softmax.h): returns
+ * the value and writes scale * d value / d z into dz[k] (dz may be y). */
+float FE_ISA_FN(fe_softmax_crossentropy_grad_row)(float *dz, int64_t t, const float *y,
+                                                  float scale, int64_t k) {
+    float total, q;
+    const float value = clipped_log_loss(y, t, k, &total, &q);
+    if (clip_inactive(q)) {
+        const float factor = scale / total;
+        #pragma omp simd
+        for (int64_t j = 0; j < k; j++) dz[j] = y[j] * factor;
+        dz[t] -= scale;
+    } else {  /* the clip's gradient: 0, or the NaN the row carries */
+        const float fill = q == q ? 0.0f : q;
+        #pragma omp simd
+        for (int64_t j = 0; j < k; j++) dz[j] = fill;
+    }
+    return value;
 }

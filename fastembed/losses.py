@@ -150,6 +150,14 @@ class Loss:
         grad = grad * (weights[..., None] if isinstance(weights, np.ndarray) else weights)
         return value, grad if self.axis == -1 else np.moveaxis(grad, -1, self.axis)
 
+    def value_and_logit_gradient(self, layer, context, y_true, y_pred, mask=None,
+                                 sample_weight=None, scale=None):
+        """(loss, scale * d loss / d logits) for the backward of the call of
+        layer (context) that made y_pred, where the loss can take its
+        gradient through the layer's activation (SparseCategoricalCrossentropy
+        through softmax); None (here) where it cannot."""
+        return None
+
     def compute(self, y_true, y_pred, gradient):
         raise NotImplementedError
 
@@ -265,11 +273,37 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
             return super().value_and_gradient(y_true, y_pred, mask, sample_weight)
         self._check_training_reduction()
         y_pred = np.asarray(y_pred, np.float32)
-        weights = self._weights(y_pred.shape[:-1], mask, sample_weight)
-        row_scale = np.ascontiguousarray(np.broadcast_to(weights, y_pred.shape[:-1]),
-                                         dtype=np.float32)
+        weights, row_scale = self._row_scale(y_pred.shape[:-1], mask, sample_weight)
         values, grad = self._kernel(y_true, y_pred, row_scale)
         return float((values * weights).sum()), grad
+
+    def _row_scale(self, shape, mask, sample_weight, scale=None):
+        """(the values' weights in the reduced loss, those times scale as a
+        float32 array of the values' shape: each row's gradient scale)."""
+        weights = self._weights(shape, mask, sample_weight)
+        row_scale = weights if scale is None else weights * np.float32(scale)
+        return weights, np.ascontiguousarray(np.broadcast_to(row_scale, shape), np.float32)
+
+    def value_and_logit_gradient(self, layer, context, y_true, y_pred, mask=None,
+                                 sample_weight=None, scale=None):
+        """The training step's call when y_pred is the output of layer's call
+        (context), read by nothing else: (loss, scale * d loss / d logits,
+        written over y_pred, for that call's backward) when y_pred is a
+        softmax of the call's logits (Layer.softmax_logit_grads), in one
+        pass without d loss / d y_pred; None otherwise (from_logits, another
+        axis, another layer), for value_and_gradient."""
+        if self.from_logits or self.axis != -1:
+            return None
+        self._check_training_reduction()
+        ids = self._ids(y_true, y_pred)  # checked before the layer is told
+        probabilities = layer.softmax_logit_grads(context)
+        if probabilities is None:
+            return None
+        weights, row_scale = self._row_scale(ids.shape, mask, sample_weight, scale)
+        values = _kernels.softmax_sparse_crossentropy_backward(
+            ids.reshape(-1), probabilities, row_scale.reshape(-1), probabilities)
+        return float((values.reshape(ids.shape) * weights).sum()), \
+            probabilities.reshape(y_pred.shape)
 
     def get_config(self):
         return {**Loss.get_config(self), "from_logits": self.from_logits, "axis": self.axis}

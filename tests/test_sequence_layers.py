@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from fastembed import layers
+from fastembed import _kernels, layers
 from fastembed.engine import record
 from fastembed.models import Sequential
 from gradcheck import check_layer_gradients
@@ -225,8 +225,13 @@ def test_tagging_model_with_masked_sparse_cross_entropy_matches_keras():
     assert_fit_matches_keras(theirs, ours, x, y, "sparse_categorical_crossentropy", 16)
 
 
-def test_language_model_over_2000_words_matches_keras():
-    """Embedding -> LSTM(return_sequences) -> Dense(2,000, softmax), next-word targets."""
+def test_language_model_over_2000_words_matches_keras(monkeypatch):
+    """Embedding -> LSTM(return_sequences) -> Dense(2,000, softmax), next-word
+    targets; fit takes the loss's gradient through the softmax in one pass."""
+    fused = []
+    kernel = _kernels.softmax_sparse_crossentropy_backward
+    monkeypatch.setattr(_kernels, "softmax_sparse_crossentropy_backward",
+                        lambda *args: fused.append(1) or kernel(*args))
     keras.utils.set_random_seed(8)
     rng = np.random.default_rng(8)
     text = rng.integers(1, 2000, 64 * 12 + 1)
@@ -241,3 +246,4 @@ def test_language_model_over_2000_words_matches_keras():
     expected_predictions = _copy_model(theirs, ours, x)
     np.testing.assert_allclose(ours.predict(x, verbose=0), expected_predictions, atol=ATOL)
     assert_fit_matches_keras(theirs, ours, x, y, "sparse_categorical_crossentropy", 16)
+    assert len(fused) == 3 * 4  # every step of the 3 epochs

@@ -87,6 +87,36 @@ def test_sparse_crossentropy_matches_keras_formula(isa, from_logits):
     np.testing.assert_array_equal(only_values, values)
 
 
+def test_softmax_sparse_crossentropy_backward_is_the_chain_rule(isa):
+    """d loss / d logits in one pass against float64 numpy: Keras's loss
+    gradient on y = softmax(z), then softmax's backward. Rows whose target
+    probability is clipped (above 1 - eps from a large logit, below eps)
+    get no gradient."""
+    rng = np.random.default_rng(4)
+    n, k = 12, 1000
+    ids = rng.integers(0, k, n)
+    z = rng.standard_normal((n, k)).astype(F32)
+    z[0, ids[0]] = 100.0    # y_t rounds to 1: clipped above
+    z[1, ids[1]] = -100.0   # y_t below eps: clipped below
+    y = _kernels.softmax_forward(z, None, np.empty_like(z))
+    scale = rng.uniform(0.5, 2.0, n).astype(F32)
+    scale[2] = 0.0          # a masked row
+    values = _kernels.softmax_sparse_crossentropy_backward(ids, y, scale, dz := np.empty_like(y))
+    y64 = y.astype(np.float64)
+    expected_values, d_y = sparse_ce64(ids, y64, False)
+    expected = y64 * (d_y - (d_y * y64).sum(-1, keepdims=True)) * scale[:, None]
+    np.testing.assert_allclose(values, expected_values, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dz, expected, rtol=1e-4, atol=1e-7)
+    assert not dz[:3].any() and dz[3:].all()
+    in_place = y.copy()
+    np.testing.assert_array_equal(
+        _kernels.softmax_sparse_crossentropy_backward(ids, in_place, scale, in_place), values)
+    np.testing.assert_array_equal(in_place, dz)
+    unfused = _kernels.softmax_backward(
+        y, _kernels.sparse_categorical_crossentropy(ids, y, False, scale)[1], np.empty_like(y))
+    np.testing.assert_allclose(dz, unfused, rtol=1e-4, atol=1e-8)
+
+
 def test_sparse_crossentropy_keeps_nan():
     p = np.full((2, 3), 1 / 3, F32)
     p[0, 1] = np.nan
@@ -94,6 +124,11 @@ def test_sparse_crossentropy_keeps_nan():
                                                             np.ones(2, F32))
     assert np.isnan(values[0]) and np.isnan(grad[0]).all()
     assert np.isfinite(values[1]) and np.isfinite(grad[1]).all()
+    dz = np.empty_like(p)
+    values = _kernels.softmax_sparse_crossentropy_backward(np.array([0, 2]), p, np.ones(2, F32),
+                                                           dz)
+    assert np.isnan(values[0]) and np.isnan(dz[0]).all()
+    assert np.isfinite(values[1]) and np.isfinite(dz[1]).all()
 
 
 @pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean_with_sample_weight"])
@@ -127,7 +162,9 @@ def test_kernels_are_bitwise_identical_for_any_thread_count():
         y = _kernels.softmax_forward(z, bias, np.empty_like(z))
         return (y, _kernels.softmax_backward(y, dy, np.empty_like(z)),
                 *_kernels.sparse_categorical_crossentropy(ids, y, False, scale),
-                *_kernels.sparse_categorical_crossentropy(ids, z, True, scale))
+                *_kernels.sparse_categorical_crossentropy(ids, z, True, scale),
+                _kernels.softmax_sparse_crossentropy_backward(ids, y, scale, dz := y.copy()),
+                dz)
     try:
         _kernels.set_num_threads(1)
         serial = run()
@@ -186,6 +223,13 @@ def test_bad_arguments_are_clear_errors():
         _kernels.sparse_categorical_crossentropy(np.array([0, 1], np.int32), z, False)
     with pytest.raises(ValueError, match=r"row_scale must have shape \(2,\)"):
         _kernels.sparse_categorical_crossentropy(np.array([0, 1]), z, False, np.ones(3, F32))
+    with pytest.raises(IndexError, match=r"ids\[1\] = 3 is not in \[0, 3\)"):
+        _kernels.softmax_sparse_crossentropy_backward(np.array([0, 3]), z, np.ones(2, F32), z)
+    with pytest.raises(TypeError, match="row_scale must be a C-contiguous float32"):
+        _kernels.softmax_sparse_crossentropy_backward(np.array([0, 1]), z, None, z)
+    with pytest.raises(ValueError, match=r"out must have shape \(2, 3\)"):
+        _kernels.softmax_sparse_crossentropy_backward(np.array([0, 1]), z, np.ones(2, F32),
+                                                      np.zeros((3, 2), F32))
     with pytest.raises(ValueError, match="gemm shapes do not match"):
         _kernels.gemm(np.zeros((2, 2), F32), z, z)
     with pytest.raises(ValueError, match="a must be 2-D"):

@@ -38,6 +38,7 @@ try:
         set_num_threads,
         softmax_backward,
         softmax_forward,
+        softmax_sparse_crossentropy_backward,
         sparse_categorical_crossentropy,
     )
 finally:

@@ -9,6 +9,9 @@ cdef extern from "softmax.h":
     void fe_sparse_categorical_crossentropy(float *values, float *grad, const int64_t *ids,
                                             const float *y_pred, const float *row_scale,
                                             int64_t n, int64_t k, int from_logits) nogil
+    void fe_softmax_sparse_crossentropy_backward(float *values, float *dz, const int64_t *ids,
+                                                 const float *y, const float *row_scale,
+                                                 int64_t n, int64_t k) nogil
 
 
 cdef tuple _rows(name, array):
@@ -46,20 +49,26 @@ def softmax_backward(y, dy, out):
     return out
 
 
+cdef const int64_t *_class_ids(ids, tuple shape, int64_t k) except? NULL:
+    """ids (int64, of the given shape) checked to lie in [0, k)."""
+    check_array("ids", ids, shape, np.int64)
+    cdef const int64_t *t = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>ids)
+    cdef int64_t bad, n = ids.size
+    with nogil:
+        bad = fe_embedding_find_invalid_i64(t, n, k)
+    if bad >= 0:
+        raise IndexError(f"ids[{_position(ids.shape, bad)}] = {ids.ravel()[bad]} is not in "
+                         f"[0, {k})")
+    return t
+
+
 def sparse_categorical_crossentropy(ids, y_pred, bint from_logits, row_scale=None):
     """(values of shape y_pred.shape[:-1], and row_scale * their gradient
     with respect to y_pred, or None when row_scale is None), see softmax.h.
     ids: int64 class ids of shape y_pred.shape[:-1], each in [0, k)."""
     cdef int64_t n, k
     n, k = _rows("y_pred", y_pred)
-    check_array("ids", ids, y_pred.shape[:-1], np.int64)
-    cdef const int64_t *t = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>ids)
-    cdef int64_t bad
-    with nogil:
-        bad = fe_embedding_find_invalid_i64(t, n, k)
-    if bad >= 0:
-        raise IndexError(f"ids[{_position(ids.shape, bad)}] = {ids.ravel()[bad]} is not in "
-                         f"[0, {k})")
+    cdef const int64_t *t = _class_ids(ids, y_pred.shape[:-1], k)
     values = np.empty(y_pred.shape[:-1], np.float32)
     grad = None
     cdef float *g = NULL
@@ -72,6 +81,24 @@ def sparse_categorical_crossentropy(ids, y_pred, bint from_logits, row_scale=Non
     with nogil:
         fe_sparse_categorical_crossentropy(v, g, t, p, scale, n, k, from_logits)
     return values, grad
+
+
+def softmax_sparse_crossentropy_backward(ids, y, row_scale, out):
+    """The sparse categorical cross-entropy's values (shape y.shape[:-1]) of
+    softmax outputs y, with out = row_scale * their gradient with respect
+    to the logits (out may be y), see softmax.h."""
+    cdef int64_t n, k
+    n, k = _rows("y", y)
+    cdef const int64_t *t = _class_ids(ids, y.shape[:-1], k)
+    cdef const float *scale = _f32_ptr("row_scale", row_scale, y.shape[:-1], False)
+    check_array("out", out, y.shape)
+    values = np.empty(y.shape[:-1], np.float32)
+    cdef float *v = <float *>cnp.PyArray_DATA(<cnp.ndarray>values)
+    cdef const float *yp = <const float *>cnp.PyArray_DATA(<cnp.ndarray>y)
+    cdef float *dz = <float *>cnp.PyArray_DATA(<cnp.ndarray>out)
+    with nogil:
+        fe_softmax_sparse_crossentropy_backward(v, dz, t, yp, scale, n, k)
+    return values
 
 
 def gemm(out, a, b, bint trans_a=False, bint trans_b=False, bint accumulate=False):

@@ -129,6 +129,13 @@ class Graph:
         self.output_slots = [slot(t) for t in outputs]
         self.num_slots = len(slot_of)
         self._plans = {}
+        # Per output, the step that made it when nothing else reads it (no
+        # other node, no second output), else None: see output_calls.
+        read = [s for _, in_slots, *_ in self.steps for s in in_slots] + self.output_slots
+        made_by = {out_slots[0]: index for index, (_, _, _, out_slots, _) in enumerate(self.steps)
+                   if len(out_slots) == 1}
+        self._sole_makers = [made_by.get(s) if read.count(s) == 1 else None
+                             for s in self.output_slots]
 
     def invalidate(self):
         """Drop the step plans (after a trainable change, a new compile)."""
@@ -211,6 +218,15 @@ class Graph:
             else:
                 _backward_node(step, tape[index], grads)
         return [grads[s] for s in self.input_slots]
+
+    def output_calls(self, tape):
+        """Per output of the run that filled tape, (layer, context) of the
+        call that made it when its gradient reaches that call's backward
+        unchanged (nothing else reads the output, no activity regularizer),
+        else None: a loss may then hand the call the gradient of its logits
+        (Layer.softmax_logit_grads)."""
+        return [None if index is None or self.steps[index][0].activity_regularizer is not None
+                else (self.steps[index][0], tape[index]) for index in self._sole_makers]
 
     def activity_loss(self, tape):
         """The activity regularizers' penalty of the run that filled tape

@@ -245,6 +245,16 @@ class Layer:
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
+    def softmax_logit_grads(self, context):
+        """Asked by a loss that computes d loss / d logits of a softmax output
+        itself (sparse categorical cross-entropy), after this call (context)
+        made the output: None (the default) unless the output is softmax of
+        logits this layer computed; else that output as (rows, classes),
+        for the loss to overwrite with d loss / d logits, which this call's
+        backward then takes as its output gradient (the mark lives in the
+        context, per call)."""
+        return None
+
     def compute_mask(self, inputs, mask=None):
         return mask if self.supports_masking else None
 

@@ -58,13 +58,22 @@ class Dense(Layer):
             if bias is not None:
                 z += bias
             y = self.activation.forward(z)
-        context.saved = (x, z, y)
+        context.saved = (x, z, y, False)
         return y.reshape(inputs.shape[:-1] + (self.units,))
 
+    def softmax_logit_grads(self, context):
+        if self.activation is not activations_module.softmax:
+            return None
+        x, z, y, _ = context.saved
+        context.saved = (x, z, y, True)
+        return y
+
     def backward(self, context, output_grads):
-        x, z, y = context.saved
+        x, z, y, logit_grads = context.saved
         dy = np.ascontiguousarray(output_grads, dtype=np.float32).reshape(y.shape)
-        if self.activation is activations_module.softmax:
+        if logit_grads:  # the loss wrote d loss / d z over y (softmax_logit_grads)
+            dz = dy
+        elif self.activation is activations_module.softmax:
             dz = _kernels.softmax_backward(y, dy, context.buffer("dz", y.shape))
         else:
             dz = np.ascontiguousarray(self.activation.backward(z, y, dy), dtype=np.float32)

@@ -56,22 +56,32 @@ class CompiledLoss:
             metrics_module.Mean(f"{name}_loss") if several and loss is not None else None
             for name, loss in zip(self.output_names, self.losses)]
 
-    def value_and_gradients(self, ys, y_preds, masks, sample_weights, trackers):
+    def value_and_gradients(self, ys, y_preds, masks, sample_weights, trackers, calls):
         """(the step's loss, each output's loss gradient), with each output's
         loss added to its tracker (the caller adds the total, with the
-        regularization penalties, to trackers[0])."""
+        regularization penalties, to trackers[0]). calls: per output, the
+        (layer, context) whose backward takes the output's gradient
+        unchanged, or None (Graph.output_calls); a loss may then write the
+        gradient of that call's logits over its output, so y_preds must
+        not be read afterwards."""
         total, grads, batch = 0.0, [], len(y_preds[0])
-        for loss, weight, tracker, y, y_pred, mask, sample_weight in zip(
-                self.losses, self.weights, trackers[1:], ys, y_preds, masks, sample_weights):
+        for loss, weight, tracker, y, y_pred, mask, sample_weight, call in zip(
+                self.losses, self.weights, trackers[1:], ys, y_preds, masks, sample_weights,
+                calls):
             if loss is None:
                 grads.append(None)
                 continue
-            value, grad = loss.value_and_gradient(y, y_pred, mask, sample_weight)
+            fused = None if call is None else loss.value_and_logit_gradient(
+                *call, y, y_pred, mask, sample_weight, weight)
+            if fused is None:
+                value, grad = loss.value_and_gradient(y, y_pred, mask, sample_weight)
+                if weight is not None:
+                    grad = grad * np.float32(weight)
+            else:  # the gradient of the call's logits, weight included
+                value, grad = fused
             if tracker is not None:
                 tracker.update_state(value, batch)
-            if weight is not None:
-                value, grad = value * weight, grad * np.float32(weight)
-            total += value
+            total += value if weight is None else value * weight
             grads.append(np.asarray(grad, dtype=np.float32))
         return total, grads
 
@@ -143,13 +153,14 @@ class RunningResults:
         self._order = sorted(range(len(names)), key=names.__getitem__)
         self._names = [names[i] for i in self._order]
 
-    def train_gradients(self, ys, y_preds, masks, sample_weights):
+    def train_gradients(self, ys, y_preds, masks, sample_weights, calls):
         """(the loss without the penalties, each output's loss gradient);
-        metrics updated. The caller calls add_loss with the total loss."""
-        loss, grads = self.compiled_loss.value_and_gradients(ys, y_preds, masks, sample_weights,
-                                                             self.trackers)
+        metrics updated first: the losses may overwrite y_preds with
+        gradients (calls: Graph.output_calls). The caller calls add_loss
+        with the total loss."""
         self._update_metrics(ys, y_preds, masks, sample_weights)
-        return loss, grads
+        return self.compiled_loss.value_and_gradients(ys, y_preds, masks, sample_weights,
+                                                      self.trackers, calls)
 
     def update_state(self, ys, y_preds, masks, sample_weights, penalty=0.0):
         self.add_loss(self.compiled_loss.value(ys, y_preds, masks, sample_weights,

@@ -146,7 +146,8 @@ class Trainer:
         reports it), backward, the update, then the weight constraints."""
         tape = self._train_tape
         y_preds, masks = self.graph.run(xs, training=True, tape=tape)
-        loss, grads = results.train_gradients(ys, y_preds, masks, sample_weights)
+        loss, grads = results.train_gradients(ys, y_preds, masks, sample_weights,
+                                              self.graph.output_calls(tape))
         self.graph.backward(tape, grads)
         if self._regularized:
             loss += regularizers_module.add_weight_penalties(self._regularized)
