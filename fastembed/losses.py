@@ -284,6 +284,12 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         row_scale = weights if scale is None else weights * np.float32(scale)
         return weights, np.ascontiguousarray(np.broadcast_to(row_scale, shape), np.float32)
 
+    def _overridden(self):
+        """Whether a subclass redefines the loss (then only its own code runs)."""
+        cls = type(self)
+        return (cls.compute is not SparseCategoricalCrossentropy.compute
+                or cls.value_and_gradient is not SparseCategoricalCrossentropy.value_and_gradient)
+
     def value_and_logit_gradient(self, layer, context, y_true, y_pred, mask=None,
                                  sample_weight=None, scale=None):
         """The training step's call when y_pred is the output of layer's call
@@ -292,7 +298,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         softmax of the call's logits (Layer.softmax_logit_grads), in one
         pass without d loss / d y_pred; None otherwise (from_logits, another
         axis, another layer), for value_and_gradient."""
-        if self.from_logits or self.axis != -1:
+        if self.from_logits or self.axis != -1 or self._overridden():
             return None
         self._check_training_reduction()
         ids = self._ids(y_true, y_pred)  # checked before the layer is told

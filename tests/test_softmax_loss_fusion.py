@@ -94,6 +94,12 @@ def test_only_softmax_dense_outputs_take_the_logit_gradient():
     dz = y * (dy - (dy * y).sum(-1, keepdims=True))
     np.testing.assert_allclose(softmax.backward(context, dy), dz @ softmax.kernel.value.T,
                                rtol=1e-4, atol=1e-6)
+    # a subclass that redefines the loss keeps its own code: never fused
+    class Halved(losses.SparseCategoricalCrossentropy):
+        def compute(self, y_true, y_pred, gradient):
+            values, grad = super().compute(y_true, y_pred, gradient)
+            return values * 0.5, None if grad is None else grad * 0.5
+    assert Halved().value_and_logit_gradient(softmax, context, ids, out) is None
 
 
 def _tagger():
