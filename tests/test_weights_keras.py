@@ -344,8 +344,11 @@ def test_regularizer_values_and_gradients_match_keras(name):
         f_reg = regularizers.get(name)
     # (a jax array: Keras's numpy branch of normalize mistakes axis 0 for -1)
     np.testing.assert_allclose(f_reg(w), float(k_reg(jax.numpy.asarray(w))), rtol=1e-6)
-    np.testing.assert_allclose(f_reg.gradient(w), np.asarray(jax.grad(lambda v: k_reg(v))(w)),
-                               rtol=1e-5)
+    # float32 entries that are sums with cancellation (orthogonal) are held to
+    # the gradient's scale rather than to their own
+    k_grad = np.asarray(jax.grad(lambda v: k_reg(v))(w))
+    np.testing.assert_allclose(f_reg.gradient(w), k_grad, rtol=1e-5,
+                               atol=1e-6 * np.abs(k_grad).max())
 
 
 # ---- bad input: clear errors, nothing trained ------------------------------------
