@@ -60,15 +60,20 @@ def check_finite(arrays, argument):
                              f"[{', '.join(map(str, where))}] = {array[where]}")
 
 
+def check_keys(data, names, argument):
+    """A dict given for `argument` must have exactly the keys names."""
+    missing = [n for n in names if n not in data]
+    unknown = [k for k in data if k not in names]
+    if missing or unknown:
+        raise ValueError(f"`{argument}` is a dict whose keys must be {names}; "
+                         f"missing: {missing}, unknown: {unknown}")
+
+
 def as_list(data, names, argument, allow_strings=False):
     """data (one array, a list, or a dict keyed by names) as a list of
     arrays in the order of names."""
     if isinstance(data, dict):
-        missing = [n for n in names if n not in data]
-        unknown = [k for k in data if k not in names]
-        if missing or unknown:
-            raise ValueError(f"`{argument}` is a dict whose keys must be {names}; "
-                             f"missing: {missing}, unknown: {unknown}")
+        check_keys(data, names, argument)
         return [as_array(data[n], f"{argument}[{n!r}]", allow_strings) for n in names]
     if len(names) == 1:
         if isinstance(data, (list, tuple)) and len(data) == 1 and hasattr(data[0], "shape"):
