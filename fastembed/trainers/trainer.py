@@ -196,7 +196,8 @@ class Trainer:
             if num_samples == 0:
                 raise ValueError("fit needs at least one training sample")
             data = data_adapter.ArrayBatches(sample_weights_module.pack(xs, ys, sample_weights),
-                                             num_samples, batch_size, steps_per_epoch, shuffle)
+                                             num_samples, batch_size, steps_per_epoch, shuffle,
+                                             "steps_per_epoch")
         data = data_parallel.shard(data, batch_size, getattr(data, "num_samples", None))
         if data_adapter.is_stream(validation_data):
             validation_data = data_adapter.validation_source(validation_data, validation_steps)
