@@ -194,6 +194,104 @@ def test_functional_config_and_file_round_trip(tmp_path):
         np.testing.assert_array_equal(got, want)
 
 
+# ---- dict inputs and outputs ---------------------------------------------------
+def _dict_model():
+    """Inputs and outputs given as dicts, not in sorted order; the output
+    keys are not the output layers' names."""
+    a = fastembed.Input(shape=(5,), name="a", dtype="int32")
+    b = fastembed.Input(shape=(5,), name="b", dtype="int32")
+    embedding, flatten, trunk = Embedding(50, 4), Flatten(), Dense(3)
+    label = Dense(1, activation="sigmoid", name="label_head")(trunk(flatten(embedding(a))))
+    score = Dense(1, name="score_head")(trunk(flatten(embedding(b))))
+    return Model({"b": b, "a": a}, {"score": score, "label": label})
+
+
+def test_dict_outputs_are_keyed_in_predictions_logs_and_losses():
+    model = _dict_model()
+    # As Keras: inputs and outputs in sorted order of their keys, output_names the layers'.
+    assert [t.name for t in model.inputs] == ["a", "b"]
+    assert model.output_names == ["label_head", "score_head"]
+    model.compile(optimizer="adam", loss={"label": "binary_crossentropy", "score": "mse"},
+                  loss_weights={"label": 1.0, "score": 0.5}, metrics={"label": ["accuracy"]})
+    xa, xb, label, score = _two_input_data()
+    history = model.fit({"a": xa, "b": xb}, {"score": score, "label": label}, epochs=2,
+                        batch_size=16, shuffle=False, verbose=0).history
+    assert set(history) == {"loss", "label_loss", "score_loss", "label_accuracy"}
+    predictions = model.predict({"a": xa, "b": xb}, verbose=0)
+    # As Keras: predict keys its dict in sorted order, a call in the order given.
+    assert type(predictions) is dict and list(predictions) == ["label", "score"]
+    called = model({"a": xa[:3], "b": xb[:3]})
+    assert list(called) == ["score", "label"]
+    np.testing.assert_array_equal(called["score"], predictions["score"][:3])
+    logs = model.evaluate([xa, xb], {"label": label, "score": score}, verbose=0,
+                          return_dict=True)
+    p = np.clip(predictions["label"][:, 0].astype(np.float64), 1e-7, 1 - 1e-7)
+    bce = -np.mean(label * np.log(p) + (1 - label) * np.log(1 - p))
+    mse = np.mean((predictions["score"][:, 0] - score) ** 2)
+    np.testing.assert_allclose(logs["label_loss"], bce, rtol=1e-5)
+    np.testing.assert_allclose(logs["score_loss"], mse, rtol=1e-5)
+    np.testing.assert_allclose(logs["loss"], bce + 0.5 * mse, rtol=1e-5)
+    # A list of targets is taken in sorted order of the keys (label, score), as Keras.
+    listed = model.evaluate([xa, xb], [label, score], verbose=0, return_dict=True)
+    np.testing.assert_allclose(listed["loss"], logs["loss"], rtol=1e-6)
+
+
+def test_dict_output_data_and_compile_errors_name_the_key():
+    model = _dict_model()
+    model.compile(optimizer="sgd", loss="mse")
+    xa, xb, label, score = _two_input_data()
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"`y` is a dict whose keys must be \['label', "
+                                         r"'score'\]; missing: \['label'\], unknown: \[\]"):
+        model.fit([xa, xb], {"score": score}, verbose=0)
+    with pytest.raises(ValueError, match=r"missing: \['label'\], unknown: \['labels'\]"):
+        model.fit([xa, xb], {"score": score, "labels": label}, verbose=0)
+    with pytest.raises(ValueError, match=r"`sample_weight` has keys \['label_head'\]"):
+        model.fit([xa, xb], {"score": score, "label": label},
+                  sample_weight={"label_head": np.ones(len(xa))}, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # compile's dicts are keyed by the outputs dict's keys, not the layers' names
+    with pytest.raises(ValueError, match=r"`loss` has keys \['label_head'\] that are not "
+                                         r"output names; the outputs are \['label', 'score'\]"):
+        model.compile(optimizer="sgd", loss={"label_head": "mse", "score": "mse"})
+    with pytest.raises(ValueError, match=r"`metrics` has keys \['scores'\]"):
+        model.compile(optimizer="sgd", loss="mse", metrics={"scores": ["mae"]})
+    # Keras pairs loss_weights with the losses given: one loss takes one weight
+    with pytest.raises(ValueError, match="`loss_weights` must match the number of losses, "
+                                         "got 1 losses and 2 weights"):
+        model.compile(optimizer="sgd", loss="mse", loss_weights={"label": 1.0, "score": 0.5})
+    with pytest.raises(ValueError, match=r"`inputs` is a dict whose keys must be \['a', 'b'\]"):
+        model({"a": xa, "c": xb})
+
+
+def test_dict_model_config_round_trip_and_nesting():
+    model = _dict_model()
+    config = model.get_config()
+    # Keras's config: the dicts as given, each entry [layer, node, tensor]
+    assert config["input_layers"] == {"b": ["b", 0, 0], "a": ["a", 0, 0]}
+    assert config["output_layers"] == {"score": ["score_head", 0, 0],
+                                       "label": ["label_head", 0, 0]}
+    rebuilt = Model.from_config(config)
+    rebuilt.set_weights(model.get_weights())
+    xa, xb, label, score = _two_input_data()
+    got, want = rebuilt.predict([xa, xb], verbose=0), model.predict([xa, xb], verbose=0)
+    assert list(got) == list(want) == ["label", "score"]
+    for key in want:
+        np.testing.assert_array_equal(got[key], want[key])
+    # Called on tensors, a dict-output model gives a dict of tensors.
+    a = fastembed.Input(shape=(5,), name="outer_a", dtype="int32")
+    b = fastembed.Input(shape=(5,), name="outer_b", dtype="int32")
+    heads = model({"a": a, "b": b})
+    assert sorted(heads) == ["label", "score"]
+    outer = Model([a, b], heads["score"])
+    outer.compile(optimizer="sgd", loss="mse")
+    h = outer.fit([xa, xb], score, epochs=3, batch_size=16, verbose=0).history["loss"]
+    assert h[-1] < h[0]
+    np.testing.assert_allclose(outer.predict([xa, xb], verbose=0),
+                               model.predict([xa, xb], verbose=0)["score"], rtol=1e-6)
+
+
 # ---- custom layers -------------------------------------------------------------
 class Scale(Layer):
     """y = x * w, one weight per feature: a user's layer with its own backward."""

@@ -103,6 +103,17 @@ def two_output_model(k):
     return k.Model(tokens, [label, category], name="two_heads")
 
 
+def dict_output_model(k):
+    """Two heads returned as a dict, not in sorted key order, whose keys are
+    not the heads' layer names."""
+    tokens = k.Input(shape=(LENGTH,), dtype="int32", name="tokens")
+    h = k.layers.Flatten()(k.layers.Embedding(VOCAB, 4)(tokens))
+    h = k.layers.Dense(16, activation="relu")(h)
+    rating = k.layers.Dense(1, name="score")(h)
+    click = k.layers.Dense(1, activation="sigmoid", name="click_head")(h)
+    return k.Model(tokens, {"rating": rating, "click": click}, name="dict_heads")
+
+
 def nested_model(k, shared=True):
     """A Sequential encoder called inside a Functional model (twice if shared)."""
     encoder = k.models.Sequential([k.layers.Embedding(VOCAB, 4), k.layers.Flatten(),
@@ -194,6 +205,14 @@ def two_output_data(seed=0):
     return tokens, {"label": label, "category": category}
 
 
+def dict_output_data(seed=0):
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(0, VOCAB, (SAMPLES, LENGTH)).astype(np.int32)
+    rating = (tokens[:, 0] / VOCAB - 0.5 + 0.1 * rng.standard_normal(SAMPLES)).astype(np.float32)
+    click = (tokens[:, 1] < VOCAB // 2).astype(np.float32)
+    return tokens, {"rating": rating, "click": click}
+
+
 def nested_data(seed=0, shared=True):
     rng = np.random.default_rng(seed)
     left = rng.integers(0, VOCAB, (SAMPLES, LENGTH)).astype(np.int32)
@@ -217,8 +236,11 @@ def as_list(x, names):
 
 
 def outputs(result):
-    return [np.asarray(r) for r in result] if isinstance(result, (list, tuple)) \
-        else [np.asarray(result)]
+    """{key: array}: a dict's keys, else the positions of the outputs."""
+    if isinstance(result, dict):
+        return {key: np.asarray(value) for key, value in result.items()}
+    values = result if isinstance(result, (list, tuple)) else [result]
+    return {i: np.asarray(value) for i, value in enumerate(values)}
 
 
 def twin_models(builder, seed=0):
@@ -242,10 +264,10 @@ def compile_both(km, fm, optimizer, **kwargs):
 def assert_predictions_match(km, fm, x, **tolerance):
     expected = outputs(km.predict(x, batch_size=BATCH, verbose=0))
     got = outputs(fm.predict(x, batch_size=BATCH, verbose=0))
-    assert len(got) == len(expected)
-    for g, e in zip(got, expected):
-        assert g.shape == e.shape
-        np.testing.assert_allclose(g, e, **tolerance)
+    assert sorted(got) == sorted(expected)
+    for key, e in expected.items():
+        assert got[key].shape == e.shape
+        np.testing.assert_allclose(got[key], e, **tolerance)
 
 
 def assert_histories_match(k_history, f_history):
@@ -369,6 +391,40 @@ def test_two_outputs_evaluate_list_order_matches_keras():
     k_result = km.evaluate(x, y, verbose=0)
     f_result = fm.evaluate(x, y, verbose=0)
     np.testing.assert_allclose(f_result, k_result, rtol=1e-5)
+
+
+DICT_HEAD_SPECS = {
+    "dict": dict(loss={"rating": "mse", "click": "binary_crossentropy"},
+                 loss_weights={"rating": 1.0, "click": 0.5},
+                 metrics={"rating": ["mae"], "click": ["accuracy"]}),
+    # Keras matches lists to a dict's outputs in sorted order of the keys.
+    "list": dict(loss=["binary_crossentropy", "mse"], loss_weights=[0.5, 1.0],
+                 metrics=[["accuracy"], ["mae"]]),
+    # one output with a loss: no per-output loss in the logs, as Keras
+    "partial": dict(loss={"rating": "mse"}, metrics={"click": ["accuracy"]}),
+}
+
+
+@pytest.mark.parametrize("spec,y_form", [("dict", "dict"), ("dict", "list"), ("list", "dict"),
+                                         ("partial", "dict")])
+def test_dict_outputs_match_keras(spec, y_form):
+    to_y = (lambda y: as_list(y, ["click", "rating"])) if y_form == "list" else None
+    km, fm, kh, fh = check_against_keras(
+        dict_output_model, dict_output_data, ("Adam", {"learning_rate": 0.01}),
+        fit_y=to_y, validate=True, **DICT_HEAD_SPECS[spec])
+    # Keras names each output's loss and metrics by its key, not its layer's name.
+    keys = ["click_accuracy", "loss"] if spec == "partial" else \
+        ["click_accuracy", "click_loss", "loss", "rating_loss", "rating_mae"]
+    assert sorted(kh) == keys + ["val_" + key for key in keys]
+    x, y = dict_output_data(1)
+    assert list(fm.predict(x, verbose=0)) == list(km.predict(x, verbose=0))
+    k_call, f_call = km(x[:4]), fm(x[:4])
+    assert list(f_call) == list(k_call)
+    for key in k_call:
+        np.testing.assert_allclose(f_call[key], np.asarray(k_call[key]), **TRAINED_PREDICT_TOL)
+    np.testing.assert_allclose(fm.evaluate(x, y, verbose=0), km.evaluate(x, y, verbose=0),
+                               rtol=HISTORY_RTOL)
+    assert fm.output_names == km.output_names
 
 
 @pytest.mark.parametrize("shared", [True, False], ids=["shared", "single"])

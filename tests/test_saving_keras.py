@@ -501,3 +501,77 @@ def test_save_names_keras_extensions(tmp_path, target):
         model.save_weights(tmp_path / "w.npz")
     with pytest.raises(ValueError, match=r"`\.keras` extension.*`\.h5` extension"):
         model.save(tmp_path / "m.npz")
+
+
+# ------------------------------------------------- dict inputs and outputs
+
+def dict_io_model(k):
+    """Inputs and outputs given as dicts (not in sorted key order; the output
+    keys are not the output layers' names)."""
+    ids = k.Input((LENGTH,), dtype="int32", name="ids")
+    numeric = k.Input((3,), name="numeric")
+    h = k.layers.Concatenate()([k.layers.Flatten()(k.layers.Embedding(VOCAB, 2)(ids)), numeric])
+    h = k.layers.Dense(6, activation="relu")(h)
+    return k.Model({"numeric": numeric, "ids": ids},
+                   {"rating": k.layers.Dense(1, name="score")(h),
+                    "click": k.layers.Dense(1, activation="sigmoid", name="click_head")(h)},
+                   name="dict_io")
+
+
+def dict_io_data(seed=0):
+    rng = np.random.default_rng(seed)
+    x = {"ids": rng.integers(0, VOCAB, (SAMPLES, LENGTH)).astype("int32"),
+         "numeric": rng.normal(size=(SAMPLES, 3)).astype("float32")}
+    y = {"rating": rng.normal(size=(SAMPLES, 1)).astype("float32"),
+         "click": rng.integers(0, 2, (SAMPLES, 1)).astype("float32")}
+    return x, y
+
+
+DICT_COMPILE = dict(loss={"rating": "mse", "click": "binary_crossentropy"},
+                    loss_weights={"rating": 1.0, "click": 0.5}, metrics={"click": ["accuracy"]})
+
+
+def _trained_dict_io(k):
+    (keras.utils if k is keras else k.utils).set_random_seed(1)
+    model = dict_io_model(k)
+    model.compile(optimizer="adam", **DICT_COMPILE)
+    model.fit(*dict_io_data(), batch_size=32, epochs=1, shuffle=False, verbose=0)
+    return model
+
+
+def _saved_config(path):
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(archive.read("config.json"))["config"]
+
+
+def _assert_same_dict_io(loaded, reference):
+    """Same predictions (dicts keyed alike), then one more epoch of training
+    (the optimizer state and the compile config carried over) alike."""
+    x, y = dict_io_data(seed=2)
+    got, want = loaded.predict(x, verbose=0), reference.predict(x, verbose=0)
+    assert isinstance(got, dict) and sorted(got) == sorted(want) == ["click", "rating"]
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], **PREDICT_TOL)
+    history = loaded.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0).history
+    expected = reference.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0).history
+    assert sorted(history) == sorted(expected) == \
+        ["click_accuracy", "click_loss", "loss", "rating_loss"]
+    for key in expected:
+        np.testing.assert_allclose(history[key], expected[key], rtol=LOSS_RTOL, err_msg=key)
+
+
+def test_dict_io_keras_file_loads_into_fastembed(tmp_path):
+    reference = _trained_dict_io(keras)
+    reference.save(tmp_path / "m.keras")
+    _assert_same_dict_io(load_model(tmp_path / "m.keras"), reference)
+
+
+def test_dict_io_fastembed_file_loads_into_keras(tmp_path):
+    model = _trained_dict_io(fastembed)
+    model.save(tmp_path / "m.keras")
+    # Keras's schema: the dicts as the model was given them, [layer, node, tensor] each
+    keras_config = dict_io_model(keras).get_config()
+    config = _saved_config(tmp_path / "m.keras")
+    for key in ("input_layers", "output_layers"):
+        assert json.dumps(config[key]) == json.dumps(keras_config[key])
+    _assert_same_dict_io(keras.saving.load_model(tmp_path / "m.keras"), model)

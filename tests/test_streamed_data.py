@@ -213,13 +213,13 @@ def assert_same_weights_list(a, b):
 def test_a_generator_ending_early_warns_and_ends_training():
     x, y = data()  # 7 batches
     m = model()
-    with pytest.warns(UserWarning, match=r"ran out of data after 7 batches of this epoch"):
+    with pytest.warns(UserWarning, match=r"ran out after 7 batches of this epoch"):
         history = m.fit(batches_of(x, y), steps_per_epoch=10, epochs=3, verbose=0)
     assert history.epoch == [0]
     reference = model()
     reference.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
     assert_same_weights(reference, m)
-    with pytest.warns(UserWarning, match=r"ran out of data after 0 batches of this epoch"):
+    with pytest.warns(UserWarning, match=r"ran out after 0 batches of this epoch"):
         assert model().fit(batches_of(x, y), epochs=2, verbose=0).epoch == [0]
     with pytest.raises(ValueError, match="ran out before its first batch"):
         model().fit(iter([]), verbose=0)
@@ -264,3 +264,45 @@ def test_streamed_validation_data_gives_the_array_validation_logs():
     got = streamed.fit(Batches(x, y), epochs=2, shuffle=False, verbose=0,
                        validation_data=Batches(xv, yv)).history
     assert got == want and "val_loss" in got
+
+
+def test_epochs_of_a_pydataset_continue_where_the_last_stopped():
+    """As Keras's EpochIterator, with steps_per_epoch below len: each epoch
+    takes the next batches of the pass; the pass ending within an epoch ends
+    that epoch (Keras's warning) and the next epoch starts a new pass."""
+    x, y = data()  # 7 batches
+    dataset = Batches(x, y)
+    with pytest.warns(UserWarning, match=r"ran out after 1 batches of this epoch"):
+        history = model().fit(dataset, steps_per_epoch=3, epochs=4, shuffle=False, verbose=0)
+    assert dataset.fetched == [0, 1, 2, 3, 4, 5, 6, 0, 1, 2]
+    assert history.epoch == [0, 1, 2, 3] and dataset.epochs_ended == 4
+    # shuffled: one permutation per pass, not per epoch
+    dataset = Batches(x, y)
+    with pytest.warns(UserWarning, match="ran out of data"):
+        model().fit(dataset, steps_per_epoch=3, epochs=4, shuffle=True, verbose=0)
+    assert sorted(dataset.fetched[:7]) == list(range(7)) and len(set(dataset.fetched[7:])) == 3
+
+
+def test_epochs_of_arrays_take_keras_passes_with_steps_per_epoch():
+    """Arrays make passes of 7 batches: steps_per_epoch=10 trains one pass
+    per epoch (Keras's warning each epoch), never wrapping around;
+    steps_per_epoch=3 continues the pass from epoch to epoch."""
+    x, y = data()
+    reference = model()
+    reference.fit(x, y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
+    m = model()
+    with pytest.warns(UserWarning, match=r"ran out of data; interrupting training.*"
+                                         r"`steps_per_epoch \* epochs`.*after 7 batches"):
+        history = m.fit(x, y, batch_size=BATCH, steps_per_epoch=10, epochs=2, shuffle=False,
+                        verbose=0)
+    assert history.epoch == [0, 1]
+    assert_same_weights(reference, m)
+    m = model()
+    with pytest.warns(UserWarning, match=r"ran out after 1 batches"):
+        history = m.fit(x, y, batch_size=BATCH, steps_per_epoch=3, epochs=6, shuffle=False,
+                        verbose=0)
+    assert history.epoch == list(range(6))  # batches 0-2, 3-5, 6, 0-2, 3-5, 6
+    assert_same_weights(reference, m)
+    with pytest.warns(UserWarning, match=r"`steps \* epochs`.*after 7 batches"):
+        got = m.evaluate(x, y, batch_size=BATCH, steps=9, verbose=0)
+    assert got == m.evaluate(x, y, batch_size=BATCH, verbose=0)

@@ -126,8 +126,8 @@ def test_a_generator_running_dry_warns_and_stops_as_keras():
     km, fm = compiled_twins()
     with pytest.warns(UserWarning, match="ran out of data"):
         want = km.fit((b for b in batches), steps_per_epoch=STEPS, epochs=3, verbose=0).history
-    with pytest.warns(UserWarning, match=r"ran out of data after 2 batches .*"
-                                         r"`steps_per_epoch \* epochs`"):
+    with pytest.warns(UserWarning, match=r"ran out of data; interrupting training.*"
+                                         r"`steps_per_epoch \* epochs`.*after 2 batches"):
         history = fm.fit((b for b in batches), steps_per_epoch=STEPS, epochs=10, verbose=0)
     assert history.epoch == [0, 1, 2]
     assert_same_history(want, history.history)
@@ -138,7 +138,7 @@ def test_a_generator_running_dry_warns_and_stops_as_keras():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         want = km.fit((b for b in batches[:10]), steps_per_epoch=STEPS, epochs=2, verbose=0).history
-    with pytest.warns(UserWarning, match="ran out of data after 0 batches"):
+    with pytest.warns(UserWarning, match="ran out after 0 batches"):
         history = fm.fit((b for b in batches[:10]), steps_per_epoch=STEPS, epochs=4, verbose=0)
     assert history.epoch == [0, 1]
     assert_same_history(want, history.history)
@@ -178,3 +178,75 @@ def test_predict_ignores_targets_and_sample_weights_in_batches_as_keras():
     want = km.predict(weighted_batches(x, y, weights), verbose=0)
     got = fm.predict(weighted_batches(x, y, weights), verbose=0)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def _logged_dataset(base):
+    class Logged(_dataset(base)):
+        """Logs the batches fetched and the epoch hooks heard."""
+
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.log = []
+
+        def __getitem__(self, index):
+            self.log.append(index)
+            return super().__getitem__(index)
+
+        def on_epoch_begin(self):
+            self.log.append("begin")
+
+        def on_epoch_end(self):
+            self.log.append("end")
+    return Logged
+
+
+@pytest.mark.parametrize("steps,epochs", [(2, 4), (3, 3), (7, 2)])
+def test_pydataset_epochs_continue_as_in_keras(steps, epochs):
+    """An epoch takes the next steps_per_epoch batches of the pass; a pass
+    ending within an epoch ends it (Keras warns), then a new pass starts.
+    Same batches, same hooks, same history."""
+    x, y, weights = data()
+    km, fm = compiled_twins()
+    kd = _logged_dataset(keras.utils.PyDataset)(x, y, weights)
+    fd = _logged_dataset(PyDataset)(x, y, weights)
+    with warnings.catch_warnings(record=True) as k_warned:
+        warnings.simplefilter("always")
+        want = km.fit(kd, steps_per_epoch=steps, epochs=epochs, shuffle=False, verbose=0)
+    with warnings.catch_warnings(record=True) as f_warned:
+        warnings.simplefilter("always")
+        got = fm.fit(fd, steps_per_epoch=steps, epochs=epochs, shuffle=False, verbose=0)
+    # Keras reads batch 0 once more, in an epoch of its own, to build the model
+    assert kd.log[:3] == ["begin", 0, "end"]
+    assert fd.log == kd.log[3:]
+    assert got.epoch == want.epoch
+    assert_same_history(want.history, got.history)
+    assert_same_weights(km, fm)
+    k_ran_out = [w for w in k_warned if "Your input ran out of data" in str(w.message)]
+    f_ran_out = [w for w in f_warned if "Your input ran out of data" in str(w.message)]
+    assert len(f_ran_out) == len(k_ran_out)
+
+
+@pytest.mark.parametrize("steps,epochs", [(7, 3), (2, 4), (3, 4)])
+def test_arrays_with_steps_per_epoch_match_keras(steps, epochs):
+    """Arrays make passes of 5 batches: more steps than that end each epoch
+    after one pass with Keras's warning (no wrapping around); fewer continue
+    the pass from epoch to epoch."""
+    x, y, _ = data()
+    km, fm = compiled_twins()
+    kwargs = dict(batch_size=BATCH, steps_per_epoch=steps, epochs=epochs, shuffle=False,
+                  verbose=0)
+    with warnings.catch_warnings(record=True) as k_warned:
+        warnings.simplefilter("always")
+        want = km.fit(x, y, **kwargs)
+    with warnings.catch_warnings(record=True) as f_warned:
+        warnings.simplefilter("always")
+        got = fm.fit(x, y, **kwargs)
+    assert got.epoch == want.epoch
+    assert_same_history(want.history, got.history)
+    assert_same_weights(km, fm)
+    k_ran_out = [w for w in k_warned if "Your input ran out of data" in str(w.message)]
+    f_ran_out = [w for w in f_warned if "Your input ran out of data" in str(w.message)]
+    assert len(f_ran_out) == len(k_ran_out)
+    # Keras's words (but its advice on tf.data's .repeat())
+    keras_words = str(k_ran_out[0].message).split(" You may need")[0] if k_ran_out else ""
+    assert all(str(w.message).startswith(keras_words) for w in f_ran_out)

@@ -15,23 +15,44 @@ from fastembed.models.model import Model
 from fastembed.saving.serialization import deserialize_layer, loading_scope, serialize_layer
 
 
-def _as_tensor_list(tensors, argument):
+def _flat_tensors(tensors, argument):
+    """(the tensors as a list, the dict's keys or None): a dict's tensors in
+    sorted order of their keys, as Keras flattens it."""
     if isinstance(tensors, dict):
-        return list(tensors.values())
+        if not tensors:
+            raise ValueError(f"`{argument}` of a Model must not be empty")
+        if not all(isinstance(key, str) for key in tensors):
+            raise ValueError(f"`{argument}` of a Model given as a dict must have string keys, "
+                             f"got {list(tensors)}")
+        keys = sorted(tensors)
+        return [tensors[key] for key in keys], keys
     if isinstance(tensors, (list, tuple)):
         if not tensors:
             raise ValueError(f"`{argument}` of a Model must not be empty")
-        return list(tensors)
-    return [tensors]
+        return list(tensors), None
+    return [tensors], None
 
 
 class Functional(Model):
+    """inputs and outputs: one tensor, a list, or a dict keyed by name. A
+    dict's tensors are ordered by sorted key, as Keras flattens it; its
+    keys name the data (x, y, sample_weight), compile's per-output entries
+    and the logs, and __call__ / predict return a dict with those keys."""
     shows_connections = True  # summary() lists what each layer is called on
+    # The keys of inputs / outputs given as dicts (sorted), else None; and
+    # as given (get_config and calls keep that order, as Keras does).
+    _input_dict_keys = _output_dict_keys = None
+    _config_keys = (None, None)
+
     def __init__(self, inputs, outputs, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
-        self._set_graph(_as_tensor_list(inputs, "inputs"), _as_tensor_list(outputs, "outputs"),
+        flat_inputs, self._input_dict_keys = _flat_tensors(inputs, "inputs")
+        flat_outputs, self._output_dict_keys = _flat_tensors(outputs, "outputs")
+        self._config_keys = ([*inputs] if isinstance(inputs, dict) else None,
+                             [*outputs] if isinstance(outputs, dict) else None)
+        self._set_graph(flat_inputs, flat_outputs,
                         several_inputs=isinstance(inputs, (list, tuple, dict)),
-                        several_outputs=isinstance(outputs, (list, tuple)))
+                        several_outputs=isinstance(outputs, (list, tuple, dict)))
         if not trainable:
             self.trainable = False  # freezes the layers, as in Keras
 
@@ -39,7 +60,7 @@ class Functional(Model):
         self.graph = Graph(inputs, outputs)
         self.inputs, self.outputs = inputs, outputs
         self._several_inputs, self._several_outputs = several_inputs, several_outputs
-        self.input_names = [t.node.layer.name for t in inputs]
+        self.input_names = self._input_dict_keys or [t.node.layer.name for t in inputs]
         self.output_names = [t.node.layer.name for t in outputs]
         if len(set(self.input_names)) != len(self.input_names):
             raise ValueError(f"The inputs of a Model must have distinct names, got "
@@ -56,6 +77,21 @@ class Functional(Model):
     @property
     def layers(self):
         return list(self._layers)
+
+    @property
+    def _output_keys(self):
+        """The names of the outputs in y, sample_weight, compile's per-output
+        arguments and the logs: the outputs dict's keys, else (as Keras)
+        the output layers' names."""
+        return self._output_dict_keys or self.output_names
+
+    def _packed_outputs(self, values):
+        """values (one array per output) as predict returns them: a dict
+        (in sorted key order, as Keras's predict) for dict outputs, else a
+        list, or the array of a single output."""
+        if self._output_dict_keys is not None:
+            return dict(zip(self._output_dict_keys, values))
+        return values[0] if len(values) == 1 else list(values)
 
     def _build_for_inputs(self, xs):
         """xs checked against the inputs' shapes; as Keras, an array one rank
@@ -101,21 +137,28 @@ class Functional(Model):
 
     def _input_list(self, inputs):
         if isinstance(inputs, dict):
-            from fastembed.trainers.data_adapter import as_list
-            return as_list(inputs, self.input_names, "inputs", allow_strings=True)
+            from fastembed.trainers.data_adapter import check_keys
+            check_keys(inputs, self.input_names, "inputs")
+            return [inputs[name] for name in self.input_names]
         return list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
 
     def _output_value(self, values):
+        """The outputs of forward (a list for several, dict outputs too)."""
         return values if self._several_outputs else values[0]
 
     def __call__(self, inputs, training=False, mask=None, **kwargs):
         if isinstance(inputs, dict):
             inputs = self._input_list(inputs)
         if mask is not None or kwargs or not self.built or is_symbolic(inputs):
-            return super().__call__(inputs, training=training, mask=mask, **kwargs)
-        # On arrays: the calling thread's predict tape, whose buffers are reused.
-        xs = [np.asarray(x) for x in self._input_list(inputs)]
-        return self._output_value(self._predict_batch(xs, training))
+            outputs = super().__call__(inputs, training=training, mask=mask, **kwargs)
+        else:
+            # On arrays: the calling thread's predict tape, whose buffers are reused.
+            xs = [np.asarray(x) for x in self._input_list(inputs)]
+            outputs = self._output_value(self._predict_batch(xs, training))
+        if self._output_dict_keys is not None:  # keyed in the order given, as Keras's call
+            by_key = dict(zip(self._output_dict_keys, outputs))
+            return {key: by_key[key] for key in self._config_keys[1]}
+        return outputs
 
     def forward(self, context, inputs, training=False, mask=None):
         xs = [np.asarray(x) for x in self._input_list(inputs)]
@@ -153,11 +196,19 @@ class Functional(Model):
         def history(tensor):
             return [tensor.node.layer.name, numbering[id(tensor.node)], tensor.index]
 
+        def structure(tensors, keys, given_keys, several):
+            """Keras's: a dict (in the order given), a list, or one entry."""
+            if keys is not None:
+                by_key = dict(zip(keys, tensors))
+                return {key: history(by_key[key]) for key in given_keys}
+            return [history(t) for t in tensors] if several else history(tensors[0])
+
+        input_keys, output_keys = self._config_keys
         return {"name": self.name, "trainable": self.trainable, "layers": layers_config,
-                "input_layers": [history(t) for t in self.inputs]
-                if self._several_inputs else history(self.inputs[0]),
-                "output_layers": [history(t) for t in self.outputs]
-                if self._several_outputs else history(self.outputs[0])}
+                "input_layers": structure(self.inputs, self._input_dict_keys, input_keys,
+                                          self._several_inputs),
+                "output_layers": structure(self.outputs, self._output_dict_keys, output_keys,
+                                           self._several_outputs)}
 
     @classmethod
     def _node_config(cls, node, numbering):
@@ -213,6 +264,8 @@ class Functional(Model):
                                  "inputs come from a layer that is not in the config")
 
         def tensors(spec):
+            if isinstance(spec, dict):
+                return {key: tensors(value) for key, value in spec.items()}
             if spec and isinstance(spec[0], list):
                 return [outputs_of[(s[0], s[1])][s[2]] for s in spec]
             return outputs_of[(spec[0], spec[1])][spec[2]]

@@ -151,13 +151,25 @@ def compile_config(model):
     losses = [None if loss is None else losses_module.serialize(loss)
               for loss in model.compiled_loss.losses]
     weights = model.compiled_loss.weights
-    return {"optimizer": optimizers_module.serialize(model.optimizer),
-            "loss": losses[0] if len(losses) == 1 else losses,
-            "loss_weights": None if all(w is None for w in weights) else weights,
-            "metrics": model.compiled_metrics.serialize() or None,
-            "weighted_metrics": model.compiled_weighted_metrics.serialize() or None,
-            "run_eagerly": False, "steps_per_execution": 1,
-            "jit_compile": False}
+    config = {"optimizer": optimizers_module.serialize(model.optimizer),
+              "loss": losses[0] if len(losses) == 1 else losses,
+              "loss_weights": None if all(w is None for w in weights) else weights,
+              "metrics": model.compiled_metrics.serialize() or None,
+              "weighted_metrics": model.compiled_weighted_metrics.serialize() or None,
+              "run_eagerly": False, "steps_per_execution": 1,
+              "jit_compile": False}
+    keys = getattr(model, "_output_dict_keys", None)
+    if keys is not None:  # a dict-output model's, keyed as its outputs (as compile took them)
+        def keyed(values):
+            entries = {key: value for key, value in zip(keys, values)
+                       if value is not None and value != []}
+            return entries or None
+
+        config.update(loss=keyed(losses), loss_weights=keyed(weights),
+                      metrics=keyed(model.compiled_metrics.serialize(per_output=True)),
+                      weighted_metrics=keyed(
+                          model.compiled_weighted_metrics.serialize(per_output=True)))
+    return config
 
 
 def _each_entry(spec, convert):

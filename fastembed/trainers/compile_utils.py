@@ -26,11 +26,18 @@ def per_output(value, output_names, argument):
 
 
 class CompiledLoss:
-    """The training loss: the sum over outputs of loss_weight * loss."""
+    """The training loss: the sum over outputs of loss_weight * loss.
+    report_order: the outputs with a loss in Keras's order of its per-output
+    losses (a loss dict's own order, else the outputs')."""
 
     def __init__(self, loss, loss_weights, output_names):
         if loss is None:
             raise ValueError("compile needs a loss, e.g. loss='binary_crossentropy'")
+        if not isinstance(loss, (list, tuple, dict)) and isinstance(
+                loss_weights, (list, tuple, dict)) and len(loss_weights) != 1:
+            # Keras pairs the weights with the losses given, not with the outputs.
+            raise ValueError(f"`loss_weights` must match the number of losses, got 1 losses "
+                             f"and {len(loss_weights)} weights.")
         losses = per_output(loss, output_names, "loss")
         if all(entry is None for entry in losses):
             raise ValueError(f"compile needs a loss for at least one output of {output_names}")
@@ -47,11 +54,14 @@ class CompiledLoss:
                                  f"got {weight!r}")
         self.weights = weights
         self.output_names = output_names
+        order = list(loss) if isinstance(loss, dict) else output_names
+        with_loss = {name for name, entry in zip(output_names, self.losses) if entry is not None}
+        self.report_order = [name for name in order if name in with_loss]
 
     def trackers(self):
         """Fresh running means: the total loss, then each output's loss when
-        there are several outputs (None for an output without a loss)."""
-        several = len(self.output_names) > 1
+        several outputs have one (None for the others), as Keras."""
+        several = len(self.report_order) > 1
         return [metrics_module.Mean("loss")] + [
             metrics_module.Mean(f"{name}_loss") if several and loss is not None else None
             for name, loss in zip(self.output_names, self.losses)]
@@ -129,10 +139,11 @@ class CompiledMetrics:
                  for name, output_metrics in zip(self.output_names, built) for m in output_metrics]
         return [f"weighted_{name}" if name in taken else name for name in names]
 
-    def serialize(self):
-        """The metric names, in the form compile takes them back."""
+    def serialize(self, per_output=False):
+        """The metric names, in the form compile takes them back (a list
+        per output with per_output)."""
         names = [[m if isinstance(m, str) else m.name for m in specs] for specs in self.specs]
-        return names[0] if len(names) == 1 else names
+        return names if per_output or len(names) > 1 else names[0]
 
 
 class RunningResults:

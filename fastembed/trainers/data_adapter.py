@@ -60,15 +60,20 @@ def check_finite(arrays, argument):
                              f"[{', '.join(map(str, where))}] = {array[where]}")
 
 
+def check_keys(data, names, argument):
+    """A dict given for `argument` must have exactly the keys names."""
+    missing = [n for n in names if n not in data]
+    unknown = [k for k in data if k not in names]
+    if missing or unknown:
+        raise ValueError(f"`{argument}` is a dict whose keys must be {names}; "
+                         f"missing: {missing}, unknown: {unknown}")
+
+
 def as_list(data, names, argument, allow_strings=False):
     """data (one array, a list, or a dict keyed by names) as a list of
     arrays in the order of names."""
     if isinstance(data, dict):
-        missing = [n for n in names if n not in data]
-        unknown = [k for k in data if k not in names]
-        if missing or unknown:
-            raise ValueError(f"`{argument}` is a dict whose keys must be {names}; "
-                             f"missing: {missing}, unknown: {unknown}")
+        check_keys(data, names, argument)
         return [as_array(data[n], f"{argument}[{n!r}]", allow_strings) for n in names]
     if len(names) == 1:
         if isinstance(data, (list, tuple)) and len(data) == 1 and hasattr(data[0], "shape"):
@@ -118,32 +123,87 @@ def split_validation(xs, ys, validation_split):
             ([a[split:] for a in xs], [a[split:] for a in ys]))
 
 
-def batches(arrays, num_samples, batch_size, steps=None, order=None):
-    """(step, [array slices]) of an epoch: consecutive slices, or the
-    samples at `order` (a permutation) when shuffling."""
-    steps = steps or -(-num_samples // batch_size)
-    for step in range(steps):
-        start = (step * batch_size) % num_samples
-        if order is None:
-            yield step, [a[start:start + batch_size] for a in arrays]
-        else:
-            index = order[start:start + batch_size]
-            yield step, [a[index] for a in arrays]
+def ran_out(step, steps_argument):
+    """Keras's warning when the data ends before an epoch's `steps`."""
+    warnings.warn(f"Your input ran out of data; interrupting training. Make sure that your "
+                  f"dataset or generator can generate at least `{steps_argument} * epochs` "
+                  f"batches. (It ran out after {step} batches of this epoch.)", stacklevel=3)
+
+
+class Epochs:
+    """Which batches each epoch takes from passes over data, as Keras's
+    EpochIterator: without `steps` each epoch is one fresh pass; with
+    `steps`, an epoch takes the next `steps` batches of the current pass,
+    so the next epoch continues where it stopped. A pass of a known
+    num_batches that ends within an epoch ends that epoch early (with
+    Keras's warning) and the next epoch starts a new pass. A pass that
+    ends unforeseen (a generator, an iterable of unknown length) ends the
+    epoch; when `steps` was given or nothing came, with the warning, and
+    `ran_dry` is set."""
+
+    def __init__(self, num_batches, steps, steps_argument):
+        self.num_batches, self.given_steps = num_batches, steps
+        self.steps_argument = steps_argument
+        self.steps = steps or num_batches  # None: until the data ends
+        self.ran_dry = False
+        self._pass, self._seen = None, 0
+
+    def start(self, new_pass):
+        """The pass the coming epoch reads (a new one unless continuing);
+        reading its next batch ahead is allowed before epoch() (push it back)."""
+        if self._pass is None or (self.given_steps is None and self._seen):
+            self._pass, self._seen = new_pass(), 0
+        return self._pass
+
+    def push_back(self, item):
+        self._pass = itertools.chain([item], self._pass)
+
+    def epoch(self, new_pass):
+        """(step, item of the pass) of one epoch."""
+        source = self.start(new_pass)
+        step = 0
+        while self.steps is None or step < self.steps:
+            if self.num_batches is not None and self._seen >= self.num_batches:
+                ran_out(step, self.steps_argument)
+                break
+            item = next(source, _END)
+            if item is _END:
+                if self.steps is not None or step == 0:
+                    ran_out(step, self.steps_argument)
+                    self.ran_dry = True
+                self._pass = None
+                return
+            self._seen += 1
+            yield step, item
+            step += 1
+        if self.num_batches is not None and self._seen >= self.num_batches:
+            self._pass = None
 
 
 class ArrayBatches:
-    """The batches of in-memory arrays: consecutive slices, or a fresh
-    permutation each epoch when shuffling."""
+    """The batches of in-memory arrays: passes of consecutive slices (of a
+    fresh permutation of the samples, when shuffling), num_batches to a
+    pass, served to epochs as Keras's EpochIterator does (Epochs)."""
 
-    def __init__(self, arrays, num_samples, batch_size, steps=None, shuffle=False):
+    def __init__(self, arrays, num_samples, batch_size, steps=None, shuffle=False,
+                 steps_argument="steps"):
         self.arrays, self.num_samples, self.batch_size = arrays, num_samples, batch_size
-        self.steps = steps or -(-num_samples // batch_size)
         self.shuffle = shuffle
+        self._epochs = Epochs(-(-num_samples // batch_size), steps, steps_argument)
+        self.steps = self._epochs.steps
         self.exhausted = False  # arrays never run dry
 
     def epoch(self):
+        return self._epochs.epoch(self._pass)
+
+    def _pass(self):
         order = generator().permutation(self.num_samples) if self.shuffle else None
-        return batches(self.arrays, self.num_samples, self.batch_size, self.steps, order)
+        for start in range(0, self.num_samples, self.batch_size):
+            if order is None:
+                yield [a[start:start + self.batch_size] for a in self.arrays]
+            else:
+                index = order[start:start + self.batch_size]
+                yield [a[index] for a in self.arrays]
 
     def on_epoch_end(self):
         pass
@@ -198,14 +258,15 @@ class StreamBatches:
     first batch decides which; sample_weights.pack's layout), each batch
     checked against the first one.
 
-    A PyDataset (or an object with __len__ and __getitem__) gives batches
-    0 .. len - 1 each epoch, in a shuffled order when asked, and hears
-    on_epoch_end; with workers > 1 threads fetch them ahead, in order. An
-    iterable (a torch DataLoader) is iterated afresh each epoch; a generator
-    or iterator continues where the last epoch stopped. `steps` bounds an
-    epoch (None: until the data ends). Data that runs dry before `steps`
-    ends the epoch with Keras's warning; a generator or iterator is then
-    `exhausted`, and fit stops.
+    A PyDataset (or an object with __len__ and __getitem__) makes passes
+    over batches 0 .. len - 1, in a shuffled order when asked, hears
+    on_epoch_begin and on_epoch_end around each epoch, and with workers > 1
+    threads fetch its batches ahead, in order. An iterable (a torch
+    DataLoader) is iterated afresh for each pass; a generator or iterator is
+    one pass. Epochs take the passes' batches as Keras's do (Epochs): with
+    `steps`, an epoch continues where the last one stopped. Data that runs
+    dry before `steps` ends the epoch with Keras's warning; a generator or
+    iterator is then `exhausted`, and fit stops.
 
     `weigh(sample_weight, ys, where)` turns a batch's sample_weight into
     one array or None per output; it runs on the first batch only when
@@ -215,63 +276,64 @@ class StreamBatches:
                  shuffle=False, weigh=None):
         check_steps(steps, steps_argument)
         self.data, self.input_names, self.output_names = data, input_names, output_names
-        self.steps_argument, self.shuffle, self.weigh = steps_argument, shuffle, weigh
+        self.shuffle, self.weigh = shuffle, weigh
         self.one_shot = hasattr(data, "__next__")
         self.indexed = not self.one_shot and hasattr(data, "__getitem__") \
             and hasattr(data, "__len__")
-        self.steps = steps or (len(data) if not self.one_shot and hasattr(data, "__len__")
-                               else None)
-        self.exhausted = False
+        self._epochs = Epochs(len(data) if not self.one_shot and hasattr(data, "__len__")
+                              else None, steps, steps_argument)
+        self.steps = self._epochs.steps
         self._shapes = None
         self._weighted = None  # which outputs have sample weights, from the first batch
-        self._replay = None  # (source, first raw batch, its xs + ys), read early to build
+        self._first = None  # (first raw batch, its xs + ys), read early to build
+        self._begun = False  # on_epoch_begin heard for the coming epoch
+
+    @property
+    def exhausted(self):
+        return self.one_shot and self._epochs.ran_dry
 
     def first(self):
-        """The first batch as (xs, ys), read once and replayed as step 0."""
-        if self._replay is None:
-            source = self._source()
-            raw = next(source, _END)
+        """The first batch as (xs, ys), read ahead of the first epoch (which
+        still serves it first)."""
+        if self._first is None:
+            self._begin()
+            raw = next(self._epochs.start(self._source), _END)
             if raw is _END:
                 raise ValueError(f"The data ({type(self.data).__name__}) ran out before its "
                                  f"first batch: it must yield at least one")
-            self._replay = (source, raw, self._convert(0, raw))
-        arrays = self._replay[2]
+            self._epochs.push_back(raw)
+            self._first = (raw, self._convert(0, raw))
+        arrays = self._first[1]
         return arrays[:len(self.input_names)], arrays[len(self.input_names):]
 
     def first_sample_weights(self):
         """The first batch's sample weights: one array or None per output."""
-        _, raw, arrays = self._replay
+        raw, arrays = self._first
         return self._sample_weights(0, raw, arrays[len(self.input_names):])
 
     def epoch(self):
         """(step, xs + ys + sample weights) of one epoch."""
-        step = 0
-        if self._replay is not None:
-            source, raw, arrays = self._replay
-            self._replay = None
-            yield 0, arrays + self._present_weights(0, raw, arrays)
-            step = 1
-        else:
-            source = self._source()
-        while self.steps is None or step < self.steps:
-            raw = self._next(source, step)
-            if raw is _END:
-                return
+        self._begin()
+        for step, raw in self._epochs.epoch(self._source):
             arrays = self._convert(step, raw)
             yield step, arrays + self._present_weights(step, raw, arrays)
-            step += 1
+
+    def _begin(self):
+        if not self._begun and callable(getattr(self.data, "on_epoch_begin", None)):
+            self.data.on_epoch_begin()
+        self._begun = True
 
     def on_epoch_end(self):
+        self._begun = False
         if callable(getattr(self.data, "on_epoch_end", None)):
             self.data.on_epoch_end()
 
     def _source(self):
+        """A new pass over the data."""
         if self.one_shot:
             return self.data
         if not self.indexed:
             return iter(self.data)
-        if callable(getattr(self.data, "on_epoch_begin", None)):
-            self.data.on_epoch_begin()
         order = generator().permutation(len(self.data)) if self.shuffle \
             else range(len(self.data))
         if getattr(self.data, "use_multiprocessing", False):
@@ -282,19 +344,6 @@ class StreamBatches:
             return _prefetched(self.data, order, workers,
                                getattr(self.data, "max_queue_size", 10) or 10)
         return (self.data[int(i)] for i in order)
-
-    def _next(self, source, step):
-        """The next raw batch; _END when the data ends: the normal end of an
-        epoch of unknown length, else (as Keras) a warning, and a generator
-        or iterator is `exhausted` for good."""
-        raw = next(source, _END)
-        if raw is _END and (self.steps is not None or step == 0):
-            warnings.warn(f"Your input ran out of data after {step} batches of this epoch; "
-                          f"interrupting training. Make sure that your dataset or generator "
-                          f"can generate at least `{self.steps_argument} * epochs` batches.",
-                          stacklevel=2)
-            self.exhausted = self.one_shot
-        return raw
 
     def _convert(self, step, raw):
         """xs + ys of a raw batch, checked against the first batch."""

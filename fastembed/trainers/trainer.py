@@ -33,7 +33,8 @@ def _reject_unknown(method, kwargs):
 
 
 class Trainer:
-    """Mixed into Model: needs graph, input_names, output_names,
+    """Mixed into Model: needs graph, input_names, _output_keys (the names
+    of the outputs in y, compile and the logs), _packed_outputs(values),
     trainable_weights and _build_for_inputs(xs)."""
 
     def _init_trainer(self):
@@ -56,9 +57,9 @@ class Trainer:
         # Everything is resolved before anything is replaced: a bad argument
         # leaves the previous compilation in place.
         resolved = (optimizers_module.get(optimizer),
-                    CompiledLoss(loss, loss_weights, self.output_names),
-                    CompiledMetrics(metrics, self.output_names),
-                    CompiledMetrics(weighted_metrics, self.output_names, "weighted_metrics"))
+                    CompiledLoss(loss, loss_weights, self._output_keys),
+                    CompiledMetrics(metrics, self._output_keys),
+                    CompiledMetrics(weighted_metrics, self._output_keys, "weighted_metrics"))
         (self.optimizer, self.compiled_loss, self.compiled_metrics,
          self.compiled_weighted_metrics) = resolved
         self.compiled = True
@@ -93,13 +94,13 @@ class Trainer:
         Training data must be finite (one NaN would turn every weight it
         reaches into NaN); evaluate, like Keras, gives a NaN loss instead."""
         xs = self._inputs(x)
-        ys = data_adapter.as_list(y, self.output_names, "y")
+        ys = data_adapter.as_list(y, self._output_keys, "y")
         if training:
             data_adapter.check_finite(xs, "x")
             data_adapter.check_finite(ys, "y")
         num_samples = data_adapter.check_cardinality(xs, ys)
         sample_weights = sample_weights_module.standardize(
-            sample_weight, class_weight, ys, [t.shape for t in self.outputs], self.output_names,
+            sample_weight, class_weight, ys, [t.shape for t in self.outputs], self._output_keys,
             num_samples)
         return xs, ys, sample_weights, num_samples
 
@@ -115,7 +116,7 @@ class Trainer:
             raise ValueError(f"`batch_size` must be None for streamed data ({kind}), which "
                              f"gives its own batches; got batch_size={batch_size!r}")
         data = data_adapter.StreamBatches(x, self.input_names,
-                                          self.output_names if targets else [], steps,
+                                          self._output_keys if targets else [], steps,
                                           steps_argument, shuffle,
                                           self._batch_sample_weights if targets else None)
         xs, ys = data.first()
@@ -124,7 +125,7 @@ class Trainer:
 
     def _batch_sample_weights(self, sample_weight, ys, argument):
         return sample_weights_module.standardize(
-            sample_weight, None, ys, [t.shape for t in self.outputs], self.output_names,
+            sample_weight, None, ys, [t.shape for t in self.outputs], self._output_keys,
             len(ys[0]), argument)
 
     # ---- steps -------------------------------------------------------------
@@ -201,13 +202,14 @@ class Trainer:
                 xs, ys, (val_x, val_y) = data_adapter.split_validation(xs, ys, validation_split)
                 val_weights = [None if w is None else w[split:] for w in sample_weights]
                 validation_data = (val_x, val_y, None if all(w is None for w in val_weights)
-                                   else dict(zip(self.output_names, val_weights)))
+                                   else dict(zip(self._output_keys, val_weights)))
                 sample_weights = [None if w is None else w[:split] for w in sample_weights]
                 num_samples = len(xs[0])
             if num_samples == 0:
                 raise ValueError("fit needs at least one training sample")
             data = data_adapter.ArrayBatches(sample_weights_module.pack(xs, ys, sample_weights),
-                                             num_samples, batch_size, steps_per_epoch, shuffle)
+                                             num_samples, batch_size, steps_per_epoch, shuffle,
+                                             "steps_per_epoch")
         data = data_parallel.shard(data, batch_size, getattr(data, "num_samples", None))
         if data_adapter.is_stream(validation_data):
             validation_data = data_adapter.validation_source(validation_data, validation_steps)
@@ -297,7 +299,7 @@ class Trainer:
         if return_dict:
             return logs
         first = ["loss"] + results.metric_object_names() + [
-            f"{name}_loss" for name in self.output_names]
+            f"{name}_loss" for name in self.compiled_loss.report_order]
         values = [logs[k] for k in first if k in logs] + \
             [logs[k] for k in sorted(logs) if k not in first]
         return values[0] if len(values) == 1 else values
@@ -354,13 +356,12 @@ class Trainer:
             for out, y_pred in zip(outs, self._predict_step(batch)[0]):
                 out.append(y_pred.copy())
         data.on_epoch_end()
-        outs = [np.concatenate(out) if out else np.empty((0,) + tuple(t.shape[1:]), np.float32)
-                for out, t in zip(outs, self.outputs)]
-        return outs[0] if len(outs) == 1 else outs
+        return self._packed_outputs([
+            np.concatenate(out) if out else np.empty((0,) + tuple(t.shape[1:]), np.float32)
+            for out, t in zip(outs, self.outputs)])
 
     def _single_batch_outputs(self, xs):
-        outs = self._predict_batch(xs)
-        return outs[0] if len(outs) == 1 else outs
+        return self._packed_outputs(self._predict_batch(xs))
 
     def predict_on_batch(self, x):
         xs = self._inputs(x)
