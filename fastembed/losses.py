@@ -5,6 +5,8 @@ y_pred.shape[:-1], as Keras's loss functions); the training loss is their
 mean ("sum_over_batch_size"), over the unmasked positions when the model's
 output carries a mask, as Keras weights it.
 """
+import math
+
 import numpy as np
 from scipy import special
 
@@ -108,7 +110,7 @@ class Loss:
         """Weight of each value in the reduced loss (a scalar or an array of
         the values' shape): Keras's reduce_weighted_values, where a mask
         weighs valid values total/valid (apply_mask) before the reduction."""
-        size = int(np.prod(shape))
+        size = math.prod(shape)
         if mask is None and sample_weight is None:  # the common case, kept cheap
             divisor = 1 if self.reduction == "sum" else size
             return np.float32(1.0 / divisor if divisor else 0.0)

@@ -14,7 +14,7 @@ import pytest
 import fastembed
 from fastembed import _kernels, optimizers
 from fastembed.layers import Concatenate, Dense, Embedding, Flatten
-from fastembed.optimizers import schedules
+from fastembed.optimizers import optimizer as optimizer_module, schedules
 
 F32 = np.float32
 USERS, ITEMS = 300, 50
@@ -47,8 +47,10 @@ OPTIMIZERS = {
 
 
 @pytest.fixture
-def lazy_setting():
-    """Restores the lazy_dense_updates setting and the thread count."""
+def lazy_setting(monkeypatch):
+    """Restores the lazy_dense_updates setting and the thread count; the
+    tables here are small enough to stay in cache, deferred all the same."""
+    monkeypatch.setattr(optimizer_module, "_DEFERRED_MIN_BYTES", 0)
     lazy, threads = optimizers.lazy_dense_updates(), fastembed.get_num_threads()
     yield
     optimizers.set_lazy_dense_updates(lazy)

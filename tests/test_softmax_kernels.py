@@ -201,6 +201,21 @@ def test_gemm_matches_numpy(trans_a, trans_b, accumulate):
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("trans_b", [False, True])
+@pytest.mark.parametrize("m, n", [(32, 640), (1, 5), (3, 0)])
+def test_gemm_outer_product_is_exact(trans_a, trans_b, m, n):
+    """k == 1: each element is one float32 product, rounded once (as
+    sgemm rounds it), whatever the output held before."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((1, m) if trans_a else (m, 1)).astype(F32)
+    b = rng.standard_normal((n, 1) if trans_b else (1, n)).astype(F32)
+    out = np.full((m, n), np.nan, F32)
+    got = _kernels.gemm(out, a, b, trans_a, trans_b)
+    expected = a.reshape(m, 1) * b.reshape(1, n)  # float32 products
+    assert got is out and np.array_equal(got, expected)
+
+
 def test_bad_arguments_are_clear_errors():
     z = np.zeros((2, 3), F32)
     with pytest.raises(TypeError, match="z must be a C-contiguous float32"):

@@ -14,12 +14,19 @@ cdef extern from "blas.h":
                  float beta, float *c, int ldc) nogil
 
 
-cdef fe_sgemm_fn _load_sgemm() except NULL:
-    capsule = _cython_blas.__pyx_capi__["sgemm"]
-    return <fe_sgemm_fn>PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
+ctypedef void (*sger_fn)(const int *m, const int *n, const float *alpha, const float *x,
+                         const int *incx, const float *y, const int *incy, float *a,
+                         const int *lda) noexcept nogil
 
 
-cdef fe_sgemm_fn sgemm = _load_sgemm()
+cdef void *_blas_function(str name) except NULL:
+    capsule = _cython_blas.__pyx_capi__[name]
+    return PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
+
+
+cdef fe_sgemm_fn sgemm = <fe_sgemm_fn>_blas_function("sgemm")
+# The rank-1 update, for gemm's outer products (k == 1).
+cdef sger_fn sger = <sger_fn>_blas_function("sger")
 
 
 ctypedef int (*blas_threads_fn)(int n_threads) noexcept nogil

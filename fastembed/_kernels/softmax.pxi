@@ -101,13 +101,19 @@ def softmax_sparse_crossentropy_backward(ids, y, row_scale, out):
     return values
 
 
+cdef inline bint _matrix(x):
+    """A 2-D C-contiguous float32 ndarray: gemm's operands, checked per step."""
+    return is_float_carray(x) and cnp.PyArray_NDIM(<cnp.ndarray>x) == 2
+
+
 def gemm(out, a, b, bint trans_a=False, bint trans_b=False, bint accumulate=False):
     """out (m, n) = op(a) @ op(b) (+ out if accumulate), through scipy's sgemm;
     op(a) is a.T if trans_a, op(b) is b.T if trans_b; 2-D C-contiguous float32."""
-    for name, array in (("a", a), ("b", b), ("out", out)):
-        check_array(name, array, array.shape if isinstance(array, np.ndarray) else None)
-        if array.ndim != 2:
-            raise ValueError(f"{name} must be 2-D, got shape {array.shape}")
+    if not (_matrix(a) and _matrix(b) and _matrix(out)):  # else the error names the fault
+        for name, array in (("a", a), ("b", b), ("out", out)):
+            check_array(name, array, array.shape if isinstance(array, np.ndarray) else None)
+            if array.ndim != 2:
+                raise ValueError(f"{name} must be 2-D, got shape {array.shape}")
     m, k = (a.shape[1], a.shape[0]) if trans_a else a.shape
     k_b, n = (b.shape[1], b.shape[0]) if trans_b else b.shape
     if k_b != k or out.shape != (m, n):
@@ -122,6 +128,19 @@ def gemm(out, a, b, bint trans_a=False, bint trans_b=False, bint accumulate=Fals
     cdef float *cp = <float *>cnp.PyArray_DATA(<cnp.ndarray>out)
     if ki == 0 and not accumulate:
         out.fill(0)
+        return out
+    cdef int one = 1, ldo = max(ni, 1)
+    cdef float alpha = 1.0
+    if ki == 1 and not accumulate:
+        # An outer product (Dense(1)'s input gradient): sgemm packs and
+        # scales for it several times the work of sger on zeros, which
+        # gives the same bits (one rounded product per element). On this
+        # thread alone: OpenBLAS would wake its pool for a few microseconds.
+        _blas_serial_enter()
+        with nogil:  # column-major out^T (n, m) = op(b) (n) x op(a) (m)
+            memset(cp, 0, <size_t>mi * ni * sizeof(float))
+            sger(&ni, &mi, &alpha, bp, &one, ap, &one, cp, &ldo)
+        _blas_serial_exit()
         return out
     with nogil:
         fe_gemm(sgemm, trans_a, trans_b, mi, ni, ki, 1.0, ap, max(lda, 1), bp, max(ldb, 1),

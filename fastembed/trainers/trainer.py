@@ -248,7 +248,8 @@ class Trainer:
                 if skipped:
                     skipped -= 1
                     continue
-                callback_list.on_train_batch_begin(step)
+                if callback_list.batch_hooks:
+                    callback_list.on_train_batch_begin(step)
                 self._train_step(*sample_weights_module.unpack(batch, len(xs), sample_weights),
                                  results)
                 if callback_list.batch_hooks:
