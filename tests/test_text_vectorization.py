@@ -164,25 +164,24 @@ def test_bitwise_same_for_any_thread_count():
         for threads in (1, 2, 3):
             _kernels.set_num_threads(threads)
             tokens, offsets, starts = _core.tokenize(batch, True, True, "whitespace", [1, 2])
-            results.append((tokens, offsets, starts) + _core.count_tokens(tokens, offsets, starts))
+            counter = _core.TokenCounter()
+            _core.count_text(counter, batch, True, True, "whitespace", [1, 2])
+            results.append((tokens, offsets, starts) + counter.vocabulary())
     finally:
         _kernels.set_num_threads(previous)
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_array_equal(a, b)
-    first, counts, doc_counts = results[0][3:]
-    tokens, offsets, starts = results[0][:3]
-    expected = Counter(bytes(tokens[offsets[k]:offsets[k + 1]]) for k in range(len(offsets) - 1))
-    got = {bytes(tokens[offsets[f]:offsets[f + 1]]): c for f, c in zip(first, counts)}
-    assert got == dict(expected)
-    assert (np.diff(first) > 0).all()
-    doc_of = np.repeat(np.arange(len(docs)), np.diff(starts))
-    some = first[:50]
-    for f, dc in zip(some, doc_counts[:50]):
-        token = bytes(tokens[offsets[f]:offsets[f + 1]])
-        holders = {doc_of[k] for k in range(len(offsets) - 1)
-                   if bytes(tokens[offsets[k]:offsets[k + 1]]) == token}
-        assert dc == len(holders)
+    tokens, offsets, starts, vocabulary, counts, doc_counts = results[0]
+    texts = [bytes(tokens[offsets[k]:offsets[k + 1]]) for k in range(len(offsets) - 1)]
+    expected = Counter(texts)
+    assert vocabulary == sorted(expected, key=lambda t: (expected[t], t), reverse=True)
+    assert counts.tolist() == [expected[t] for t in vocabulary]
+    holders = {}
+    for d in range(len(docs)):
+        for token in set(texts[starts[d]:starts[d + 1]]):
+            holders[token] = holders.get(token, 0) + 1
+    assert doc_counts.tolist() == [holders[t] for t in vocabulary]
 
 
 def test_config_round_trip():
