@@ -129,15 +129,19 @@ class TextVectorization(NoGradientMixin, Layer):
         docs, lower, strip = self._documents(batch, "data")
         _core.count_text(counter, docs, lower, strip, self.split, self._widths)
 
-    def _tokenize(self, inputs, name="inputs"):
+    def _tokenize(self, inputs, name="inputs", one_sequence=False):
         """(tokens, token_offsets, doc_starts) of a batch of documents, as
-        _core.tokenize gives them."""
+        _core.tokenize gives them; with one_sequence (split=None on rank-1
+        inputs, as Keras reads them) the documents are the tokens of one
+        sequence, and n-grams join neighbours."""
         docs, lower, strip = self._documents(inputs, name)
-        if not callable(self.split):
+        if not (one_sequence or callable(self.split)):
             return _core.tokenize(docs, lower, strip, self.split, self._widths)
         tokens, offsets, _ = _core.tokenize(docs, lower, strip, None)
         texts = [bytes(tokens[offsets[k]:offsets[k + 1]]).decode("utf-8")
                  for k in range(len(offsets) - 1)]
+        if one_sequence:
+            return self._ngrams([texts])
         split = self.split(np.array(texts, dtype=object))
         if len(split) != len(texts):
             raise ValueError(f"TextVectorization {self.name!r}: split returned {len(split)} "
@@ -196,7 +200,19 @@ class TextVectorization(NoGradientMixin, Layer):
 
     def call(self, inputs):
         lookup = self._lookup_layer
-        tokens, offsets, doc_starts = self._tokenize(inputs)
+        inputs = _string_array(inputs)
+        # As Keras: without a split, rank-1 inputs are one sequence of tokens
+        # (int: (tokens,) ids; bags: one (depth,) vector; one_hot: a row each).
+        one_sequence = self.split is None and inputs.ndim == 1
+        tokens, offsets, doc_starts = self._tokenize(inputs, one_sequence=one_sequence)
+        if one_sequence and self.output_mode == "one_hot":
+            doc_starts = np.arange(len(offsets), dtype=np.int64)
+        out = self._encode(tokens, offsets, doc_starts)
+        return out[0] if one_sequence and self.output_mode != "one_hot" else out
+
+    def _encode(self, tokens, offsets, doc_starts):
+        """The output of documents' tokens: (documents, length) ids, or (documents, depth)."""
+        lookup = self._lookup_layer
         found = _core.lookup_tokens(lookup._table, tokens, offsets)
         ids = np.where(found < 0, lookup._oov_start_index(), found + lookup._token_start_index())
         n_docs = len(doc_starts) - 1
