@@ -1,6 +1,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "hashing.h"
 #include "lookup.h"
 
@@ -136,10 +137,19 @@ static inline void fill_slot(fe_slot *slot, const query *q, int64_t id) {
 }
 
 /* n zeroed slots (n a power of two >= 2), 64-byte aligned: a slot never
- * straddles two cache lines. */
+ * straddles two cache lines. A table of 2 MB or more is aligned to 2 MB and
+ * asks for huge pages (Linux): a probe's random access then rarely misses
+ * the TLB as well as the caches. */
+#define HUGE_PAGE (2 << 20)
+
 static fe_slot *alloc_slots(int64_t n) {
-    fe_slot *slots = aligned_alloc(64, (size_t)n * sizeof(fe_slot));
-    if (slots) memset(slots, 0, (size_t)n * sizeof(fe_slot));
+    const size_t size = (size_t)n * sizeof(fe_slot);
+    fe_slot *slots = aligned_alloc(size >= HUGE_PAGE ? HUGE_PAGE : 64, size);
+    if (!slots) return NULL;
+#ifdef MADV_HUGEPAGE
+    if (size >= HUGE_PAGE) madvise(slots, size, MADV_HUGEPAGE); /* advice: failure is fine */
+#endif
+    memset(slots, 0, size);
     return slots;
 }
 
@@ -173,32 +183,36 @@ int64_t fe_vocab_find(const fe_vocab *vocab, const char *w, int64_t len) {
     return vocab->slots[s].key ? (vocab->slots[s].key & ID_MASK) - 1 : -1;
 }
 
-/* Queries are looked up in blocks: the block's hashes first, each
- * prefetching its slot, then the probes, so the table's cache misses (a
- * 1M-word table is far larger than the caches) overlap instead of adding up. */
-#define LOOKUP_BLOCK 16
+/* Each thread looks up a contiguous range of values, pipelined: the query
+ * LOOKUP_AHEAD values ahead is hashed and its slot prefetched before a
+ * query is probed, so the table's cache misses (a 1M-word table is far
+ * larger than the caches) overlap instead of adding up. */
+#define LOOKUP_AHEAD 32
 
 int64_t fe_vocab_lookup(int64_t *ids, const fe_vocab *vocab, const fe_strings *values,
                         int64_t offset, int64_t missing) {
-    const int64_t n = values->n, n_blocks = (n + LOOKUP_BLOCK - 1) / LOOKUP_BLOCK;
-    const int64_t mask = vocab->mask;
+    const int64_t n = values->n, mask = vocab->mask;
     const fe_slot *slots = vocab->slots;
     int64_t n_missing = 0;
-    #pragma omp parallel for schedule(static) reduction(+ : n_missing) if (n >= PARALLEL_MIN)
-    for (int64_t block = 0; block < n_blocks; block++) {
-        const int64_t start = block * LOOKUP_BLOCK;
-        const int64_t count = n - start < LOOKUP_BLOCK ? n - start : LOOKUP_BLOCK;
-        query queries[LOOKUP_BLOCK];
-        for (int64_t b = 0; b < count; b++) {
-            int64_t len;
-            const char *w = fe_string_at(values, start + b, &len);
-            make_query(&queries[b], w, len, fe_fingerprint64(w, len));
-            __builtin_prefetch(&slots[queries[b].hash & (uint64_t)mask]);
-        }
-        for (int64_t b = 0; b < count; b++) {
-            const int64_t s = probe(slots, mask, vocab->blob, vocab->offsets, &queries[b]);
-            ids[start + b] = slots[s].key ? (slots[s].key & ID_MASK) - 1 + offset : missing;
-            n_missing += !slots[s].key;
+    #pragma omp parallel reduction(+ : n_missing) if (n >= PARALLEL_MIN)
+    {
+        const int64_t team = omp_get_num_threads(), me = omp_get_thread_num();
+        const int64_t lo = n * me / team, hi = n * (me + 1) / team;
+        query ring[LOOKUP_AHEAD];
+        for (int64_t i = lo; i < hi + LOOKUP_AHEAD; i++) {
+            query *q = &ring[i % LOOKUP_AHEAD];
+            if (i - LOOKUP_AHEAD >= lo) { /* q holds value i - LOOKUP_AHEAD */
+                const int64_t s = probe(slots, mask, vocab->blob, vocab->offsets, q);
+                ids[i - LOOKUP_AHEAD] = slots[s].key ? (slots[s].key & ID_MASK) - 1 + offset
+                                                     : missing;
+                n_missing += !slots[s].key;
+            }
+            if (i < hi) {
+                int64_t len;
+                const char *w = fe_string_at(values, i, &len);
+                make_query(q, w, len, fe_fingerprint64(w, len));
+                __builtin_prefetch(&slots[q->hash & (uint64_t)mask]);
+            }
         }
     }
     return n_missing;

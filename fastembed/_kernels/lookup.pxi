@@ -6,14 +6,19 @@ from cpython.unicode cimport PyUnicode_Check
 from libc.stdint cimport uint32_t, uint64_t
 
 from cpython.object cimport PyObject
+from cython.parallel cimport prange
+
+cdef enum:
+    STRINGS_PARALLEL_MIN = 16384  # below: a batch is read on the calling thread alone
 
 cdef extern from "Python.h":
     const char *PyUnicode_AsUTF8AndSize(object unicode, Py_ssize_t *size) except NULL
-    # The same tests and fields on borrowed pointers: no reference counting.
-    bint _is_str "PyUnicode_Check"(PyObject *o)
-    bint _is_compact_ascii "PyUnicode_IS_COMPACT_ASCII"(PyObject *o)
-    void *_unicode_data "PyUnicode_DATA"(PyObject *o)
-    Py_ssize_t _unicode_length "PyUnicode_GET_LENGTH"(PyObject *o)
+    # The same tests and fields on borrowed pointers: no reference counting,
+    # no interpreter state (macros reading the objects' immutable fields).
+    bint _is_str "PyUnicode_Check"(PyObject *o) nogil
+    bint _is_compact_ascii "PyUnicode_IS_COMPACT_ASCII"(PyObject *o) nogil
+    void *_unicode_data "PyUnicode_DATA"(PyObject *o) nogil
+    Py_ssize_t _unicode_length "PyUnicode_GET_LENGTH"(PyObject *o) nogil
 
 cdef extern from "lookup.h":
     ctypedef struct fe_strings:
@@ -111,9 +116,10 @@ cdef class StringBatch:
 
     cdef _from_objects(self, cnp.ndarray flat, str name):
         """Point at each object's bytes (checking every value's type). A
-        compact ASCII str is its own UTF-8: its bytes are read in place,
-        without a call or a reference count per value."""
-        cdef Py_ssize_t n = flat.shape[0], i, size
+        compact ASCII str is its own UTF-8: those are read in place on all
+        threads, without the GIL (only reading objects the array holds);
+        the others (str to encode, bytes, errors) then one by one with it."""
+        cdef Py_ssize_t n = flat.shape[0], i, n_others = 0
         self._blob = flat  # keeps the objects, so their buffers, alive
         self._starts = np.empty(n, dtype=np.uintp)
         self._offsets = np.empty(n, dtype=np.int64)  # here: the lengths
@@ -121,12 +127,18 @@ cdef class StringBatch:
         cdef const char **starts = <const char **>cnp.PyArray_DATA(self._starts)
         cdef int64_t *lengths = <int64_t *>cnp.PyArray_DATA(self._offsets)
         cdef PyObject *item
-        for i in range(n):
+        for i in prange(n, nogil=True, schedule="static",
+                        use_threads_if=n >= STRINGS_PARALLEL_MIN):
             item = objects[i]
             if item != NULL and _is_str(item) and _is_compact_ascii(item):
                 starts[i] = <const char *>_unicode_data(item)
                 lengths[i] = _unicode_length(item)
             else:
+                starts[i] = NULL
+                n_others += 1
+        for i in range(n if n_others else 0):
+            if starts[i] == NULL:
+                item = objects[i]
                 starts[i] = self._object_bytes(<object>item if item != NULL else None, i,
                                                &lengths[i], name)
         self.strings.starts = starts if n else NULL
