@@ -85,14 +85,32 @@ typedef struct {
     char head[FE_SLOT_HEAD];
 } query;
 
+/* head = the first FE_SLOT_HEAD (20) bytes of w[0:len], zero-padded, in
+ * fixed-size (inlined) copies that overlap rather than a call per word. */
+static inline void copy_head(char *head, const char *w, int64_t len) {
+    memset(head, 0, FE_SLOT_HEAD);
+    if (len >= 16) {
+        const int64_t end = len < FE_SLOT_HEAD ? len : FE_SLOT_HEAD;
+        memcpy(head, w, 16);
+        memcpy(head + end - 8, w + end - 8, 8);
+    } else if (len >= 8) {
+        memcpy(head, w, 8);
+        memcpy(head + len - 8, w + len - 8, 8);
+    } else if (len >= 4) {
+        memcpy(head, w, 4);
+        memcpy(head + len - 4, w + len - 4, 4);
+    } else {
+        for (int64_t k = 0; k < len; k++) head[k] = w[k];
+    }
+}
+
 static inline void make_query(query *q, const char *w, int64_t len, uint64_t hash) {
     q->w = w;
     q->len = len;
     q->hash = hash;
     q->tag = slot_tag(hash);
     q->slot_len = len < (int64_t)UINT32_MAX ? (uint32_t)len : UINT32_MAX;
-    memset(q->head, 0, FE_SLOT_HEAD);
-    memcpy(q->head, w, (size_t)(len < FE_SLOT_HEAD ? len : FE_SLOT_HEAD));
+    copy_head(q->head, w, len);
 }
 
 /* FE_SLOT_HEAD (20) bytes at a and b equal, in three loads each. */

@@ -264,6 +264,22 @@ def test_object_arrays_of_ascii_unicode_and_bytes():
                                   [1, 2, 3, 4, 0, 1, 3])
 
 
+def test_words_alike_in_their_first_bytes():
+    """Slots keep a word's length and first 20 bytes: words of every length
+    around that, equal but for their last byte or their length, stay apart."""
+    words = ["x" * k for k in range(1, 45)] + ["x" * k + "y" for k in range(45)] + \
+        ["x" * k + "\0" for k in range(45)]
+    vocab = words[::2]
+    queries = np.array(words + [w + "x" for w in words], dtype=object)
+    np.testing.assert_array_equal(StringLookup(vocabulary=vocab)(queries),
+                                  reference_lookup(queries, vocab))
+    data = np.array(words + words[::3], dtype=object)  # object: a 'U' array drops the NULs
+    counted = StringLookup()
+    counted.adapt(data)
+    assert counted.get_vocabulary() == ["[UNK]"] + reference_vocabulary(
+        data, key=lambda t: t.encode())
+
+
 # ---- vocabulary files, config, assets ---------------------------------------
 def test_vocabulary_file(tmp_path):
     path = tmp_path / "vocab.txt"
