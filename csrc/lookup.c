@@ -277,12 +277,9 @@ int fe_counter_init(fe_counter *c) {
     c->blob = malloc((size_t)c->blob_cap);
     c->offsets = calloc((size_t)c->tokens_cap + 1, sizeof(int64_t));
     c->hashes = malloc((size_t)c->tokens_cap * sizeof(uint64_t));
-    c->counts = malloc((size_t)c->tokens_cap * sizeof(int64_t));
-    c->doc_counts = malloc((size_t)c->tokens_cap * sizeof(int64_t));
-    c->last_doc = malloc((size_t)c->tokens_cap * sizeof(int64_t));
+    c->tallies = malloc((size_t)c->tokens_cap * sizeof(fe_tally));
     c->slots = alloc_slots(c->mask + 1);
-    if (!c->blob || !c->offsets || !c->hashes || !c->counts || !c->doc_counts || !c->last_doc
-        || !c->slots) {
+    if (!c->blob || !c->offsets || !c->hashes || !c->tallies || !c->slots) {
         fe_counter_free(c);
         return -1;
     }
@@ -293,9 +290,7 @@ void fe_counter_free(fe_counter *c) {
     free(c->blob);
     free(c->offsets);
     free(c->hashes);
-    free(c->counts);
-    free(c->doc_counts);
-    free(c->last_doc);
+    free(c->tallies);
     free(c->slots);
     memset(c, 0, sizeof *c);
 }
@@ -320,9 +315,7 @@ static int make_room(fe_counter *c, int64_t len) {
     const int64_t cap = 2 * c->tokens_cap;
     if (grow((void **)&c->offsets, cap + 1, sizeof(int64_t))
         || grow((void **)&c->hashes, cap, sizeof(uint64_t))
-        || grow((void **)&c->counts, cap, sizeof(int64_t))
-        || grow((void **)&c->doc_counts, cap, sizeof(int64_t))
-        || grow((void **)&c->last_doc, cap, sizeof(int64_t)))
+        || grow((void **)&c->tallies, cap, sizeof(fe_tally)))
         return -1;
     const int64_t mask = 2 * cap - 1;
     fe_slot *slots = alloc_slots(mask + 1);
@@ -355,20 +348,25 @@ static int64_t token_id(fe_counter *c, const char *w, int64_t len, uint64_t hash
     c->blob_len += len;
     c->offsets[id + 1] = c->blob_len;
     c->hashes[id] = hash;
-    c->counts[id] = c->doc_counts[id] = 0;
-    c->last_doc[id] = -1;
+    c->tallies[id] = (fe_tally){0, 0, -1};
     fill_slot(&c->slots[s], &q, id);
     return id;
 }
 
-int fe_counter_count(fe_counter *c, const char *w, int64_t len, uint64_t hash,
-                     int64_t document) {
-    const int64_t id = token_id(c, w, len, hash);
-    if (id < 0) return -1;
-    c->counts[id]++;
-    if (c->last_doc[id] != document) {
-        c->last_doc[id] = document;
-        c->doc_counts[id]++;
+int fe_counter_count(fe_counter *c, int64_t n, const char *const *words, const int64_t *lens,
+                     const uint64_t *hashes, int64_t document, int64_t *ids) {
+    for (int64_t k = 0; k < n; k++) __builtin_prefetch(&c->slots[hashes[k] & (uint64_t)c->mask]);
+    for (int64_t k = 0; k < n; k++) {
+        if ((ids[k] = token_id(c, words[k], lens[k], hashes[k])) < 0) return -1;
+        __builtin_prefetch(&c->tallies[ids[k]]);
+    }
+    for (int64_t k = 0; k < n; k++) {
+        fe_tally *tally = &c->tallies[ids[k]];
+        tally->count++;
+        if (tally->last_doc != document) {
+            tally->last_doc = document;
+            tally->doc_count++;
+        }
     }
     return 0;
 }
@@ -388,9 +386,9 @@ static int merge(fe_counter *c, const fe_counter *from) {
         const int64_t id = token_id(c, from->blob + start, from->offsets[t + 1] - start,
                                     from->hashes[t]);
         if (id < 0) return -1;
-        c->counts[id] += from->counts[t];
-        c->doc_counts[id] += from->doc_counts[t];
-        c->last_doc[id] = from->last_doc[t];
+        c->tallies[id].count += from->tallies[t].count;
+        c->tallies[id].doc_count += from->tallies[t].doc_count;
+        c->tallies[id].last_doc = from->tallies[t].last_doc;
     }
     return 0;
 }
@@ -425,14 +423,24 @@ typedef struct {
     const int64_t *doc_starts;
 } string_documents;
 
+/* Strings counted at once by count_strings (one fe_counter_count). */
+#define COUNT_CHUNK 64
+
 static int count_strings(const void *context, fe_counter *counter, int64_t first, int64_t end,
                          int64_t document0) {
     const string_documents *docs = context;
+    const char *words[COUNT_CHUNK];
+    int64_t lens[COUNT_CHUNK], ids[COUNT_CHUNK];
+    uint64_t hashes[COUNT_CHUNK];
     for (int64_t d = first; d < end; d++)
-        for (int64_t i = docs->doc_starts[d]; i < docs->doc_starts[d + 1]; i++) {
-            int64_t len;
-            const char *w = fe_string_at(docs->values, i, &len);
-            if (fe_counter_count(counter, w, len, fe_fingerprint64(w, len), document0 + d - first))
+        for (int64_t i = docs->doc_starts[d]; i < docs->doc_starts[d + 1]; i += COUNT_CHUNK) {
+            const int64_t stop = docs->doc_starts[d + 1], n = stop - i < COUNT_CHUNK
+                                                              ? stop - i : COUNT_CHUNK;
+            for (int64_t k = 0; k < n; k++) {
+                words[k] = fe_string_at(docs->values, i + k, &lens[k]);
+                hashes[k] = fe_fingerprint64(words[k], lens[k]);
+            }
+            if (fe_counter_count(counter, n, words, lens, hashes, document0 + d - first, ids))
                 return -1;
         }
     return 0;
@@ -447,18 +455,19 @@ int fe_counter_add(fe_counter *c, const fe_strings *values, const int64_t *doc_s
 
 /* ---- vocabulary order ------------------------------------------------------ */
 
-/* A token as the sort reads it: its count, its first 8 bytes as a big-endian
- * number (zero-padded; an integer token's value with the sign bit flipped),
- * so most comparisons read no token bytes, and its id. */
+/* A token as the sort reads it: its count, its first 16 bytes as two
+ * big-endian numbers (zero-padded; an integer token's value with the sign
+ * bit flipped, then 0), so most comparisons read no token bytes, and its id. */
 typedef struct {
     int64_t count;
-    uint64_t prefix;
+    uint64_t prefix[2];
     int64_t id;
 } sort_key;
 
-static uint64_t big_endian_prefix(const char *s, int64_t len) {
+/* Bytes s[from:from + 8] of s[0:len] as a big-endian number, zero-padded. */
+static uint64_t big_endian_prefix(const char *s, int64_t len, int64_t from) {
     uint64_t prefix = 0;
-    for (int k = 0; k < 8; k++)
+    for (int64_t k = from; k < from + 8; k++)
         prefix = prefix << 8 | (k < len ? (unsigned char)s[k] : 0);
     return prefix;
 }
@@ -466,7 +475,8 @@ static uint64_t big_endian_prefix(const char *s, int64_t len) {
 /* Whether key a goes after key b: by count, high to low, then token, high to low. */
 static int after(const fe_counter *c, const sort_key *a, const sort_key *b) {
     if (a->count != b->count) return a->count < b->count;
-    if (a->prefix != b->prefix) return a->prefix < b->prefix;
+    if (a->prefix[0] != b->prefix[0]) return a->prefix[0] < b->prefix[0];
+    if (a->prefix[1] != b->prefix[1]) return a->prefix[1] < b->prefix[1];
     const int64_t la = c->offsets[a->id + 1] - c->offsets[a->id];
     const int64_t lb = c->offsets[b->id + 1] - c->offsets[b->id];
     const int cmp = memcmp(c->blob + c->offsets[a->id], c->blob + c->offsets[b->id],
@@ -474,24 +484,38 @@ static int after(const fe_counter *c, const sort_key *a, const sort_key *b) {
     return cmp ? cmp < 0 : la < lb;
 }
 
+#define SORT_RUN 16
+
 int fe_counter_order(const fe_counter *c, int integer, int64_t *order) {
     const int64_t n = c->n_tokens;
     sort_key *keys = malloc((size_t)(n ? 2 * n : 1) * sizeof(sort_key));
     if (!keys) return -1;
     for (int64_t id = 0; id < n; id++) {
         const char *token = c->blob + c->offsets[id];
-        uint64_t prefix;
+        const int64_t len = c->offsets[id + 1] - c->offsets[id];
+        uint64_t prefix[2] = {0, 0};
         if (integer) {
-            memcpy(&prefix, token, 8);
-            prefix ^= 1ULL << 63;
+            memcpy(&prefix[0], token, 8);
+            prefix[0] ^= 1ULL << 63;
         } else {
-            prefix = big_endian_prefix(token, c->offsets[id + 1] - c->offsets[id]);
+            prefix[0] = big_endian_prefix(token, len, 0);
+            prefix[1] = big_endian_prefix(token, len, 8);
         }
-        keys[id] = (sort_key){c->counts[id], prefix, id};
+        keys[id] = (sort_key){c->tallies[id].count, {prefix[0], prefix[1]}, id};
     }
-    /* bottom-up merge sort; tokens are distinct, so the order is total */
+    /* bottom-up merge sort from insertion-sorted runs; tokens are
+     * distinct, so the order is total */
+    for (int64_t lo = 0; lo < n; lo += SORT_RUN) {
+        const int64_t hi = lo + SORT_RUN < n ? lo + SORT_RUN : n;
+        for (int64_t i = lo + 1; i < hi; i++) {
+            const sort_key key = keys[i];
+            int64_t j = i;
+            for (; j > lo && after(c, &keys[j - 1], &key); j--) keys[j] = keys[j - 1];
+            keys[j] = key;
+        }
+    }
     sort_key *from = keys, *to = keys + n;
-    for (int64_t width = 1; width < n; width *= 2) {
+    for (int64_t width = SORT_RUN; width < n; width *= 2) {
         for (int64_t lo = 0; lo < n; lo += 2 * width) {
             const int64_t mid = lo + width < n ? lo + width : n;
             const int64_t hi = lo + 2 * width < n ? lo + 2 * width : n;

@@ -106,14 +106,19 @@ void fe_hash_buckets_int64(int64_t *buckets, const int64_t *values, int64_t n,
  * with the number of documents each appears in. Tokens get ids in order of
  * first appearance (the same for any thread count: see
  * fe_counter_add_documents); the counter owns copies of their bytes. */
+/* A token's counts, together: counting one occurrence touches one line. */
+typedef struct {
+    int64_t count;      /* occurrences */
+    int64_t doc_count;  /* documents holding it */
+    int64_t last_doc;   /* the last document that held it */
+} fe_tally;
+
 typedef struct {
     char *blob;            /* (blob_cap) token bytes */
     int64_t blob_len, blob_cap;
     int64_t *offsets;      /* (tokens_cap + 1) token t is blob[offsets[t]:offsets[t+1]] */
     uint64_t *hashes;      /* (tokens_cap) fe_fingerprint64 of token t */
-    int64_t *counts;       /* (tokens_cap) occurrences of token t */
-    int64_t *doc_counts;   /* (tokens_cap) documents holding token t */
-    int64_t *last_doc;     /* (tokens_cap) last document that held token t */
+    fe_tally *tallies;     /* (tokens_cap) token t's counts */
     int64_t n_tokens, tokens_cap;
     int64_t n_documents;   /* documents counted so far; the next is numbered this */
     fe_slot *slots;        /* (mask + 1) as fe_vocab's */
@@ -124,11 +129,14 @@ typedef struct {
 int fe_counter_init(fe_counter *counter);
 void fe_counter_free(fe_counter *counter);
 
-/* Count one occurrence of the token w[0:len] (hash: its fe_fingerprint64)
- * in document number `document` (numbers rise as counting goes on).
- * Returns 0, or -1 when out of memory. */
-int fe_counter_count(fe_counter *counter, const char *w, int64_t len, uint64_t hash,
-                     int64_t document);
+/* Count one occurrence each of n tokens of document number `document`
+ * (numbers rise as counting goes on): token k is words[k][0:lens[k]], of
+ * hash hashes[k] (its fe_fingerprint64); each token's slot is prefetched
+ * before any is probed, and its counts before any is counted.
+ * ids: (n) scratch. Returns 0, or -1 when out of memory. */
+int fe_counter_count(fe_counter *counter, int64_t n, const char *const *words,
+                     const int64_t *lens, const uint64_t *hashes, int64_t document,
+                     int64_t *ids);
 
 /* Id of the token w[0:len] in counter, or -1. */
 int64_t fe_counter_find(const fe_counter *counter, const char *w, int64_t len);

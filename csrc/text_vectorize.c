@@ -161,8 +161,9 @@ int fe_tokenize_write(const fe_tokenizer *t, const int64_t *token_starts,
     return failed ? FE_TOK_NO_MEMORY : FE_TOK_OK;
 }
 
-/* fe_tokenize_counts' work for documents [first, end): each n-gram is
- * written out (the split tokens are already contiguous) and counted. */
+/* fe_tokenize_counts' work for documents [first, end): each document's
+ * n-grams are written out (the split tokens are already contiguous), then
+ * counted at once. */
 static int count_documents(const void *context, fe_counter *counter, int64_t first,
                            int64_t end, int64_t document0) {
     const fe_tokenizer *t = context;
@@ -170,26 +171,40 @@ static int count_documents(const void *context, fe_counter *counter, int64_t fir
     const int64_t n_widths = t->ngram_widths ? t->n_widths : 1;
     int16_t classes[256];
     byte_classes(t, classes);
+    /* a document's w-grams hold each of its bytes w times at most, each
+     * followed by a space at most (character tokens) */
+    int64_t gram_bytes = 1;
+    for (int64_t w = 0; w < n_widths; w++) gram_bytes += 2 * widths[w] * t->max_doc_len;
+    const size_t max_tokens = (size_t)(n_widths * (t->max_doc_len + 1));
     unigrams u;
-    /* an n-gram of character tokens holds a space after each byte at most */
-    char *gram = malloc(2 * (size_t)t->max_doc_len + 1);
-    int failed = !unigrams_alloc(&u, t->max_doc_len) || !gram;
+    char *grams = malloc((size_t)gram_bytes);
+    const char **words = malloc(max_tokens * sizeof(char *));
+    int64_t *lens = malloc(max_tokens * sizeof(int64_t)), *ids = malloc(max_tokens * sizeof(int64_t));
+    uint64_t *hashes = malloc(max_tokens * sizeof(uint64_t));
+    int failed = !unigrams_alloc(&u, t->max_doc_len) || !grams || !words || !lens || !ids
+                 || !hashes;
     for (int64_t d = first; d < end && !failed; d++) {
-        const int64_t n = split_document(t, classes, d, &u), document = document0 + d - first;
-        for (int64_t w = 0; w < n_widths && !failed; w++)
-            for (int64_t i = 0; i + widths[w] <= n && !failed; i++) {
-                const int64_t len = ngram_bytes(&u, i, widths[w]);
-                const char *token = u.bytes + u.starts[i];
+        const int64_t n = split_document(t, classes, d, &u);
+        int64_t k = 0, at = 0;
+        for (int64_t w = 0; w < n_widths; w++)
+            for (int64_t i = 0; i + widths[w] <= n; i++, k++) {
+                lens[k] = ngram_bytes(&u, i, widths[w]);
+                words[k] = u.bytes + u.starts[i];
                 if (widths[w] > 1) {
-                    write_ngram(&u, i, widths[w], gram);
-                    token = gram;
+                    write_ngram(&u, i, widths[w], grams + at);
+                    words[k] = grams + at;
+                    at += lens[k];
                 }
-                failed = fe_counter_count(counter, token, len, fe_fingerprint64(token, len),
-                                          document) != 0;
+                hashes[k] = fe_fingerprint64(words[k], lens[k]);
             }
+        failed = fe_counter_count(counter, k, words, lens, hashes, document0 + d - first, ids);
     }
     unigrams_free(&u);
-    free(gram);
+    free(grams);
+    free(words);
+    free(lens);
+    free(ids);
+    free(hashes);
     return failed ? -1 : 0;
 }
 

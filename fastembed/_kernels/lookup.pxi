@@ -32,8 +32,7 @@ cdef extern from "lookup.h":
     ctypedef struct fe_counter:
         char *blob
         int64_t *offsets
-        int64_t *counts
-        int64_t *doc_counts
+        void *tallies
         int64_t n_tokens
         int64_t n_documents
     const char *fe_string_at(const fe_strings *s, int64_t i, int64_t *len) nogil
@@ -344,10 +343,10 @@ cdef class TokenCounter:
                 keep[token_id] = False
         order = order[keep[order]][:limit]
         cdef const int64_t[::1] ids = order
-        counts = np.asarray(<int64_t[:n]>self.counter.counts)[order] if n else \
-            np.zeros(0, np.int64)
-        doc_counts = np.asarray(<int64_t[:n]>self.counter.doc_counts)[order] if n else \
-            np.zeros(0, np.int64)
+        # fe_tally: (count, doc_count, last_doc) per token
+        tallies = np.asarray(<int64_t[:n, :3]><int64_t *>self.counter.tallies)[order] if n \
+            else np.zeros((0, 3), np.int64)
+        counts, doc_counts = tallies[:, 0], tallies[:, 1]
         if self.integer:
             values = np.asarray(<int64_t[:n]><int64_t *>self.counter.blob)[order] if n else \
                 np.zeros(0, np.int64)
