@@ -53,21 +53,33 @@ int64_t fe_utf8_offsets_from_ucs4(const uint32_t *chars, int64_t n, int64_t widt
 void fe_utf8_from_ucs4(char *blob, const uint32_t *chars, int64_t n, int64_t width,
                        const int64_t *offsets);
 
+/* One slot of the open-addressing tables (vocabulary and counter): a
+ * probe compares the query with the word's length and first bytes here, so
+ * a word of up to FE_SLOT_HEAD bytes costs one cache miss (32-byte slots,
+ * 64-byte aligned tables), and a longer one reads its tail elsewhere. */
+#define FE_SLOT_HEAD 20
+typedef struct {
+    int64_t key;              /* 0: empty; else (id + 1) | the hash's high bits */
+    uint32_t len;             /* the word's length, UINT32_MAX from there up */
+    char head[FE_SLOT_HEAD];  /* its first bytes, zero-padded */
+} fe_slot;
+
 /* A vocabulary of distinct words as an open-addressing hash table.
- * blob:    concatenated words (bytes)
- * offsets: (n_words + 1) word i is blob[offsets[i]:offsets[i+1]]
- * slots:   (mask + 1) per slot 0 (empty) or (id + 1) | high hash bits; mask + 1
- *          a power of two larger than n_words (at least twice: short probes) */
+ * blob:    concatenated words (bytes), the caller's
+ * offsets: (n_words + 1) word i is blob[offsets[i]:offsets[i+1]], the caller's
+ * slots:   (mask + 1) mask + 1 a power of two, at least twice n_words */
 typedef struct {
     const char *blob;
     const int64_t *offsets;
-    int64_t *slots;
+    fe_slot *slots;
     int64_t mask;
 } fe_vocab;
 
-/* Fill vocab->slots (zeroed by the caller) from the n_words words (< 2^40).
- * A word equal to an earlier one is not found under its own id. */
-void fe_vocab_build(fe_vocab *vocab, int64_t n_words);
+/* Build the table of the n_words words (< 2^40) of blob and offsets (kept
+ * by the caller while vocab is used). A word equal to an earlier one is not
+ * found under its own id. Returns 0, or -1 when out of memory. */
+int fe_vocab_init(fe_vocab *vocab, const char *blob, const int64_t *offsets, int64_t n_words);
+void fe_vocab_free(fe_vocab *vocab);
 
 /* Id of the word w[0:len] in vocab, or -1. */
 int64_t fe_vocab_find(const fe_vocab *vocab, const char *w, int64_t len);
@@ -90,28 +102,71 @@ void fe_hash_buckets(int64_t *buckets, const fe_strings *values, uint64_t num_bu
 void fe_hash_buckets_int64(int64_t *buckets, const int64_t *values, int64_t n,
                            uint64_t num_buckets, int keyed, uint64_t k0, uint64_t k1);
 
-/* Counts of distinct tokens over any number of batches (adapt), with the
- * number of documents (rows) each appears in. Tokens get ids in order of
- * first appearance; the counter owns copies of their bytes. */
+/* Counts of distinct tokens over any number of batches of documents (adapt),
+ * with the number of documents each appears in. Tokens get ids in order of
+ * first appearance (the same for any thread count: see
+ * fe_counter_add_documents); the counter owns copies of their bytes. */
+/* A token's counts, together: counting one occurrence touches one line. */
+typedef struct {
+    int64_t count;      /* occurrences */
+    int64_t doc_count;  /* documents holding it */
+    int64_t last_doc;   /* the last document that held it */
+} fe_tally;
+
 typedef struct {
     char *blob;            /* (blob_cap) token bytes */
     int64_t blob_len, blob_cap;
     int64_t *offsets;      /* (tokens_cap + 1) token t is blob[offsets[t]:offsets[t+1]] */
-    int64_t *counts;       /* (tokens_cap) occurrences of token t */
-    int64_t *doc_counts;   /* (tokens_cap) documents holding token t */
-    int64_t *last_doc;     /* (tokens_cap) last document that held token t */
+    uint64_t *hashes;      /* (tokens_cap) fe_fingerprint64 of token t */
+    fe_tally *tallies;     /* (tokens_cap) token t's counts */
     int64_t n_tokens, tokens_cap;
-    int64_t n_documents;
-    int64_t *slots;        /* (mask + 1) as fe_vocab's */
+    int64_t n_documents;   /* documents counted so far; the next is numbered this */
+    fe_slot *slots;        /* (mask + 1) as fe_vocab's */
     int64_t mask;
 } fe_counter;
 
 /* An empty counter; 0, or -1 when out of memory. */
 int fe_counter_init(fe_counter *counter);
 void fe_counter_free(fe_counter *counter);
-/* Count the strings of values, as rows of row_length tokens (documents).
- * Returns 0, or -1 when out of memory (the counter stays valid, with the
- * values before the failure counted). */
-int fe_counter_add(fe_counter *counter, const fe_strings *values, int64_t row_length);
+
+/* Count one occurrence each of n tokens of document number `document`
+ * (numbers rise as counting goes on): token k is words[k][0:lens[k]], of
+ * hash hashes[k] (its fe_fingerprint64); each token's slot is prefetched
+ * before any is probed, and its counts before any is counted.
+ * ids: (n) scratch. Returns 0, or -1 when out of memory. */
+int fe_counter_count(fe_counter *counter, int64_t n, const char *const *words,
+                     const int64_t *lens, const uint64_t *hashes, int64_t document,
+                     int64_t *ids);
+
+/* Id of the token w[0:len] in counter, or -1. */
+int64_t fe_counter_find(const fe_counter *counter, const char *w, int64_t len);
+
+/* Counts documents [first, end) of a batch into counter, numbering document
+ * first as document0: the per-thread work of fe_counter_add_documents.
+ * Returns 0, or -1 when out of memory. */
+typedef int (*fe_count_documents)(const void *context, fe_counter *counter, int64_t first,
+                                  int64_t end, int64_t document0);
+
+/* Count a batch of n_docs documents with count(context, ...), in parallel
+ * (when parallel != 0): each thread counts a contiguous range of documents
+ * into its own counter, and these are merged into counter in document order,
+ * so ids, counts and the order of first appearance are those of one thread.
+ * Returns 0, or -1 when out of memory (the counter is then fit only to be
+ * freed). */
+int fe_counter_add_documents(fe_counter *counter, int64_t n_docs, fe_count_documents count,
+                             const void *context, int parallel);
+
+/* Count the strings of values as n_docs documents: document d holds
+ * strings doc_starts[d] <= i < doc_starts[d + 1] (doc_starts: (n_docs + 1),
+ * rising from 0 to values->n). Returns 0, or -1 when out of memory. */
+int fe_counter_add(fe_counter *counter, const fe_strings *values, const int64_t *doc_starts,
+                   int64_t n_docs);
+
+/* The ids of counter's tokens by count, high to low, ties by token, high
+ * to low (Keras's np.lexsort((tokens, counts))[::-1]): tokens compare as
+ * bytes, or with integer != 0 as the int64 their 8 bytes hold.
+ * order: (counter->n_tokens) out
+ * Returns 0, or -1 when out of memory. */
+int fe_counter_order(const fe_counter *counter, int integer, int64_t *order);
 
 #endif

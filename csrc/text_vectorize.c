@@ -1,6 +1,6 @@
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hashing.h"
 #include "text_vectorize.h"
 
 /* Documents (or tokens) below which one thread does the work: a team's
@@ -161,142 +161,55 @@ int fe_tokenize_write(const fe_tokenizer *t, const int64_t *token_starts,
     return failed ? FE_TOK_NO_MEMORY : FE_TOK_OK;
 }
 
-static uint64_t mix(uint64_t h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 33);
-}
-
-static uint64_t token_hash(const char *s, int64_t len) {
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)len;
-    for (; len >= 8; s += 8, len -= 8) {
-        uint64_t word;
-        memcpy(&word, s, 8);
-        h = mix(h ^ word);
-    }
-    uint64_t tail = 0;
-    memcpy(&tail, s, (size_t)len);
-    return mix(h ^ tail);
-}
-
-/* One thread's open-addressing table of the tokens it owns. */
-/* One distinct token: 64 bytes. Its hash, length and first INLINE_BYTES
- * bytes are kept here, so a probe reads the token's bytes elsewhere only
- * when it is longer. */
-#define INLINE_BYTES 20
-typedef struct {
-    uint64_t hash;
-    int64_t first, count, doc_count, last_doc;
-    int32_t len;
-    char head[INLINE_BYTES];
-} count_entry;
-
-/* Whether e holds the token w[0:len] of hash h. */
-static int entry_is(const count_entry *e, uint64_t h, const char *w, int64_t len,
-                    const char *tokens, const int64_t *token_offsets) {
-    if (e->hash != h || e->len != len) return 0;
-    if (len <= INLINE_BYTES) return memcmp(e->head, w, (size_t)len) == 0;
-    return memcmp(tokens + token_offsets[e->first], w, (size_t)len) == 0;
-}
-
-typedef struct {
-    count_entry *entries; /* (mask + 1), first = -1 marks an empty slot */
-    uint64_t mask;
-    int64_t size;
-} count_table;
-
-static int table_init(count_table *table, uint64_t slots) {
-    table->entries = malloc(sizeof(count_entry) * slots);
-    if (!table->entries) return 0;
-    for (uint64_t s = 0; s < slots; s++) table->entries[s].first = -1;
-    table->mask = slots - 1;
-    table->size = 0;
-    return 1;
-}
-
-static int table_grow(count_table *table) {
-    count_table grown;
-    if (!table_init(&grown, 2 * (table->mask + 1))) return 0;
-    for (uint64_t s = 0; s <= table->mask; s++) {
-        const count_entry e = table->entries[s];
-        if (e.first < 0) continue;
-        uint64_t g = e.hash & grown.mask;
-        while (grown.entries[g].first >= 0) g = (g + 1) & grown.mask;
-        grown.entries[g] = e;
-    }
-    grown.size = table->size;
-    free(table->entries);
-    *table = grown;
-    return 1;
-}
-
-int64_t fe_count_tokens(const char *tokens, const int64_t *token_offsets,
-                        const int64_t *doc_starts, int64_t n_docs, int64_t *first,
-                        int64_t *counts, int64_t *doc_counts, uint64_t *hashes) {
-    const int64_t n_tokens = doc_starts[n_docs];
-    const int parallel = n_tokens >= FE_TOK_PARALLEL_MIN * 16;
-    #pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t k = 0; k < n_tokens; k++)
-        hashes[k] = token_hash(tokens + token_offsets[k], token_offsets[k + 1] - token_offsets[k]);
-    int failed = 0;
-    /* Thread t of T counts the tokens whose hash is t modulo T, each into its
-     * own table, then leaves each count at the token's first occurrence. */
-    #pragma omp parallel if (parallel) reduction(|| : failed)
-    {
-        const uint64_t team = (uint64_t)omp_get_num_threads(), me = (uint64_t)omp_get_thread_num();
-        count_table table;
-        if (!table_init(&table, 1024)) {
-            failed = 1;
-        } else {
-            for (int64_t d = 0; d < n_docs && !failed; d++)
-                for (int64_t k = doc_starts[d]; k < doc_starts[d + 1]; k++) {
-                    const uint64_t h = hashes[k];
-                    if (((h >> 32) * team) >> 32 != me) continue; /* (h >> 32) * team / 2^32 */
-                    const char *w = tokens + token_offsets[k];
-                    const int64_t len = token_offsets[k + 1] - token_offsets[k];
-                    uint64_t s = h & table.mask;
-                    count_entry *e;
-                    for (;; s = (s + 1) & table.mask) {
-                        e = &table.entries[s];
-                        if (e->first < 0 || entry_is(e, h, w, len, tokens, token_offsets)) break;
-                    }
-                    if (e->first < 0) {
-                        *e = (count_entry){h, k, 0, 0, -1, (int32_t)len, {0}};
-                        memcpy(e->head, w, (size_t)(len < INLINE_BYTES ? len : INLINE_BYTES));
-                        if (2 * ++table.size > (int64_t)table.mask && !table_grow(&table)) {
-                            failed = 1;
-                            break;
-                        }
-                        /* the grown table moved the entry: find it again */
-                        for (s = h & table.mask; table.entries[s].first != k;
-                             s = (s + 1) & table.mask) {
-                        }
-                        e = &table.entries[s];
-                    }
-                    e->count++;
-                    if (e->last_doc != d) {
-                        e->last_doc = d;
-                        e->doc_count++;
-                    }
+/* fe_tokenize_counts' work for documents [first, end): each document's
+ * n-grams are written out (the split tokens are already contiguous), then
+ * counted at once. */
+static int count_documents(const void *context, fe_counter *counter, int64_t first,
+                           int64_t end, int64_t document0) {
+    const fe_tokenizer *t = context;
+    const int64_t *widths = t->ngram_widths ? t->ngram_widths : &ONE;
+    const int64_t n_widths = t->ngram_widths ? t->n_widths : 1;
+    int16_t classes[256];
+    byte_classes(t, classes);
+    /* a document's w-grams hold each of its bytes w times at most, each
+     * followed by a space at most (character tokens) */
+    int64_t gram_bytes = 1;
+    for (int64_t w = 0; w < n_widths; w++) gram_bytes += 2 * widths[w] * t->max_doc_len;
+    const size_t max_tokens = (size_t)(n_widths * (t->max_doc_len + 1));
+    unigrams u;
+    char *grams = malloc((size_t)gram_bytes);
+    const char **words = malloc(max_tokens * sizeof(char *));
+    int64_t *lens = malloc(max_tokens * sizeof(int64_t)), *ids = malloc(max_tokens * sizeof(int64_t));
+    uint64_t *hashes = malloc(max_tokens * sizeof(uint64_t));
+    int failed = !unigrams_alloc(&u, t->max_doc_len) || !grams || !words || !lens || !ids
+                 || !hashes;
+    for (int64_t d = first; d < end && !failed; d++) {
+        const int64_t n = split_document(t, classes, d, &u);
+        int64_t k = 0, at = 0;
+        for (int64_t w = 0; w < n_widths; w++)
+            for (int64_t i = 0; i + widths[w] <= n; i++, k++) {
+                lens[k] = ngram_bytes(&u, i, widths[w]);
+                words[k] = u.bytes + u.starts[i];
+                if (widths[w] > 1) {
+                    write_ngram(&u, i, widths[w], grams + at);
+                    words[k] = grams + at;
+                    at += lens[k];
                 }
-            for (uint64_t s = 0; !failed && s <= table.mask; s++) {
-                const count_entry e = table.entries[s];
-                if (e.first < 0) continue;
-                counts[e.first] = e.count;
-                doc_counts[e.first] = e.doc_count;
+                hashes[k] = fe_fingerprint64(words[k], lens[k]);
             }
-            free(table.entries);
-        }
+        failed = fe_counter_count(counter, k, words, lens, hashes, document0 + d - first, ids);
     }
-    if (failed) return -1;
-    int64_t unique = 0;
-    for (int64_t k = 0; k < n_tokens; k++) {
-        if (!counts[k]) continue;
-        first[unique] = k;
-        counts[unique] = counts[k];
-        doc_counts[unique++] = doc_counts[k];
-    }
-    return unique;
+    unigrams_free(&u);
+    free(grams);
+    free(words);
+    free(lens);
+    free(ids);
+    free(hashes);
+    return failed ? -1 : 0;
+}
+
+int fe_tokenize_counts(const fe_tokenizer *t, fe_counter *counter) {
+    return fe_counter_add_documents(counter, t->docs->n, count_documents, t,
+                                    t->docs->n >= FE_TOK_PARALLEL_MIN)
+               ? FE_TOK_NO_MEMORY : FE_TOK_OK;
 }

@@ -1,8 +1,8 @@
 /* Text vectorization's hot loops: standardize, split and n-grams of UTF-8
  * documents (as Keras's TextVectorization does them with tf.strings), and
  * the counting of adapt(). Outputs are bitwise the same for any thread count:
- * every document writes to positions fixed by prefix sums, and distinct
- * tokens come out in order of first occurrence. */
+ * every document writes to positions fixed by prefix sums, and counts merge
+ * in document order. */
 #ifndef FE_TEXT_VECTORIZE_H
 #define FE_TEXT_VECTORIZE_H
 
@@ -40,17 +40,9 @@ int fe_tokenize_count(const fe_tokenizer *t, int64_t *doc_tokens, int64_t *doc_b
 int fe_tokenize_write(const fe_tokenizer *t, const int64_t *token_starts,
                       const int64_t *byte_starts, char *tokens, int64_t *token_offsets);
 
-/* The distinct tokens of documents with their counts, in order of first occurrence.
- * tokens, token_offsets: (.., n_tokens + 1) as fe_tokenize_write gives them
- * doc_starts: (n_docs + 1) first token of each document, doc_starts[n_docs] = n_tokens
- * first:      (n_tokens) out, the index of each distinct token's first occurrence
- * counts:     (n_tokens) out, zeroed by the caller: its occurrences
- * doc_counts: (n_tokens) out: the documents it occurs in
- * hashes:     (n_tokens) scratch
- * Returns the number of distinct tokens (the valid prefix of the outputs),
- * or -1 when out of memory. */
-int64_t fe_count_tokens(const char *tokens, const int64_t *token_offsets,
-                        const int64_t *doc_starts, int64_t n_docs, int64_t *first,
-                        int64_t *counts, int64_t *doc_counts, uint64_t *hashes);
+/* Count the tokens of every document (as fe_tokenize_write gives them)
+ * into counter, one document per string of t->docs, in parallel; counter's
+ * ids and counts are the same for any thread count (fe_counter_add_documents). */
+int fe_tokenize_counts(const fe_tokenizer *t, fe_counter *counter);
 
 #endif

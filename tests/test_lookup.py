@@ -221,6 +221,65 @@ def test_same_bits_for_any_thread_count():
     np.testing.assert_array_equal(one, reference_lookup(data, vocab, 3, None, string_bucket(3)))
 
 
+def test_adapt_same_for_any_thread_count():
+    """adapt counts rows on each thread and merges them: the vocabulary, idf
+    weights (documents split across threads) and ints equal one thread's
+    and the references."""
+    rng = np.random.default_rng(4)
+    pool = random_words(rng, 3000)
+    data = np.array(rng.choice(pool, (20_000, 3)), dtype=object)
+    ints = rng.integers(-50, 2000, (20_000, 3))
+    threads = get_num_threads()
+    results = []
+    try:
+        for count in (1, 2, 3):
+            set_num_threads(count)
+            strings, integers = StringLookup(output_mode="tf_idf"), IntegerLookup()
+            strings.adapt(data)
+            integers.adapt(ints)
+            results.append((strings.get_vocabulary(), strings.idf_weights,
+                            integers.get_vocabulary()))
+    finally:
+        set_num_threads(threads)
+    for other in results[1:]:
+        assert other[0] == results[0][0] and other[2] == results[0][2]
+        np.testing.assert_array_equal(other[1], results[0][1])
+    vocab = reference_vocabulary(data, key=lambda t: t.encode())
+    assert results[0][0] == ["[UNK]"] + vocab
+    documents = collections.Counter(t for row in data.tolist() for t in set(row))
+    idf = np.array([np.log(1 + len(data) / (1 + documents[t])) for t in vocab], np.float32)
+    np.testing.assert_allclose(results[0][1][1:], idf, rtol=1e-6)
+    assert results[0][2] == [-1] + reference_vocabulary(ints[ints != -1])  # -1: the OOV token
+
+
+def test_object_arrays_of_ascii_unicode_and_bytes():
+    """str read in place (ASCII), str encoded (non-ASCII), bytes and a str
+    subclass in one object array look up as their UTF-8."""
+    class Name(str):
+        pass
+    vocab = ["ab", "é", "x€", "plain"]
+    values = np.array(["ab", "é", b"x\xe2\x82\xac", Name("plain"), "zz", b"ab", "x€"],
+                      dtype=object)
+    np.testing.assert_array_equal(StringLookup(vocabulary=vocab)(values),
+                                  [1, 2, 3, 4, 0, 1, 3])
+
+
+def test_words_alike_in_their_first_bytes():
+    """Slots keep a word's length and first 20 bytes: words of every length
+    around that, equal but for their last byte or their length, stay apart."""
+    words = ["x" * k for k in range(1, 45)] + ["x" * k + "y" for k in range(45)] + \
+        ["x" * k + "\0" for k in range(45)]
+    vocab = words[::2]
+    queries = np.array(words + [w + "x" for w in words], dtype=object)
+    np.testing.assert_array_equal(StringLookup(vocabulary=vocab)(queries),
+                                  reference_lookup(queries, vocab))
+    data = np.array(words + words[::3], dtype=object)  # object: a 'U' array drops the NULs
+    counted = StringLookup()
+    counted.adapt(data)
+    assert counted.get_vocabulary() == ["[UNK]"] + reference_vocabulary(
+        data, key=lambda t: t.encode())
+
+
 # ---- vocabulary files, config, assets ---------------------------------------
 def test_vocabulary_file(tmp_path):
     path = tmp_path / "vocab.txt"

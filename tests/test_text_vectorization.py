@@ -69,7 +69,52 @@ def test_tokens_and_vocabulary_match_reference(options):
     vocabulary = ["", "[UNK]"] + reference_vocabulary(TEXTS, **options)
     assert layer.get_vocabulary() == vocabulary
     queries = TEXTS[::-1] + ["unseen words here", "FOX fox"]
-    np.testing.assert_array_equal(layer(queries), reference_int(queries, vocabulary, **options))
+    expected = reference_int(queries, vocabulary, **options)
+    if options["split"] is None:  # a column: rank-1 inputs are one sequence (below)
+        queries = np.array(queries, dtype=object)[:, None]
+    np.testing.assert_array_equal(layer(queries), expected)
+
+
+@pytest.mark.parametrize("mode, length", [("int", None), ("int", 3), ("int", 8), ("one_hot", None),
+                                          ("multi_hot", None), ("count", None), ("tf_idf", None)])
+@pytest.mark.parametrize("ngrams", [None, 2])
+def test_split_none_rank1_inputs_are_one_sequence(mode, ngrams, length):
+    """Keras (on TensorFlow) splits nothing in rank-1 inputs without a split:
+    the batch is one sequence of tokens, n-grams join neighbours; int gives
+    (tokens,) ids (trimmed or padded to output_sequence_length), the bag modes
+    one (depth,) vector, one_hot a row per token. Keras 3.15 on TF 2.21 gives
+    for int, ngrams=2: [2, 1, 4, 2, 1, 1, 1]; count, ngrams=2: [4, 2, 0, 1]."""
+    layer = TextVectorization(split=None, output_mode=mode, ngrams=ngrams,
+                              output_sequence_length=length)
+    data = ["a b", "c", "a b", "d", "A B"]
+    layer.adapt(data)
+    vocabulary = layer.get_vocabulary()
+    assert vocabulary[-3:] == ["a b", "d", "c"]  # per document: no n-grams across them
+    queries = np.array(["a b", "zz", "C", "a b"], dtype=object)
+    sequence = [q.lower() for q in queries]
+    grams = [" ".join(sequence[i:i + w]) for w in ((1,) if ngrams is None else (1, 2))
+             for i in range(len(sequence) - w + 1)]
+    index = {t: i for i, t in enumerate(vocabulary)}
+    ids = [index.get(g, vocabulary.index("[UNK]")) for g in grams]
+    out = layer(queries)
+    if mode == "int":
+        expected = ids if length is None else (ids + [0] * length)[:length]
+        np.testing.assert_array_equal(out, expected)
+        if ngrams == 2 and length is None:
+            np.testing.assert_array_equal(out, [2, 1, 4, 2, 1, 1, 1])  # Keras on TF
+        return
+    if mode == "one_hot":
+        np.testing.assert_array_equal(out, np.eye(len(vocabulary))[ids])
+        return
+    counts = np.bincount(ids, minlength=len(vocabulary)).astype(np.float64)
+    if mode == "multi_hot":
+        counts = np.minimum(counts, 1)
+    if mode == "tf_idf":
+        counts *= layer._lookup_layer.idf_weights
+    assert out.shape == (len(vocabulary),)
+    np.testing.assert_allclose(out, counts, rtol=1e-6)
+    if mode == "count" and ngrams == 2:
+        np.testing.assert_array_equal(out, [4, 2, 0, 1])  # Keras on TF
 
 
 @pytest.mark.parametrize("mode", ["multi_hot", "count", "tf_idf"])
@@ -164,25 +209,24 @@ def test_bitwise_same_for_any_thread_count():
         for threads in (1, 2, 3):
             _kernels.set_num_threads(threads)
             tokens, offsets, starts = _core.tokenize(batch, True, True, "whitespace", [1, 2])
-            results.append((tokens, offsets, starts) + _core.count_tokens(tokens, offsets, starts))
+            counter = _core.TokenCounter()
+            _core.count_text(counter, batch, True, True, "whitespace", [1, 2])
+            results.append((tokens, offsets, starts) + counter.vocabulary())
     finally:
         _kernels.set_num_threads(previous)
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_array_equal(a, b)
-    first, counts, doc_counts = results[0][3:]
-    tokens, offsets, starts = results[0][:3]
-    expected = Counter(bytes(tokens[offsets[k]:offsets[k + 1]]) for k in range(len(offsets) - 1))
-    got = {bytes(tokens[offsets[f]:offsets[f + 1]]): c for f, c in zip(first, counts)}
-    assert got == dict(expected)
-    assert (np.diff(first) > 0).all()
-    doc_of = np.repeat(np.arange(len(docs)), np.diff(starts))
-    some = first[:50]
-    for f, dc in zip(some, doc_counts[:50]):
-        token = bytes(tokens[offsets[f]:offsets[f + 1]])
-        holders = {doc_of[k] for k in range(len(offsets) - 1)
-                   if bytes(tokens[offsets[k]:offsets[k + 1]]) == token}
-        assert dc == len(holders)
+    tokens, offsets, starts, vocabulary, counts, doc_counts = results[0]
+    texts = [bytes(tokens[offsets[k]:offsets[k + 1]]) for k in range(len(offsets) - 1)]
+    expected = Counter(texts)
+    assert vocabulary == sorted(expected, key=lambda t: (expected[t], t), reverse=True)
+    assert counts.tolist() == [expected[t] for t in vocabulary]
+    holders = {}
+    for d in range(len(docs)):
+        for token in set(texts[starts[d]:starts[d + 1]]):
+            holders[token] = holders.get(token, 0) + 1
+    assert doc_counts.tolist() == [holders[t] for t in vocabulary]
 
 
 def test_config_round_trip():

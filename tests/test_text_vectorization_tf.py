@@ -129,3 +129,21 @@ def test_tf_idf_files_load_both_ways(tmp_path):
     keras.Sequential([keras.Input((1,), dtype="string"), theirs]).save(tmp_path / "theirs.keras")
     in_fastembed = fastembed.saving.load_model(tmp_path / "theirs.keras")
     np.testing.assert_allclose(in_fastembed.predict(queries, verbose=0), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode, length", [("int", None), ("int", 3), ("int", 40), ("one_hot", None),
+                                          ("multi_hot", None), ("count", None), ("tf_idf", None)])
+@pytest.mark.parametrize("ngrams", [None, 2, (1, 3)])
+def test_split_none_on_rank1_inputs(mode, length, ngrams):
+    """Without a split, rank-1 inputs are one sequence for Keras: same shapes, same values."""
+    data = documents()
+    options = dict(split=None, output_mode=mode, ngrams=ngrams, output_sequence_length=length)
+    ours, theirs = TextVectorization(**options), keras.layers.TextVectorization(**options)
+    ours.adapt(data)
+    theirs.adapt(data)
+    assert ours.get_vocabulary() == [str(t) for t in theirs.get_vocabulary()]
+    queries = np.array(documents(seed=3, n=12) + data[:5], dtype=object)
+    expected = keras_out(theirs, queries)
+    got = ours(queries)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-6)

@@ -5,8 +5,20 @@ from cpython.bytes cimport (PyBytes_AS_STRING, PyBytes_Check, PyBytes_FromString
 from cpython.unicode cimport PyUnicode_Check
 from libc.stdint cimport uint32_t, uint64_t
 
+from cpython.object cimport PyObject
+from cython.parallel cimport prange
+
+cdef enum:
+    STRINGS_PARALLEL_MIN = 16384  # below: a batch is read on the calling thread alone
+
 cdef extern from "Python.h":
     const char *PyUnicode_AsUTF8AndSize(object unicode, Py_ssize_t *size) except NULL
+    # The same tests and fields on borrowed pointers: no reference counting,
+    # no interpreter state (macros reading the objects' immutable fields).
+    bint _is_str "PyUnicode_Check"(PyObject *o) nogil
+    bint _is_compact_ascii "PyUnicode_IS_COMPACT_ASCII"(PyObject *o) nogil
+    void *_unicode_data "PyUnicode_DATA"(PyObject *o) nogil
+    Py_ssize_t _unicode_length "PyUnicode_GET_LENGTH"(PyObject *o) nogil
 
 cdef extern from "lookup.h":
     ctypedef struct fe_strings:
@@ -20,8 +32,7 @@ cdef extern from "lookup.h":
     ctypedef struct fe_counter:
         char *blob
         int64_t *offsets
-        int64_t *counts
-        int64_t *doc_counts
+        void *tallies
         int64_t n_tokens
         int64_t n_documents
     const char *fe_string_at(const fe_strings *s, int64_t i, int64_t *len) nogil
@@ -37,7 +48,10 @@ cdef extern from "lookup.h":
                                uint64_t num_buckets, int keyed, uint64_t k0, uint64_t k1) nogil
     int fe_counter_init(fe_counter *counter) nogil
     void fe_counter_free(fe_counter *counter) nogil
-    int fe_counter_add(fe_counter *counter, const fe_strings *values, int64_t row_length) nogil
+    int fe_counter_add(fe_counter *counter, const fe_strings *values, const int64_t *doc_starts,
+                       int64_t n_docs) nogil
+    int64_t fe_counter_find(const fe_counter *counter, const char *w, int64_t len) nogil
+    int fe_counter_order(const fe_counter *counter, int integer, int64_t *order) nogil
 
 
 def _missing_value(value):
@@ -100,39 +114,61 @@ cdef class StringBatch:
             fe_utf8_from_ucs4(blob, chars, n, width, &offsets[0])
 
     cdef _from_objects(self, cnp.ndarray flat, str name):
-        """Point at each object's bytes (checking every value's type)."""
-        cdef Py_ssize_t n = flat.shape[0], i, size
+        """Point at each object's bytes (checking every value's type). A
+        compact ASCII str is its own UTF-8: those are read in place on all
+        threads, without the GIL (only reading objects the array holds);
+        the others (str to encode, bytes, errors) then one by one with it."""
+        cdef Py_ssize_t n = flat.shape[0], i, n_others = 0
         self._blob = flat  # keeps the objects, so their buffers, alive
         self._starts = np.empty(n, dtype=np.uintp)
         self._offsets = np.empty(n, dtype=np.int64)  # here: the lengths
-        cdef size_t[::1] starts = self._starts
-        cdef int64_t[::1] lengths = self._offsets
-        cdef object value
-        cdef object[::1] objects = flat
-        for i in range(n):
-            value = objects[i]
-            if PyUnicode_Check(value):
-                try:
-                    starts[i] = <size_t>PyUnicode_AsUTF8AndSize(value, &size)
-                except UnicodeEncodeError:
-                    raise ValueError(f"{name}[{_position(self.shape, i)}] = {value!r} is not "
-                                     f"valid Unicode (it holds a surrogate)") from None
-            elif PyBytes_Check(value):
-                starts[i] = <size_t>PyBytes_AS_STRING(value)
-                size = PyBytes_GET_SIZE(value)
-            elif _missing_value(value):
-                raise ValueError(f"{name}[{_position(self.shape, i)}] is {value!r}: string "
-                                 f"inputs cannot hold missing values (None or NaN)")
+        cdef PyObject **objects = <PyObject **>cnp.PyArray_DATA(flat)
+        cdef const char **starts = <const char **>cnp.PyArray_DATA(self._starts)
+        cdef int64_t *lengths = <int64_t *>cnp.PyArray_DATA(self._offsets)
+        cdef PyObject *item
+        for i in prange(n, nogil=True, schedule="static",
+                        use_threads_if=n >= STRINGS_PARALLEL_MIN):
+            item = objects[i]
+            if item != NULL and _is_str(item) and _is_compact_ascii(item):
+                starts[i] = <const char *>_unicode_data(item)
+                lengths[i] = _unicode_length(item)
             else:
-                raise TypeError(f"{name} must hold only strings (str or bytes), but "
-                                f"{name}[{_position(self.shape, i)}] = {value!r} is of type "
-                                f"{type(value).__name__}")
-            lengths[i] = size
-        self.strings.starts = <const char **>&starts[0] if n else NULL
-        self.strings.lengths = &lengths[0] if n else NULL
+                starts[i] = NULL
+                n_others += 1
+        for i in range(n if n_others else 0):
+            if starts[i] == NULL:
+                item = objects[i]
+                starts[i] = self._object_bytes(<object>item if item != NULL else None, i,
+                                               &lengths[i], name)
+        self.strings.starts = starts if n else NULL
+        self.strings.lengths = lengths if n else NULL
         self.strings.blob = NULL
         self.strings.offsets = NULL
         self.strings.n = n
+
+    cdef const char *_object_bytes(self, value, Py_ssize_t i, int64_t *length,
+                                   str name) except NULL:
+        """The UTF-8 bytes of value (str or bytes), their length in *length."""
+        cdef Py_ssize_t size
+        cdef const char *start
+        if PyUnicode_Check(value):
+            try:
+                start = PyUnicode_AsUTF8AndSize(value, &size)
+            except UnicodeEncodeError:
+                raise ValueError(f"{name}[{_position(self.shape, i)}] = {value!r} is not "
+                                 f"valid Unicode (it holds a surrogate)") from None
+        elif PyBytes_Check(value):
+            start = PyBytes_AS_STRING(value)
+            size = PyBytes_GET_SIZE(value)
+        elif _missing_value(value):
+            raise ValueError(f"{name}[{_position(self.shape, i)}] is {value!r}: string "
+                             f"inputs cannot hold missing values (None or NaN)")
+        else:
+            raise TypeError(f"{name} must hold only strings (str or bytes), but "
+                            f"{name}[{_position(self.shape, i)}] = {value!r} is of type "
+                            f"{type(value).__name__}")
+        length[0] = size
+        return start
 
     @property
     def size(self):
@@ -166,7 +202,7 @@ cdef class VocabularyTable:
     """A vocabulary (list of bytes, or a 1-D int64 array) as a hash table
     built once; lookup maps values to their positions in it, -1 if absent."""
     cdef fe_vocab vocab
-    cdef object _blob, _offsets, _slots
+    cdef object _blob, _offsets
     cdef readonly bint integer
     cdef readonly int64_t size
 
@@ -181,18 +217,17 @@ cdef class VocabularyTable:
             self._offsets = np.zeros(len(words) + 1, dtype=np.int64)
             np.cumsum([len(w) for w in words], out=self._offsets[1:])
         self.size = self._offsets.shape[0] - 1
-        cdef int64_t n_slots = 2
-        while n_slots < 2 * self.size:
-            n_slots *= 2
-        self._slots = np.zeros(n_slots, dtype=np.int64)
         cdef const int64_t[::1] offsets = self._offsets
-        cdef int64_t[::1] slots = self._slots
-        self.vocab.blob = PyBytes_AS_STRING(self._blob)
-        self.vocab.offsets = &offsets[0]
-        self.vocab.slots = &slots[0]
-        self.vocab.mask = n_slots - 1
+        cdef const char *blob = PyBytes_AS_STRING(self._blob)
+        cdef int status
+        fe_vocab_free(&self.vocab)  # a table set before
         with nogil:
-            fe_vocab_build(&self.vocab, self.size)
+            status = fe_vocab_init(&self.vocab, blob, &offsets[0], self.size)
+        if status:
+            raise MemoryError(f"no memory for the table of {self.size} words")
+
+    def __dealloc__(self):
+        fe_vocab_free(&self.vocab)
 
     def lookup(self, values, int64_t offset=0, int64_t missing=-1):
         """(ids, n_missing): offset + the position in the vocabulary (int64,
@@ -246,9 +281,10 @@ def hash_buckets(values, uint64_t num_buckets, salt=None):
 
 
 cdef class TokenCounter:
-    """Counts of distinct tokens over batches (adapt): add(values,
-    row_length) takes a StringBatch or an int64 array, as documents of
-    row_length tokens; tokens() lists them in order of first appearance."""
+    """Counts of distinct tokens over batches of documents (adapt): add()
+    takes a StringBatch or an int64 array as documents of row_length values,
+    text_vectorize's count_text the tokens of documents; vocabulary() gives
+    the learned vocabulary in Keras's order."""
     cdef fe_counter counter
     cdef readonly bint integer
 
@@ -271,8 +307,14 @@ cdef class TokenCounter:
             strings = int64_strings(keys)
         else:
             strings = (<StringBatch>values).strings
+        cdef int64_t n_docs = (strings.n + row_length - 1) // row_length
+        cdef const int64_t[::1] doc_starts = np.minimum(
+            np.arange(n_docs + 1, dtype=np.int64) * row_length, strings.n)
         with nogil:
-            status = fe_counter_add(&self.counter, &strings, row_length)
+            status = fe_counter_add(&self.counter, &strings, &doc_starts[0], n_docs)
+        self._check(status)
+
+    cdef _check(self, int status):
         if status:
             raise MemoryError(f"adapt: out of memory after {self.counter.n_tokens} distinct tokens")
 
@@ -280,20 +322,42 @@ cdef class TokenCounter:
     def n_documents(self):
         return self.counter.n_documents
 
-    def tokens(self):
-        """(tokens, counts, document_counts): tokens a list of bytes, or an
-        int64 array for integers; counts as int64 arrays."""
-        cdef int64_t n = self.counter.n_tokens, i
-        counts = np.asarray(<int64_t[:n]>self.counter.counts).copy() if n else \
-            np.zeros(0, np.int64)
-        doc_counts = np.asarray(<int64_t[:n]>self.counter.doc_counts).copy() if n else \
-            np.zeros(0, np.int64)
-        blob = self.counter.blob[:self.counter.offsets[n]] if n else b""
+    def vocabulary(self, exclude=(), limit=None):
+        """(tokens, counts, document_counts) by count, high to low, ties by
+        token, high to low (Keras's order), without the tokens of exclude,
+        the first `limit` of them: tokens a list of bytes, or an int64 array
+        for integers; counts as int64 arrays."""
+        cdef int64_t n = self.counter.n_tokens, i, length, token_id
+        order = np.empty(n, np.int64)
+        cdef int64_t *order_ptr = <int64_t *>cnp.PyArray_DATA(order)
+        cdef int status
+        with nogil:
+            status = fe_counter_order(&self.counter, self.integer, order_ptr)
+        self._check(status)
+        keep = np.ones(n, dtype=bool)
+        cdef bytes key
+        for token in exclude:
+            key = np.int64(token).tobytes() if self.integer else token
+            token_id = fe_counter_find(&self.counter, key, len(key))
+            if token_id >= 0:
+                keep[token_id] = False
+        order = order[keep[order]][:limit]
+        cdef const int64_t[::1] ids = order
+        # fe_tally: (count, doc_count, last_doc) per token
+        tallies = np.asarray(<int64_t[:n, :3]><int64_t *>self.counter.tallies)[order] if n \
+            else np.zeros((0, 3), np.int64)
+        counts, doc_counts = tallies[:, 0], tallies[:, 1]
         if self.integer:
-            return np.frombuffer(blob, dtype=np.int64).copy(), counts, doc_counts
-        offsets = np.asarray(<int64_t[:n + 1]>self.counter.offsets)
-        starts, ends = offsets[:-1].tolist(), offsets[1:].tolist()
-        return [blob[s:e] for s, e in zip(starts, ends)], counts, doc_counts
+            values = np.asarray(<int64_t[:n]><int64_t *>self.counter.blob)[order] if n else \
+                np.zeros(0, np.int64)
+            return values, counts, doc_counts
+        tokens = []
+        for i in range(ids.shape[0]):
+            token_id = ids[i]
+            length = self.counter.offsets[token_id + 1] - self.counter.offsets[token_id]
+            tokens.append(PyBytes_FromStringAndSize(
+                self.counter.blob + self.counter.offsets[token_id], length))
+        return tokens, counts, doc_counts
 
 
 cdef extern from "hashing.h":

@@ -1,5 +1,6 @@
 # Text vectorization: tokenize (standardize, split, n-grams), count, look up.
-# fe_strings, fe_vocab_lookup, StringBatch and VocabularyTable come from lookup.pxi.
+# fe_strings, fe_counter, fe_vocab_lookup, StringBatch, VocabularyTable and
+# TokenCounter come from lookup.pxi.
 
 cdef extern from "text_vectorize.h":
     enum:
@@ -20,9 +21,7 @@ cdef extern from "text_vectorize.h":
                           const int64_t *byte_starts, char *tokens,
                           int64_t *token_offsets) nogil
     int64_t fe_strings_max_length(const fe_strings *s) nogil
-    int64_t fe_count_tokens(const char *tokens, const int64_t *token_offsets,
-                            const int64_t *doc_starts, int64_t n_docs, int64_t *first,
-                            int64_t *counts, int64_t *doc_counts, uint64_t *hashes) nogil
+    int fe_tokenize_counts(const fe_tokenizer *t, fe_counter *counter) nogil
 
 SPLITS = {None: FE_SPLIT_NONE, "whitespace": FE_SPLIT_WHITESPACE,
           "character": FE_SPLIT_CHARACTER}
@@ -49,16 +48,13 @@ cdef fe_strings _token_strings(tokens, token_offsets) except *:
     return strings
 
 
-def tokenize(StringBatch docs, bint lower, bint strip_punctuation, split, ngram_widths=None):
-    """The standardized, split n-grams of each document of docs:
-    (tokens uint8, token_offsets int64 (n_tokens + 1,), doc_starts int64
-    (n_docs + 1,)); token k is tokens[token_offsets[k]:token_offsets[k+1]],
-    and document d holds tokens doc_starts[d] <= k < doc_starts[d+1]."""
+cdef object _set_tokenizer(fe_tokenizer *t, StringBatch docs, bint lower,
+                           bint strip_punctuation, split, ngram_widths):
+    """Fill t for docs; returns the array t.ngram_widths points into (keep it)."""
     if split not in SPLITS:
         raise ValueError(f"split must be None, 'whitespace' or 'character', got {split!r}")
-    cdef fe_tokenizer t
-    cdef int64_t n_docs = docs.strings.n
     cdef const int64_t[::1] widths
+    widths_array = None
     t.ngram_widths = NULL
     t.n_widths = 0
     if ngram_widths is not None:
@@ -75,6 +71,17 @@ def tokenize(StringBatch docs, bint lower, bint strip_punctuation, split, ngram_
     t.lower = lower
     t.strip_punctuation = strip_punctuation
     t.split = SPLITS[split]
+    return widths_array
+
+
+def tokenize(StringBatch docs, bint lower, bint strip_punctuation, split, ngram_widths=None):
+    """The standardized, split n-grams of each document of docs:
+    (tokens uint8, token_offsets int64 (n_tokens + 1,), doc_starts int64
+    (n_docs + 1,)); token k is tokens[token_offsets[k]:token_offsets[k+1]],
+    and document d holds tokens doc_starts[d] <= k < doc_starts[d+1]."""
+    cdef fe_tokenizer t
+    cdef int64_t n_docs = docs.strings.n
+    widths = _set_tokenizer(&t, docs, lower, strip_punctuation, split, ngram_widths)
     counts = np.empty((2, n_docs), np.int64)
     cdef int64_t[:, ::1] counts_view = counts
     cdef int status
@@ -99,10 +106,27 @@ def tokenize(StringBatch docs, bint lower, bint strip_punctuation, split, ngram_
     return tokens, token_offsets, starts[0]
 
 
-def count_tokens(tokens, token_offsets, doc_starts):
-    """The distinct tokens of tokenize's output in order of first occurrence:
-    (first: index of its first occurrence, counts, doc_counts: documents it
-    occurs in), int64 arrays."""
+def count_text(TokenCounter counter, StringBatch docs, bint lower, bint strip_punctuation,
+               split, ngram_widths=None):
+    """Count the tokens tokenize() would give, one document per string of
+    docs, into counter (without writing them out)."""
+    if counter.integer:
+        raise TypeError("count_text needs a counter of strings, got one of integers")
+    cdef fe_tokenizer t
+    widths = _set_tokenizer(&t, docs, lower, strip_punctuation, split, ngram_widths)
+    cdef int status
+    with nogil:
+        status = fe_tokenize_counts(&t, &counter.counter)
+    if status != FE_TOK_OK:
+        raise MemoryError(f"adapt: out of memory after {counter.counter.n_tokens} distinct "
+                          f"tokens")
+
+
+def count_tokens(TokenCounter counter, tokens, token_offsets, doc_starts):
+    """Count tokens as tokenize() gives them (tokens, token_offsets,
+    doc_starts) into counter."""
+    if counter.integer:
+        raise TypeError("count_tokens needs a counter of strings, got one of integers")
     cdef fe_strings strings = _token_strings(tokens, token_offsets)
     check_array("doc_starts", doc_starts, doc_starts.shape, np.int64)
     if doc_starts.ndim != 1 or doc_starts.shape[0] < 1 or doc_starts[0] != 0 \
@@ -110,18 +134,10 @@ def count_tokens(tokens, token_offsets, doc_starts):
         raise ValueError(f"doc_starts must rise from 0 to {strings.n} (the tokens), got "
                          f"{doc_starts!r}")
     cdef const int64_t[::1] starts = doc_starts
-    out = np.zeros((3, max(strings.n, 1)), np.int64)
-    hashes = np.empty(max(strings.n, 1), np.uint64)
-    cdef int64_t[:, ::1] out_view = out
-    cdef uint64_t[::1] hashes_view = hashes
-    cdef int64_t unique
+    cdef int status
     with nogil:
-        unique = fe_count_tokens(strings.blob, strings.offsets, &starts[0], starts.shape[0] - 1,
-                                 &out_view[0, 0], &out_view[1, 0], &out_view[2, 0],
-                                 &hashes_view[0])
-    if unique < 0:
-        raise MemoryError(f"count_tokens: no memory for the table of {strings.n} tokens")
-    return out[0, :unique].copy(), out[1, :unique].copy(), out[2, :unique].copy()
+        status = fe_counter_add(&counter.counter, &strings, &starts[0], starts.shape[0] - 1)
+    counter._check(status)
 
 
 def lookup_tokens(VocabularyTable table, tokens, token_offsets):

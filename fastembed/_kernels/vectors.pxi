@@ -8,10 +8,12 @@ cdef extern from "vectors.h":
         FE_VEC_BAD_NUMBER
         FE_VEC_EXTRA
         FE_VEC_TRUNCATED
+    ctypedef struct fe_slot:
+        pass
     ctypedef struct fe_vocab:
         const char *blob
         const int64_t *offsets
-        int64_t *slots
+        fe_slot *slots
         int64_t mask
     ctypedef struct fe_vec_parser:
         int64_t dim
@@ -31,7 +33,9 @@ cdef extern from "vectors.h":
         int64_t err_field
         int64_t err_pos
         int64_t err_len
-    void fe_vocab_build(fe_vocab *vocab, int64_t n_words) nogil
+    int fe_vocab_init(fe_vocab *vocab, const char *blob, const int64_t *offsets,
+                      int64_t n_words) nogil
+    void fe_vocab_free(fe_vocab *vocab) nogil
     int fe_vectors_parse_text(fe_vec_parser *p, const char *buf, int64_t len, int final,
                               int64_t *consumed) nogil
     int fe_vectors_parse_binary(fe_vec_parser *p, const char *buf, int64_t len, int final,
@@ -62,7 +66,7 @@ cdef class VectorParser:
     cdef fe_vocab vocab
     cdef readonly bint binary
     cdef object _rows, _ids, _lines, _words
-    cdef object _vocab_blob, _vocab_offsets, _vocab_slots
+    cdef object _vocab_blob, _vocab_offsets
     cdef int64_t _capacity
     cdef bint _finished
 
@@ -87,23 +91,22 @@ cdef class VectorParser:
         self.p.words_cap = 0
         self._finished = False
 
+    def __dealloc__(self):
+        fe_vocab_free(&self.vocab)
+
     cdef _set_vocabulary(self, vocabulary):
         encoded = [w.encode("utf-8") for w in vocabulary]
         self._vocab_blob = b"".join(encoded)
         self._vocab_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(w) for w in encoded], out=self._vocab_offsets[1:])
-        cdef int64_t n_slots = 2
-        while n_slots < 2 * len(encoded):
-            n_slots *= 2
-        self._vocab_slots = np.zeros(n_slots, dtype=np.int64)
         cdef const int64_t[::1] offsets = self._vocab_offsets
-        cdef int64_t[::1] slots = self._vocab_slots
-        self.vocab.blob = self._vocab_blob
-        self.vocab.offsets = &offsets[0]
-        self.vocab.slots = &slots[0]
-        self.vocab.mask = n_slots - 1
+        cdef const char *blob = self._vocab_blob
+        cdef int status
+        fe_vocab_free(&self.vocab)  # a table set before
         with nogil:
-            fe_vocab_build(&self.vocab, offsets.shape[0] - 1)
+            status = fe_vocab_init(&self.vocab, blob, &offsets[0], offsets.shape[0] - 1)
+        if status:
+            raise MemoryError(f"no memory for the table of {len(encoded)} words")
         self.p.vocab = &self.vocab
 
     cdef _grow_rows(self, int64_t rows_cap):

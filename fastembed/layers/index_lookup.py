@@ -247,36 +247,25 @@ class IndexLookup(NoGradientMixin, Layer):
             if batch.ndim <= 1:  # a 1-D batch is one document (Keras's update_state)
                 batch = batch.reshape(1, -1)
             counter.add(self._keys(batch, "data"), max(batch.shape[-1], 1))
-        tokens, counts, document_counts = counter.tokens()
-        keep = np.ones(len(counts), dtype=bool)
-        for special in (self.mask_token, self.oov_token):
-            if special is not None:
-                found = _core.VocabularyTable(tokens).lookup(
-                    self._keys(self._encode([special]), "token"))[0][0]
-                if found >= 0:
-                    keep[found] = False
-        order = self._count_order(tokens, counts)
-        order = order[keep[order]]
-        if self.max_tokens:
-            order = order[:self.max_tokens - self._token_start_index()]
-        learned = [tokens[i] for i in order] if isinstance(tokens, list) else tokens[order]
+        self.learn_vocabulary(counter)
+
+    def learn_vocabulary(self, counter):
+        """Take the vocabulary a _core.TokenCounter counted (the end of
+        adapt, shared with TextVectorization): tokens by count, high to low,
+        ties by token, high to low (Keras's order), less the mask and OOV
+        tokens, the first max_tokens minus the reserved ones; in "tf_idf"
+        mode, the idf weights log(1 + documents / (1 + documents holding
+        the token))."""
+        specials = [special for special in (self.mask_token, self.oov_token)
+                    if special is not None]
+        limit = self.max_tokens - self._token_start_index() if self.max_tokens else None
+        learned, _, document_counts = counter.vocabulary(
+            [self._encode([special])[0] for special in specials], limit)
         self._set_tokens(learned)
         if self.output_mode == "tf_idf":
-            idf = np.log(1 + counter.n_documents / (1 + document_counts[order]))
-            idf = idf.astype(np.float32)
+            idf = np.log(1 + counter.n_documents / (1 + document_counts)).astype(np.float32)
             self._set_idf_weights(idf, self._token_start_index(),
                                   idf.mean() if len(idf) else np.nan)
-
-    @staticmethod
-    def _count_order(tokens, counts):
-        """Keras's order: np.lexsort((tokens, counts))[::-1], i.e. counts
-        high to low, then tokens high to low."""
-        if isinstance(tokens, np.ndarray):
-            return np.lexsort((tokens, counts))[::-1]
-        by_token = np.argsort(np.array(tokens, dtype=object), kind="stable")
-        rank = np.empty(len(tokens), dtype=np.int64)
-        rank[by_token] = np.arange(len(tokens))
-        return np.lexsort((rank, counts))[::-1]
 
     # ---- call --------------------------------------------------------------
     def call(self, inputs):

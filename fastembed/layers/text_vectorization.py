@@ -100,9 +100,9 @@ class TextVectorization(NoGradientMixin, Layer):
             vocabulary_size=vocabulary_size, name=f"{self.name}_lookup")
 
     # ---- tokens ------------------------------------------------------------
-    def _tokenize(self, inputs, name="inputs"):
-        """(tokens, token_offsets, doc_starts) of a batch of documents, as
-        _core.tokenize gives them."""
+    def _documents(self, inputs, name):
+        """(docs, lower, strip): the documents of a batch as a StringBatch
+        (a callable standardize applied) and the built-in standardization."""
         array = _string_array(inputs)
         if self.split is not None and array.ndim > 1:
             if array.shape[-1] != 1:
@@ -119,19 +119,41 @@ class TextVectorization(NoGradientMixin, Layer):
             raise ValueError(f"TextVectorization reads UTF-8; got encoding={self.encoding!r}")
         lower = self.standardize in ("lower", "lower_and_strip_punctuation")
         strip = self.standardize in ("strip_punctuation", "lower_and_strip_punctuation")
-        if not callable(self.split):
+        return docs, lower, strip
+
+    def _count(self, counter, batch):
+        """Count the tokens of a batch of documents into counter (adapt)."""
+        if callable(self.split):
+            _core.count_tokens(counter, *self._tokenize(batch, "data"))
+            return
+        docs, lower, strip = self._documents(batch, "data")
+        _core.count_text(counter, docs, lower, strip, self.split, self._widths)
+
+    def _tokenize(self, inputs, name="inputs", one_sequence=False):
+        """(tokens, token_offsets, doc_starts) of a batch of documents, as
+        _core.tokenize gives them; with one_sequence (split=None on rank-1
+        inputs, as Keras reads them) the documents are the tokens of one
+        sequence, and n-grams join neighbours."""
+        docs, lower, strip = self._documents(inputs, name)
+        if not (one_sequence or callable(self.split)):
             return _core.tokenize(docs, lower, strip, self.split, self._widths)
-        # A callable split: its tokens are joined into n-grams here.
         tokens, offsets, _ = _core.tokenize(docs, lower, strip, None)
         texts = [bytes(tokens[offsets[k]:offsets[k + 1]]).decode("utf-8")
                  for k in range(len(offsets) - 1)]
+        if one_sequence:
+            return self._ngrams([texts])
         split = self.split(np.array(texts, dtype=object))
         if len(split) != len(texts):
             raise ValueError(f"TextVectorization {self.name!r}: split returned {len(split)} "
                              f"token lists for {len(texts)} documents")
+        return self._ngrams([[str(t) for t in doc] for doc in split])
+
+    def _ngrams(self, documents):
+        """(tokens, token_offsets, doc_starts) of the n-grams of documents
+        given as lists of str tokens."""
         widths = self._widths or (1,)
         grams = [[" ".join(doc[i:i + w]) for w in widths for i in range(len(doc) - w + 1)]
-                 for doc in ([str(t) for t in doc] for doc in split)]
+                 for doc in documents]
         flat = [g.encode("utf-8") for doc in grams for g in doc]
         token_offsets = np.zeros(len(flat) + 1, np.int64)
         np.cumsum([len(g) for g in flat], out=token_offsets[1:])
@@ -155,50 +177,10 @@ class TextVectorization(NoGradientMixin, Layer):
         else:
             batches = adapt_batches(batch for i, batch in enumerate(data)
                                     if steps is None or i < steps)
-        parts = [self._tokenize(batch, "data") for batch in batches]
-        tokens, offsets, doc_starts = parts[0] if len(parts) == 1 else self._concatenate(parts)
-        first, counts, doc_counts = _core.count_tokens(tokens, offsets, doc_starts)
-        blob, starts, ends = tokens.tobytes(), offsets[first], offsets[first + 1]
-        words = [blob[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
-        # Keras's order, np.lexsort((tokens, counts))[::-1]: counts, then tokens, high to low.
-        rank = np.empty(len(words), np.int64)
-        rank[self._token_order(tokens, words, starts, ends)] = np.arange(len(words))
-        order = np.lexsort((rank, counts))[::-1]
-        keep = np.ones(len(words), dtype=bool)
-        specials = (MASK_TOKEN.encode(), OOV_TOKEN.encode())
-        for i in np.flatnonzero(np.isin(ends - starts, [len(w) for w in specials])).tolist():
-            keep[i] = words[i] not in specials
-        order = order[keep[order]]
-        if lookup.max_tokens:
-            order = order[:lookup.max_tokens - lookup._token_start_index()]
-        lookup._set_tokens([words[i] for i in order.tolist()])
-        if self.output_mode == "tf_idf":
-            idf = np.log(1 + (len(doc_starts) - 1) / (1 + doc_counts[order])).astype(np.float32)
-            lookup._set_idf_weights(idf, lookup._token_start_index(),
-                                    idf.mean() if len(idf) else np.nan)
-
-    @staticmethod
-    def _token_order(tokens, words, starts, ends):
-        """Positions of the distinct words (bytes) sorted as Python sorts
-        bytes: numpy's fixed-width sort when no word ends in a NUL byte (which
-        the fixed width would drop) and all are short, else Python's sort."""
-        lengths = ends - starts
-        if len(words) and lengths.max() <= 64 and not (tokens[ends[lengths > 0] - 1] == 0).any():
-            return np.argsort(np.array(words, dtype=f"S{max(int(lengths.max()), 1)}"),
-                              kind="stable")
-        return sorted(range(len(words)), key=words.__getitem__)
-
-    @staticmethod
-    def _concatenate(parts):
-        """One (tokens, token_offsets, doc_starts) of several batches'."""
-        tokens = np.concatenate([p[0] for p in parts])
-        byte_shift = np.cumsum([0] + [len(p[0]) for p in parts[:-1]])
-        token_shift = np.cumsum([0] + [len(p[1]) - 1 for p in parts[:-1]])
-        offsets = np.concatenate([p[1][:-1] + s for p, s in zip(parts, byte_shift)]
-                                 + [[len(tokens)]]).astype(np.int64)
-        doc_starts = np.concatenate([p[2][:-1] + s for p, s in zip(parts, token_shift)]
-                                    + [[len(offsets) - 1]]).astype(np.int64)
-        return tokens, offsets, doc_starts
+        counter = _core.TokenCounter()
+        for batch in batches:
+            self._count(counter, batch)
+        lookup.learn_vocabulary(counter)
 
     def get_vocabulary(self, include_special_tokens=True):
         return self._lookup_layer.get_vocabulary(include_special_tokens)
@@ -218,7 +200,19 @@ class TextVectorization(NoGradientMixin, Layer):
 
     def call(self, inputs):
         lookup = self._lookup_layer
-        tokens, offsets, doc_starts = self._tokenize(inputs)
+        inputs = _string_array(inputs)
+        # As Keras: without a split, rank-1 inputs are one sequence of tokens
+        # (int: (tokens,) ids; bags: one (depth,) vector; one_hot: a row each).
+        one_sequence = self.split is None and inputs.ndim == 1
+        tokens, offsets, doc_starts = self._tokenize(inputs, one_sequence=one_sequence)
+        if one_sequence and self.output_mode == "one_hot":
+            doc_starts = np.arange(len(offsets), dtype=np.int64)
+        out = self._encode(tokens, offsets, doc_starts)
+        return out[0] if one_sequence and self.output_mode != "one_hot" else out
+
+    def _encode(self, tokens, offsets, doc_starts):
+        """The output of documents' tokens: (documents, length) ids, or (documents, depth)."""
+        lookup = self._lookup_layer
         found = _core.lookup_tokens(lookup._table, tokens, offsets)
         ids = np.where(found < 0, lookup._oov_start_index(), found + lookup._token_start_index())
         n_docs = len(doc_starts) - 1
