@@ -141,10 +141,10 @@ def test_forward_and_backward_match_numpy(case, isa):
 
 
 @pytest.mark.parametrize("reset_after", [True, False])
-@pytest.mark.parametrize("B", [1, 3, 5])
+@pytest.mark.parametrize("B", [1, 3, 5, 9])
 def test_small_batches_match_numpy(B, reset_after, isa):
-    """Blocks of at most 4 rows go through the small-batch kernel (5 rows:
-    sgemm), at widths that take its every path (37 units, 19 features)."""
+    """Blocks of at most 8 rows (FE_RNN_SMALL_BATCH) go through the small-batch
+    kernel (9 rows: sgemm), at widths that take its every path (37 units, 19 features)."""
     rng = np.random.default_rng(B)
     T, I, U = 9, 19, 37
     x = rng.standard_normal((B, T, I)).astype(np.float32)
