@@ -13,6 +13,7 @@ import h5py
 
 from fastembed.saving import weights_h5
 from fastembed.saving.h5_image import h5_image
+from fastembed.saving.stored_entry import StoredEntry
 from fastembed.saving.serialization import serialize_layer
 
 KERAS_VERSION = "3.15.1"  # the Keras release whose format fastembed writes
@@ -72,7 +73,8 @@ def read_keras_file(path):
                 raise ValueError(f"{path!r} is not a Keras model file: the zip has no {CONFIG} "
                                  f"(it holds {sorted(names)[:10]})")
             config = json.loads(archive.read(CONFIG).decode("utf-8"))
-            weights = archive.read(WEIGHTS) if WEIGHTS in names else None
+            weights = _weights_file(path, archive.getinfo(WEIGHTS)) if WEIGHTS in names \
+                else None
     except ValueError:
         raise
     except Exception as error:  # noqa: BLE001 - zipfile, zlib and json parse the bytes
@@ -80,4 +82,19 @@ def read_keras_file(path):
                          f"corrupted or unsupported ({type(error).__name__}: {error})") from None
     if not isinstance(config, dict):
         raise ValueError(f"{path!r}: {CONFIG} holds {type(config).__name__}, not a model config")
-    return config, None if weights is None else h5py.File(io.BytesIO(weights), "r")
+    return config, None if weights is None else h5py.File(weights, "r")
+
+
+def _weights_file(path, info):
+    """The weights entry as a file for h5py: read in place when stored
+    (fastembed and Keras store it), else inflated into memory."""
+    if info.compress_type != zipfile.ZIP_STORED:
+        with zipfile.ZipFile(path) as archive:
+            return io.BytesIO(archive.read(info))
+    entry = StoredEntry(path, info)
+    try:
+        entry.verify()
+    except BaseException:
+        entry.close()
+        raise
+    return entry
