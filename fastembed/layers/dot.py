@@ -119,6 +119,9 @@ class Dot(Merge):
         if self.normalize:
             xn, x_norm = _l2_normalize(x, a1)
             yn, y_norm = _l2_normalize(y, a2)
+        if x.ndim == 2 and y.ndim == 2:  # one dot product per sample, without a GEMM each
+            context.saved = (x, y, a1, a2, x_norm, y_norm, (xn, yn))
+            return np.einsum("ij,ij->i", xn, yn).reshape(-1, 1)
         # (batch, rest of x, k) @ (batch, k, rest of y)
         xm = np.moveaxis(xn, a1, -1)
         ym = np.moveaxis(yn, a2, 1)
@@ -126,21 +129,23 @@ class Dot(Merge):
         x3 = xm.reshape(batch, -1, k)
         y3 = ym.reshape(batch, k, -1)
         output = np.matmul(x3, y3)
-        if x.ndim == 2 and y.ndim == 2:
-            output_shape = (batch, 1)
-        else:
-            output_shape = xm.shape[:-1] + ym.shape[2:]
-        context.saved = (x, y, a1, a2, x3, y3, xm.shape, ym.shape, x_norm, y_norm)
-        return output.reshape(output_shape)
+        context.saved = (x, y, a1, a2, x_norm, y_norm, (x3, y3, xm.shape, ym.shape))
+        return output.reshape(xm.shape[:-1] + ym.shape[2:])
 
     def backward(self, context, output_grads):
         if not context.needs_input_grad:
             return None
-        x, y, a1, a2, x3, y3, xm_shape, ym_shape, x_norm, y_norm = context.saved
-        g = np.asarray(output_grads, dtype=np.float32).reshape(x3.shape[0], x3.shape[1],
-                                                              y3.shape[2])
-        gx = np.moveaxis(np.matmul(g, y3.transpose(0, 2, 1)).reshape(xm_shape), -1, a1)
-        gy = np.moveaxis(np.matmul(x3.transpose(0, 2, 1), g).reshape(ym_shape), 1, a2)
+        x, y, a1, a2, x_norm, y_norm, operands = context.saved
+        if x.ndim == 2 and y.ndim == 2:  # d(x . y)/dx = y, and back
+            xn, yn = operands
+            g = np.asarray(output_grads, dtype=np.float32).reshape(-1, 1)
+            gx, gy = g * yn, g * xn
+        else:
+            x3, y3, xm_shape, ym_shape = operands
+            g = np.asarray(output_grads, dtype=np.float32).reshape(x3.shape[0], x3.shape[1],
+                                                                  y3.shape[2])
+            gx = np.moveaxis(np.matmul(g, y3.transpose(0, 2, 1)).reshape(xm_shape), -1, a1)
+            gy = np.moveaxis(np.matmul(x3.transpose(0, 2, 1), g).reshape(ym_shape), 1, a2)
         if self.normalize:
             gx = _l2_normalize_grad(x, x_norm, gx, a1)
             gy = _l2_normalize_grad(y, y_norm, gy, a2)
