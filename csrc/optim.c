@@ -151,7 +151,9 @@ void fe_replay_rows(const fe_optimizer *history, int64_t n_steps, float *table,
             n_stale++;
         }
     }
-    #pragma omp parallel for schedule(static) if (work >= FE_UPDATE_MIN_PARALLEL)
+    /* Rows miss from 1 to n_steps steps: dealt out a few at a time, as
+     * threads free up, so that no thread waits on another's long rows. */
+    #pragma omp parallel for schedule(dynamic, 4) if (work >= FE_UPDATE_MIN_PARALLEL)
     for (int64_t k = 0; k < n_stale; k++)
         replay_row(history, scratch[2 * k + 1], n_steps, table, slots, n_slots, scratch[2 * k],
                    dim, zeros);

@@ -249,3 +249,27 @@ def test_deferred_steps_replay_and_check_their_arguments():
     deferred.flush(table)
     assert not deferred.pending
     np.testing.assert_array_equal(slots[0][1], m)
+
+
+def test_replays_shared_by_two_threads_are_bitwise_the_eager_fit(lazy_setting):
+    """Batches that read 64 rows of 32 that each missed about 60 steps: a
+    replay of 120k element-steps, past the size that spreads its rows over
+    the threads (dealt out as threads free up), as the eager fit's bits."""
+    rows, dim, samples, batch = 4096, 32, 4096, 64
+    rng = np.random.default_rng(2)
+    ids = rng.permutation(np.tile(np.arange(rows), samples // rows))[:, None]
+    y = rng.normal(size=(samples, 1)).astype(F32)
+    fastembed.set_num_threads(2)
+    results = []
+    for lazy in (False, True):
+        optimizers.set_lazy_dense_updates(lazy)
+        model = fastembed.Sequential([fastembed.Input((1,), dtype="int64"),
+                                      Embedding(rows, dim), Flatten(), Dense(1)])
+        model.set_weights([np.random.default_rng(3).uniform(-0.5, 0.5, w.shape).astype(F32)
+                           for w in model.get_weights()])
+        model.compile(optimizers.Adam(0.01), "mse")
+        losses = model.fit(ids, y, batch_size=batch, epochs=2, shuffle=False,
+                           verbose=0).history["loss"]
+        results.append((model.get_weights(), losses))
+    assert results[1][1] == results[0][1]
+    assert_same_bits(results[1][0], results[0][0])
