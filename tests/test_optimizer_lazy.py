@@ -252,13 +252,14 @@ def test_deferred_steps_replay_and_check_their_arguments():
 
 
 def test_replays_shared_by_two_threads_are_bitwise_the_eager_fit(lazy_setting):
-    """Batches that read 64 rows of 32 that each missed about 60 steps: a
-    replay of 120k element-steps, past the size that spreads its rows over
-    the threads (dealt out as threads free up), as the eager fit's bits."""
-    rows, dim, samples, batch = 4096, 32, 4096, 64
+    """Each row read once an epoch, 64 steps an epoch: in the second, batches
+    read 64 rows of 32 that each missed about 64 steps, a replay of about
+    130k element-steps, past the size that spreads its rows over the threads
+    (dealt out as threads free up), as the eager fit's bits."""
+    rows, dim, batch = 4096, 32, 64
     rng = np.random.default_rng(2)
-    ids = rng.permutation(np.tile(np.arange(rows), samples // rows))[:, None]
-    y = rng.normal(size=(samples, 1)).astype(F32)
+    ids = rng.permutation(rows)[:, None]
+    y = rng.normal(size=(rows, 1)).astype(F32)
     fastembed.set_num_threads(2)
     results = []
     for lazy in (False, True):

@@ -73,8 +73,7 @@ def read_keras_file(path):
                 raise ValueError(f"{path!r} is not a Keras model file: the zip has no {CONFIG} "
                                  f"(it holds {sorted(names)[:10]})")
             config = json.loads(archive.read(CONFIG).decode("utf-8"))
-            weights = _weights_file(path, archive.getinfo(WEIGHTS)) if WEIGHTS in names \
-                else None
+            weights = _weights_file(archive, path) if WEIGHTS in names else None
     except ValueError:
         raise
     except Exception as error:  # noqa: BLE001 - zipfile, zlib and json parse the bytes
@@ -85,12 +84,13 @@ def read_keras_file(path):
     return config, None if weights is None else h5py.File(weights, "r")
 
 
-def _weights_file(path, info):
-    """The weights entry as a file for h5py: read in place when stored
-    (fastembed and Keras store it), else inflated into memory."""
+def _weights_file(archive, path):
+    """The weights entry of the open archive (of the file at path) as a file
+    for h5py: read in place when stored (fastembed and Keras store it), else
+    inflated into memory."""
+    info = archive.getinfo(WEIGHTS)
     if info.compress_type != zipfile.ZIP_STORED:
-        with zipfile.ZipFile(path) as archive:
-            return io.BytesIO(archive.read(info))
+        return io.BytesIO(archive.read(info))
     entry = StoredEntry(path, info)
     try:
         entry.verify()

@@ -6,9 +6,8 @@ threads, so a flipped byte is an error rather than a wrong weight."""
 import io
 import os
 import struct
-import threading
-import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -41,13 +40,11 @@ def crc32_combine(crc_a, crc_b, length_b):
 
 
 class StoredEntry(io.RawIOBase):
-    """The bytes of one ZIP_STORED entry of the archive at path, as a
+    """The bytes of one ZIP_STORED entry (info) of the archive at path, as a
     read-only, seekable file."""
 
     def __init__(self, path, info):
         super().__init__()
-        if info.compress_type != zipfile.ZIP_STORED:
-            raise ValueError(f"{info.filename} is compressed")
         self.file = open(path, "rb")
         header = os.pread(self.file.fileno(), LOCAL_HEADER.size, info.header_offset)
         if len(header) != LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
@@ -99,22 +96,11 @@ class StoredEntry(io.RawIOBase):
         if self.size < PARALLEL:
             crc = self._crc(0, self.size)
         else:
-            middle, halves = self.size // 2, {}
-
-            def second_half():
-                try:
-                    halves["crc"] = self._crc(middle, self.size)
-                except ValueError as error:
-                    halves["error"] = error
-            thread = threading.Thread(target=second_half)
-            thread.start()
-            try:
+            middle = self.size // 2
+            with ThreadPoolExecutor(1) as pool:
+                second = pool.submit(self._crc, middle, self.size)
                 first = self._crc(0, middle)
-            finally:
-                thread.join()
-            if "error" in halves:
-                raise halves["error"]
-            crc = crc32_combine(first, halves["crc"], self.size - middle)
+                crc = crc32_combine(first, second.result(), self.size - middle)
         if crc != self.crc:
             raise ValueError(f"{self.name} is corrupted: its CRC-32 is {crc:#010x}, the zip "
                              f"records {self.crc:#010x}")
