@@ -9,6 +9,11 @@ Groups:
   PyTorch has neither a sparse AdamW nor an Ftrl: its nearest are
   nn.Embedding(sparse=True) with SparseAdam (no weight decay) or with sparse
   Adagrad (Ftrl's accumulator without the linear term), and dense AdamW.
+- step-adam-idle-rows: one dense-semantics Adam step on the seed model's
+  1,000 x 64 Embedding, a (32, 10) batch, while the first moments of the
+  rows it does not read are denormal, as after about 800 steps unread (a
+  rare word's row). Each round starts from that state. Keras (jax) and the
+  torch peer (set_flush_denormal) flush denormals; fastembed does too.
 - epoch-seed-streamed: fit one epoch of the seed model from arrays and from a
   generator of the same batches (target: within 10%).
 Ratios: python bench/report.py <json>.
@@ -93,6 +98,80 @@ def test_step_torch(benchmark, case, optimizer, torch_optimizer):
 
     step()
     benchmark(step)
+
+
+# ---- Adam while unread rows' moments are denormal ------------------------------
+IDLE_VOCAB, IDLE_BATCH, DENORMAL = 1_000, (32, 10), np.float32(1e-39)
+
+
+@pytest.fixture(scope="module")
+def idle_case():
+    rng = np.random.default_rng(1)
+    indices = rng.integers(0, IDLE_VOCAB // 10, IDLE_BATCH)  # rows 100 and up unread
+    momentum = np.full((IDLE_VOCAB, DIM), DENORMAL)
+    momentum[:IDLE_VOCAB // 10] = 1e-3
+    return {"table": rng.uniform(-0.05, 0.05, (IDLE_VOCAB, DIM)).astype(np.float32),
+            "indices": indices, "momentum": momentum,
+            "d_out": rng.standard_normal(IDLE_BATCH + (DIM,)).astype(np.float32)}
+
+
+def _idle_rounds(benchmark, step, reset):
+    """Each round from the idle state: reset() outside timing, then one step."""
+    def setup():
+        reset()  # pedantic would take a returned value for the step's arguments
+
+    benchmark.group = "step-adam-idle-rows"
+    step()
+    benchmark.pedantic(step, setup=setup, rounds=300, warmup_rounds=5, iterations=1)
+
+
+def test_idle_rows_fastembed(benchmark, idle_case):
+    opt = optimizers.Adam(1e-3)
+    table = Variable("embeddings", idle_case["table"].copy())
+    indices, d_out = idle_case["indices"], idle_case["d_out"]
+
+    def step():
+        _kernels.gather(table.value_for_gather(indices), indices)
+        table.grad = RowGrad(*_kernels.embedding_grad(d_out, indices, IDLE_VOCAB))
+        opt.apply_gradients([table])
+
+    _idle_rounds(benchmark, step,
+                 lambda: opt.slots_for(table)[0].__setitem__(..., idle_case["momentum"]))
+
+
+def test_idle_rows_keras(benchmark, idle_case):
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential([keras.Input(IDLE_BATCH[1:], dtype="int32"),
+                              keras.layers.Embedding(IDLE_VOCAB, DIM)])
+    model.set_weights([idle_case["table"]])
+    model.compile(keras.optimizers.Adam(1e-3),
+                  loss=lambda y_true, y_pred: keras.ops.sum(y_true * y_pred))
+    indices, d_out = idle_case["indices"].astype(np.int32), idle_case["d_out"]
+    model.train_on_batch(indices, d_out)  # jit and slots outside timing
+    [momentum] = [v for v in model.optimizer.variables if "momentum" in v.path]
+    _idle_rounds(benchmark, lambda: model.train_on_batch(indices, d_out),
+                 lambda: momentum.assign(idle_case["momentum"]))
+
+
+def test_idle_rows_torch(benchmark, idle_case):
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(_kernels.get_num_threads())
+    torch.set_flush_denormal(True)  # as the seed-model peers: its best setting here
+    embedding = torch.nn.Embedding(IDLE_VOCAB, DIM)
+    with torch.no_grad():
+        embedding.weight.copy_(torch.from_numpy(idle_case["table"]))
+    opt = torch.optim.Adam(embedding.parameters(), lr=1e-3, eps=1e-7)
+    indices = torch.from_numpy(idle_case["indices"])
+    d_out = torch.from_numpy(idle_case["d_out"])
+
+    def step():
+        embedding(indices).backward(d_out)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    momentum = torch.from_numpy(idle_case["momentum"])
+    _idle_rounds(benchmark, step,
+                 lambda: opt.state[embedding.weight]["exp_avg"].copy_(momentum))
 
 
 # ---- an epoch from a generator against one from arrays ------------------------
