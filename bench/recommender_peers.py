@@ -81,6 +81,10 @@ class TorchMF:
     def __init__(self, spec, sparse=False, fused=False, compile=False):
         import torch
         from torch import nn
+        # Denormals flushed, as Keras on jax and fastembed's updates run: the
+        # strongest setup (Adam's moments of rows unread for hundreds of
+        # steps decay into the denormal range).
+        torch.set_flush_denormal(True)
         self.torch, self.spec = torch, spec
         tables = [nn.Embedding(spec["users"], spec["dim"], sparse=sparse),
                   nn.Embedding(spec["items"], spec["dim"], sparse=sparse),
