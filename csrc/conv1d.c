@@ -309,19 +309,16 @@ static void exclusive_prefix(int64_t *starts, int64_t n) {
     starts[n] = total;
 }
 
-/* dw = A^T dz and dx (NULL: skipped) over the non-zeros of dz, counted per
- * row and filter block in s->row_counts and per filter in s->col_starts.
- * Listed by filter in row order: dw^T[f, tap g] = sum over f's rows r of
- * dz[r, f] * (row r of tap g's operand), FE_SPARSE_FILTERS filters at a
- * time, transposed into dw. Listed by row in filter order: dcols[r] = sum
- * over r's filters f of dz[r, f] * w^T[f] for the rows that have any, each
- * added into the rows of dx its window covers (dx's other rows are zero). */
+static void list_products(const fe_conv1d_plan *p, const sparse_lists *s, int parallel,
+                          float *dw, float *dx, float *dcols, const float *a, const float *w);
+
+/* The lists of the non-zeros of dz, counted per row and filter block in
+ * s->row_counts and per filter in s->col_starts, then list_products. */
 static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int64_t nonzeros,
                             float *dw, float *dx, float *dcols, const float *dz, const float *a,
                             const float *w) {
     const int64_t F = p->filters, rows = p->rows, width = p->kernel_size * p->channels;
     const int64_t blocks = ceil_div(F, FE_FILTER_BLOCK);
-    const tap_layout l = taps_of(p);
     const int parallel = nonzeros * width >= FE_PARALLEL_MIN_WORK;
     for (int64_t r = 0; r < rows; r++) {
         s->row_starts[r] = 0;
@@ -352,6 +349,19 @@ static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int6
             }
         }
     }
+    list_products(p, s, parallel, dw, dx, dcols, a, w);
+}
+
+/* dw = A^T dz and dx (NULL: skipped) over the lists of dz's non-zeros.
+ * Listed by filter in row order: dw^T[f, tap g] = sum over f's rows r of
+ * dz[r, f] * (row r of tap g's operand), FE_SPARSE_FILTERS filters at a
+ * time, transposed into dw. Listed by row in filter order: dcols[r] = sum
+ * over r's filters f of dz[r, f] * w^T[f] for the rows that have any, each
+ * added into the rows of dx its window covers (dx's other rows are zero). */
+static void list_products(const fe_conv1d_plan *p, const sparse_lists *s, int parallel,
+                          float *dw, float *dx, float *dcols, const float *a, const float *w) {
+    const int64_t F = p->filters, width = p->kernel_size * p->channels;
+    const tap_layout l = taps_of(p);
     const int64_t slice = fe_isa->row_block, slices = ceil_div(l.depth, slice);
     const int64_t groups = ceil_div(F, FE_SPARSE_FILTERS);
     #pragma omp parallel for schedule(dynamic, 1) if (parallel)
@@ -421,6 +431,66 @@ static void scatter_windows(const fe_conv1d_plan *p, int64_t s0, int64_t s1, flo
             fe_isa->add_row(out, dcols + ((b * p->row_stride + t) * K + k) * C, C);
         }
     }
+}
+
+int fe_conv1d_pooled_fits(const fe_conv1d_plan *p) {
+    return p->batch * p->filters <= sparse_capacity(p->rows, p->filters);
+}
+
+/* Moves each counter of starts[0..n) (a list's first entry, advanced past
+ * its last by the filling) back to its list's first entry. */
+static void rewind_starts(int64_t *starts, int64_t n) {
+    for (int64_t i = n; i > 0; i--) starts[i] = starts[i - 1];
+    starts[0] = 0;
+}
+
+int64_t fe_conv1d_backward_pooled(const fe_conv1d_plan *p, float *dx, float *dw, float *db,
+                                  const int32_t *step, const float *g, const float *y, int act,
+                                  const float *x, const float *w, float *operand, float *dcols,
+                                  void *sparse_scratch) {
+    const int64_t F = p->filters, T = p->out_steps, rs = p->row_stride;
+    const int relu = act == FE_CONV1D_RELU;
+    const sparse_lists s = carve(p, sparse_scratch);
+    int64_t outside = 0, nonzeros = 0;
+    for (int64_t i = 0; i < p->batch * F; i++) outside += step[i] < 0 || step[i] >= T;
+    if (outside) return outside;
+    /* dz[b * rs + t, f] = g[b, f] * act'(y[b, t, f]) at t = step[b, f], as
+     * fe_conv1d_backward computes it from the dense gradient; counted by row
+     * and by filter, db summed over the samples in order. */
+    memset(s.row_starts, 0, (size_t)(p->rows + 1) * sizeof(int64_t));
+    memset(s.col_starts, 0, (size_t)(F + 1) * sizeof(int64_t));
+    if (db) memset(db, 0, (size_t)F * sizeof(float));
+    for (int64_t b = 0; b < p->batch; b++)
+        for (int64_t f = 0; f < F; f++) {
+            const int64_t t = step[b * F + f];
+            const float v = relu && !(y[(b * T + t) * F + f] > 0.0f) ? 0.0f : g[b * F + f];
+            if (db) db[f] += v;
+            if (v == 0.0f) continue;
+            s.row_starts[b * rs + t]++;
+            s.col_starts[f]++;
+            nonzeros++;
+        }
+    exclusive_prefix(s.row_starts, p->rows);
+    exclusive_prefix(s.col_starts, F);
+    /* Samples, then filters, in order: each row's filters and each filter's
+     * rows come out in the order fe_conv1d_backward lists them. */
+    for (int64_t b = 0; b < p->batch; b++)
+        for (int64_t f = 0; f < F; f++) {
+            const int64_t t = step[b * F + f], r = b * rs + t;
+            const float v = relu && !(y[(b * T + t) * F + f] > 0.0f) ? 0.0f : g[b * F + f];
+            if (v == 0.0f) continue;
+            const int64_t at_row = s.row_starts[r]++, at_col = s.col_starts[f]++;
+            s.row_index[at_row] = (int32_t)f;
+            s.row_value[at_row] = v;
+            s.col_index[at_col] = (int32_t)r;
+            s.col_value[at_col] = v;
+        }
+    rewind_starts(s.row_starts, p->rows);
+    rewind_starts(s.col_starts, F);
+    if (p->winograd_forward) build_operand(p, operand, x);
+    list_products(p, &s, nonzeros * p->kernel_size * p->channels >= FE_PARALLEL_MIN_WORK, dw, dx,
+                  dcols, p->operand_size ? operand : x, w);
+    return 0;
 }
 
 void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan *p,

@@ -95,4 +95,21 @@ void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan
                         float *dz, float *dcols, float *partials, void *sparse_scratch,
                         float *winograd, int slots);
 
+/* Whether fe_conv1d_backward_pooled can run this plan: one non-zero per
+ * (sample, filter) fits its lists. */
+int fe_conv1d_pooled_fits(const fe_conv1d_plan *plan);
+
+/* fe_conv1d_backward for a dy that is zero but at one step per (sample,
+ * filter), a global max pooling's gradient: dy[b, step[b, f], f] = g[b, f].
+ * The same bits as fe_conv1d_backward on that dy, without reading it (the
+ * plan must fit: fe_conv1d_pooled_fits). Returns the number of steps
+ * outside [0, out_steps) (nothing is written then), else 0.
+ * step:    (batch, filters) int32
+ * g:       (batch, filters)
+ * other arguments as for fe_conv1d_backward */
+int64_t fe_conv1d_backward_pooled(const fe_conv1d_plan *plan, float *dx, float *dw, float *db,
+                                  const int32_t *step, const float *g, const float *y, int act,
+                                  const float *x, const float *w, float *operand, float *dcols,
+                                  void *sparse_scratch);
+
 #endif

@@ -384,3 +384,67 @@ def test_bitwise_same_for_any_thread_count(strategy, padding, density):
     for other in results[1:]:
         for expected, got in zip(results[0], other):
             np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("act", [0, 1])
+@pytest.mark.parametrize("case", [(32, 10, 64, 128, 5, 1, 1, 0, "auto"),
+                                  (7, 12, 16, 40, 3, 2, 1, 0, "im2col"),
+                                  (5, 13, 16, 300, 3, 1, 2, 0, "strided"),
+                                  (3, 9, 8, 20, 3, 1, 1, 1, "im2col")])
+def test_backward_pooled_is_backward_on_the_pooled_gradient(case, act, threads):
+    """A global max pooling's gradient, given as (step, value) per (sample,
+    filter), gives the bits backward gives on the dense gradient; zero and
+    negative-zero values included."""
+    from fastembed import get_num_threads, set_num_threads
+    B, L, C, F, K, s, d, pad, strategy = case
+    T = (L + pad - (K - 1) * d - 1) // s + 1
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((B, L, C)).astype(np.float32)
+    w = (rng.standard_normal((K, C, F)) * 0.2).astype(np.float32)
+    b = (rng.standard_normal(F) * 0.1).astype(np.float32)
+    plan = Conv1DPlan(B, L, C, F, K, s, d, pad, T, strategy)
+    assert plan.pooled_fits
+    y = np.empty(plan.output_shape, np.float32)
+    plan.forward(x, w, b, act, y)
+    step = y.argmax(axis=1).astype(np.int32)
+    g = rng.standard_normal((B, F)).astype(np.float32)
+    g[0, :3], g[1, 0] = 0.0, -0.0
+    dy = np.zeros_like(y)  # numpy's dense gradient of the pooling
+    dy[np.arange(B)[:, None], step, np.arange(F)[None, :]] += g
+    threads_before = get_num_threads()
+    try:
+        set_num_threads(threads)
+        results = []
+        for pooled in (False, True):
+            dw, db, dx = np.empty_like(w), np.empty_like(b), np.empty_like(x)
+            if pooled:
+                plan.backward_pooled(step, g, y, act, x, w, dw, db, dx)
+            else:
+                plan.backward(dy, y, act, x, w, dw, db, dx)
+            results.append((dw, db, dx))
+    finally:
+        set_num_threads(threads_before)
+    for dense, pooled in zip(*results):
+        np.testing.assert_array_equal(pooled.view(np.int32), dense.view(np.int32))
+
+
+def test_backward_pooled_rejects_bad_arguments():
+    plan = Conv1DPlan(4, 10, 8, 16, 3, 1, 1, 0, 8)
+    x = np.zeros((4, 10, 8), np.float32)
+    w, b = np.zeros((3, 8, 16), np.float32), np.zeros(16, np.float32)
+    y = np.zeros(plan.output_shape, np.float32)
+    dw, db, dx = np.empty_like(w), np.empty_like(b), np.empty_like(x)
+    step, g = np.zeros((4, 16), np.int32), np.ones((4, 16), np.float32)
+    step[2, 5] = 8
+    with pytest.raises(ValueError, match=r"step must lie in \[0, 8\), got 1 value\(s\) outside"):
+        plan.backward_pooled(step, g, y, 1, x, w, dw, db, dx)
+    with pytest.raises(TypeError, match="step must be a C-contiguous int32 array"):
+        plan.backward_pooled(step.astype(np.int64), g, y, 1, x, w, dw, db, dx)
+    with pytest.raises(ValueError, match=r"g must have shape \(4, 16\)"):
+        plan.backward_pooled(np.zeros((4, 16), np.int32), g[:3], y, 1, x, w, dw, db, dx)
+    short = Conv1DPlan(4, 10, 8, 16, 3, 1, 1, 0, 2)  # 1 in 2 non-zero: beyond the lists
+    assert not short.pooled_fits
+    with pytest.raises(ValueError, match="cannot hold one non-zero per"):
+        short.backward_pooled(np.zeros((4, 16), np.int32), g, np.zeros((4, 2, 16), np.float32),
+                              1, x, w, dw, db, dx)

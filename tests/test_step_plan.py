@@ -92,11 +92,32 @@ def _nested(rng):
     return model, x, _binary(x)
 
 
+def _two_poolings(rng):
+    """Conv1D's output read by two poolings: the max pooling's gradient is
+    added to the other's, so it must come back dense."""
+    tokens = fastembed.Input(shape=(STEPS,))
+    h = layers.Conv1D(8, 3, activation="relu")(layers.Embedding(VOCAB, 4)(tokens))
+    pooled = layers.Concatenate()([layers.GlobalMaxPooling1D()(h),
+                                   layers.GlobalAveragePooling1D()(h)])
+    model = fastembed.Model(tokens, layers.Dense(1, activation="sigmoid")(pooled))
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    x = _tokens(rng)
+    return model, x, _binary(x)
+
+
 FAMILIES = {
     "seed-flatten": _sequential(lambda: [layers.Flatten()]),
     "seed-lstm": _sequential(lambda: [layers.LSTM(8)]),
+    # The max pooling hands Conv1D its gradient as a MaxStepGrad; with a
+    # Python activation, or with too few steps for the sparse lists, Conv1D
+    # makes it dense; read twice, the pooling's input takes it dense.
     "seed-cnn": _sequential(lambda: [layers.Conv1D(8, 3, activation="relu"),
                                      layers.GlobalMaxPooling1D()]),
+    "cnn-tanh": _sequential(lambda: [layers.Conv1D(8, 3, activation="tanh"),
+                                     layers.GlobalMaxPooling1D()]),
+    "cnn-two-steps": _sequential(lambda: [layers.Conv1D(8, 5, activation="relu"),
+                                          layers.GlobalMaxPooling1D()]),
+    "cnn-two-poolings": _two_poolings,
     "gru-masked": _sequential(lambda: [layers.GRU(6)], padded=True, mask_zero=True),
     "simple-rnn-dropout": _sequential(lambda: [layers.SimpleRNN(6, dropout=0.2,
                                                                 recurrent_dropout=0.2)]),
@@ -163,6 +184,25 @@ def test_plan_takes_the_direct_path_only_where_it_holds(restore_plans_and_thread
     assert merges and not any(step.direct for step in merges)
     fastembed.set_step_plans(False)
     assert not any(step.direct for step in model.graph.plan(False))
+
+
+def test_max_pooling_hands_conv1d_a_sparse_gradient_where_it_may(restore_plans_and_threads):
+    """The plan marks a GlobalMaxPooling1D after a Conv1D that only it reads
+    (see the cnn families above for the bits)."""
+    fastembed.set_step_plans(True)
+
+    def marked(build):
+        model, _, _ = build(np.random.default_rng(0))
+        return {type(step.layer).__name__ for step in model.graph.plan(False)
+                if step.max_step_grad}
+
+    assert marked(FAMILIES["seed-cnn"]) == {"GlobalMaxPooling1D"}
+    assert marked(FAMILIES["cnn-tanh"]) == {"GlobalMaxPooling1D"}  # Conv1D makes it dense
+    assert marked(FAMILIES["cnn-two-poolings"]) == set()
+    assert marked(_sequential(lambda: [layers.LSTM(4, return_sequences=True),
+                                       layers.GlobalMaxPooling1D()])) == set()
+    fastembed.set_step_plans(False)
+    assert marked(FAMILIES["seed-cnn"]) == set()
 
 
 def test_freezing_a_layer_replans_the_backward(restore_plans_and_threads):

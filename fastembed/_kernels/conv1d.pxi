@@ -21,6 +21,11 @@ cdef extern from "conv1d.h":
                             int act, const float *x, const float *w, float *operand,
                             float *dz, float *dcols, float *partials, void *sparse_scratch,
                             float *winograd, int slots) nogil
+    int fe_conv1d_pooled_fits(const fe_conv1d_plan *plan) nogil
+    int64_t fe_conv1d_backward_pooled(const fe_conv1d_plan *plan, float *dx, float *dw, float *db,
+                                      const int32_t *step, const float *g, const float *y,
+                                      int act, const float *x, const float *w, float *operand,
+                                      float *dcols, void *sparse_scratch) nogil
 
 # Activations fused into the kernels; others run in Python on the linear output.
 CONV1D_FUSED_ACTIVATIONS = {"linear": 0, "relu": 1}
@@ -150,15 +155,13 @@ cdef class Conv1DPlan:
         _blas_serial_exit()
         return out
 
-    def backward(self, dy, y, int act, x, kernel, dkernel, dbias, dx):
-        """Fill dkernel, dbias (or None) and dx (or None) from dy = dL/d(out),
-        after forward(x, kernel, ..., out=y) on this plan."""
-        check_array("dy", dy, self.output_shape)
+    cdef int _backward_checks(self, y, x, kernel, dkernel, dbias, dx) except -1:
+        """Check backward's arrays (after forward(x, kernel, ..., out=y) on
+        this plan) and make its scratch."""
         check_array("y", y, self.output_shape)
         check_array("x", x, self.input_shape)
         self._check_weights(kernel, dbias)
         check_array("dkernel", dkernel, self.kernel_shape)
-        cdef int64_t width = self.plan.kernel_size * self.plan.channels
         if self.dz is None:
             self.dz = _aligned_floats(self.plan.rows * self.plan.filters)
             self.partials = _aligned_floats(self.plan.partials_size)
@@ -166,7 +169,59 @@ cdef class Conv1DPlan:
         if dx is not None:
             check_array("dx", dx, self.input_shape)
             if self.dcols is None:
-                self.dcols = _aligned_floats(self.plan.rows * width)
+                self.dcols = _aligned_floats(self.plan.rows * self.plan.kernel_size
+                                             * self.plan.channels)
+        return 0
+
+    @property
+    def pooled_fits(self):
+        """Whether backward_pooled runs this plan."""
+        return bool(fe_conv1d_pooled_fits(&self.plan))
+
+    def backward_pooled(self, step, g, y, int act, x, kernel, dkernel, dbias, dx):
+        """backward for dy zero but at dy[b, step[b, f], f] = g[b, f] (a
+        global max pooling's gradient), without making dy: the same bits.
+        step: (batch, filters) int32; g: (batch, filters) float32."""
+        if not self.pooled_fits:
+            raise ValueError("this plan's lists cannot hold one non-zero per (sample, filter): "
+                             "use backward")
+        shape = (self.plan.batch, self.plan.filters)
+        check_array("step", step, shape, np.int32)
+        check_array("g", g, shape)
+        self._backward_checks(y, x, kernel, dkernel, dbias, dx)
+        cdef const int32_t[:, ::1] sv = step
+        cdef const float[:, ::1] gv = g
+        cdef const float[:, :, ::1] yv = y
+        cdef const float[:, :, ::1] xv = x
+        cdef const float[:, :, ::1] wv = kernel
+        cdef float[:, :, ::1] dwv = dkernel
+        cdef float[::1] dbv
+        cdef float[:, :, ::1] dxv
+        cdef float *db = NULL
+        cdef float *dxp = NULL
+        if dbias is not None:
+            dbv = dbias
+            db = &dbv[0]
+        if dx is not None:
+            dxv = dx
+            dxp = &dxv[0, 0, 0]
+        cdef float *operand = _scratch(self.operand)
+        cdef float *dcols = _scratch(self.dcols) if dx is not None else NULL
+        cdef void *sparse = _scratch(self.sparse)
+        cdef int64_t outside
+        with nogil:
+            outside = fe_conv1d_backward_pooled(&self.plan, dxp, &dwv[0, 0, 0], db, &sv[0, 0],
+                                                &gv[0, 0], &yv[0, 0, 0], act, &xv[0, 0, 0],
+                                                &wv[0, 0, 0], operand, dcols, sparse)
+        if outside:
+            raise ValueError(f"step must lie in [0, {self.plan.out_steps}), got {outside} "
+                             f"value(s) outside it (min {step.min()}, max {step.max()})")
+
+    def backward(self, dy, y, int act, x, kernel, dkernel, dbias, dx):
+        """Fill dkernel, dbias (or None) and dx (or None) from dy = dL/d(out),
+        after forward(x, kernel, ..., out=y) on this plan."""
+        check_array("dy", dy, self.output_shape)
+        self._backward_checks(y, x, kernel, dkernel, dbias, dx)
         cdef const float[:, :, ::1] dyv = dy
         cdef const float[:, :, ::1] yv = y
         cdef const float[:, :, ::1] xv = x

@@ -91,7 +91,7 @@ class PlannedNode:
 
     __slots__ = ("layer", "node", "in_slots", "out_slots", "many", "inputs_need",
                  "outputs_need", "direct", "in_slot", "out_slot", "forward", "backward",
-                 "masking", "own_mask")
+                 "masking", "own_mask", "max_step_grad")
 
     def __init__(self, layer, in_slots, many, out_slots, node, inputs_need, outputs_need):
         self.layer, self.node, self.many = layer, node, many
@@ -104,6 +104,7 @@ class PlannedNode:
         self.masking = layer.supports_masking
         # Layer.compute_mask passes the mask on where the layer supports masking.
         self.own_mask = type(layer).compute_mask is not Layer.compute_mask
+        self.max_step_grad = False  # see Graph.plan
 
 
 class Graph:
@@ -136,6 +137,7 @@ class Graph:
                    if len(out_slots) == 1}
         self._sole_makers = [made_by.get(s) if read.count(s) == 1 else None
                              for s in self.output_slots]
+        self._made_by, self._read_once = made_by, {s for s in read if read.count(s) == 1}
 
     def invalidate(self):
         """Drop the step plans (after a trainable change, a new compile)."""
@@ -163,7 +165,20 @@ class Graph:
                     wanted[s] = outputs_need
                 plan.append(PlannedNode(layer, in_slots, many, out_slots, node, inputs_need,
                                         outputs_need))
+            self._hand_on_max_step_grads(plan)
         return plan
+
+    def _hand_on_max_step_grads(self, plan):
+        """A direct global max pooling step whose input only it reads, made by
+        a direct step whose backward takes a MaxStepGrad (Conv1D), passes its
+        input gradient back as one (engine/max_step_grad.py)."""
+        for step in plan:
+            maker = self._made_by.get(step.in_slot)
+            step.max_step_grad = (
+                step.direct and step.inputs_need and maker is not None
+                and getattr(step.layer, "gives_max_step_grads", False)
+                and step.in_slot in self._read_once and plan[maker].direct
+                and getattr(type(plan[maker].layer).backward, "takes_max_step_grads", False))
 
     def run(self, inputs, masks=None, training=False, tape=None, input_grads=False):
         """(outputs, their masks) for the list of input arrays. tape is a
@@ -182,6 +197,7 @@ class Graph:
         for index, step in enumerate(plan):
             context = tape[index] if reuse else Context()
             context.needs_input_grad = step.inputs_need
+            context.max_step_input_grad = step.max_step_grad
             context.activity_loss = 0.0
             if step.direct:
                 x, mask = values[step.in_slot], value_masks[step.in_slot]

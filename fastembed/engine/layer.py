@@ -39,11 +39,14 @@ class Context:
     reused, while two calls of one layer never share it."""
 
     __slots__ = ("inputs", "outputs", "mask", "training", "saved", "needs_input_grad",
-                 "workspace", "activity_loss", "kwarg_grads")
+                 "workspace", "activity_loss", "kwarg_grads", "max_step_input_grad")
 
     def __init__(self, needs_input_grad=True):
         self.inputs = self.outputs = self.mask = self.saved = None
         self.activity_loss = 0.0
+        # Whether backward may return its input gradient as a MaxStepGrad
+        # (set by the graph, see engine/max_step_grad.py)
+        self.max_step_input_grad = False
         # {name: gradient} of tensor keyword arguments, set by backward (initial_state)
         self.kwarg_grads = None
         self.training = False

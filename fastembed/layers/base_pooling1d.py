@@ -5,6 +5,7 @@ from fastembed._kernels._core import pool1d_backward, pool1d_forward
 from fastembed.layers.conv_utils import (as_3d_float32, check_data_format, normalize_int,
                                          normalize_padding, padding_1d)
 from fastembed.engine.layer import Layer
+from fastembed.engine.max_step_grad import MaxStepGrad
 
 
 class BasePooling1D(Layer):
@@ -40,8 +41,11 @@ class BasePooling1D(Layer):
         if dout.size != expected[0] * expected[1] or dout.shape[0] != shape[0]:
             raise ValueError(f"grad_output of {self.name!r} must hold {expected} values, got "
                              f"shape {dout.shape}")
-        return pool1d_backward(dout.reshape(shape[0], out_steps, shape[2]), shape[1], pool,
-                               stride, pad_left, self.mode, argmax=argmax, mask=mask)
+        dout = dout.reshape(shape[0], out_steps, shape[2])
+        if context.max_step_input_grad:  # a global max pooling: one step per channel
+            return MaxStepGrad(argmax, dout, shape[1])
+        return pool1d_backward(dout, shape[1], pool, stride, pad_left, self.mode,
+                               argmax=argmax, mask=mask)
 
     def get_config(self):
         config = super().get_config()
@@ -82,6 +86,8 @@ class WindowPooling1D(BasePooling1D):
 
 class GlobalPooling1D(BasePooling1D):
     """GlobalMaxPooling1D / GlobalAveragePooling1D: one window over all steps."""
+
+    gives_max_step_grads = False  # GlobalMaxPooling1D's input gradients can be MaxStepGrads
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(data_format=data_format, **kwargs)

@@ -12,6 +12,7 @@ from fastembed._kernels._core import CONV1D_FUSED_ACTIVATIONS, Conv1DPlan
 from fastembed.layers.conv_utils import (as_3d_float32, check_data_format, normalize_int,
                                          normalize_padding, padding_1d)
 from fastembed.engine.layer import Layer, set_weight_options, weight_options_config, sequence_features
+from fastembed.engine.max_step_grad import MaxStepGrad, takes_max_step_grads
 
 _MAX_PLANS = 4  # input shapes kept per call site (a fit sees two: full and last batch)
 
@@ -101,16 +102,27 @@ class Conv1D(Layer):
         context.saved = (plan, x, y, z)
         return y
 
+    @takes_max_step_grads
     def backward(self, context, output_grads):
         plan, x, y, z = context.saved
-        dy = np.ascontiguousarray(output_grads, dtype=np.float32)
-        if z is not None:
-            dy = np.ascontiguousarray(self._python_activation.backward(z, y, dy),
-                                      dtype=np.float32)
+        pooled = isinstance(output_grads, MaxStepGrad)
+        if pooled and (z is not None or not plan.pooled_fits):
+            output_grads, pooled = output_grads.dense(), False
+        if not pooled:
+            dy = np.ascontiguousarray(output_grads, dtype=np.float32)
+            if z is not None:
+                dy = np.ascontiguousarray(self._python_activation.backward(z, y, dy),
+                                          dtype=np.float32)
         dkernel = np.empty_like(self.kernel.value)
         dbias = np.empty_like(self.bias.value) if self.use_bias else None
         dx = np.empty(x.shape, dtype=np.float32) if context.needs_input_grad else None
-        plan.backward(dy, y, self._act_code, x, self.kernel.value, dkernel, dbias, dx)
+        if pooled:  # the pooling's gradient read at its steps, dy never made
+            step, values = (a.reshape(a.shape[0], a.shape[2])
+                            for a in (output_grads.step, output_grads.values))
+            plan.backward_pooled(step, values, y, self._act_code, x, self.kernel.value,
+                                 dkernel, dbias, dx)
+        else:
+            plan.backward(dy, y, self._act_code, x, self.kernel.value, dkernel, dbias, dx)
         if self.wants_grad(self.kernel):
             self.kernel.add_grad(dkernel)
         if self.use_bias and self.wants_grad(self.bias):

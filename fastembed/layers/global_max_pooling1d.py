@@ -5,3 +5,4 @@ from fastembed.layers.base_pooling1d import GlobalPooling1D
 
 class GlobalMaxPooling1D(GlobalPooling1D):
     mode = "max"
+    gives_max_step_grads = True
