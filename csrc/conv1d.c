@@ -312,14 +312,19 @@ static void exclusive_prefix(int64_t *starts, int64_t n) {
 static void list_products(const fe_conv1d_plan *p, const sparse_lists *s, int parallel,
                           float *dw, float *dx, float *dcols, const float *a, const float *w);
 
+/* Whether the sparse products of this many non-zeros run on the team. */
+static int sparse_parallel(const fe_conv1d_plan *p, int64_t nonzeros) {
+    return nonzeros * p->kernel_size * p->channels >= FE_PARALLEL_MIN_WORK;
+}
+
 /* The lists of the non-zeros of dz, counted per row and filter block in
  * s->row_counts and per filter in s->col_starts, then list_products. */
 static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int64_t nonzeros,
                             float *dw, float *dx, float *dcols, const float *dz, const float *a,
                             const float *w) {
-    const int64_t F = p->filters, rows = p->rows, width = p->kernel_size * p->channels;
+    const int64_t F = p->filters, rows = p->rows;
     const int64_t blocks = ceil_div(F, FE_FILTER_BLOCK);
-    const int parallel = nonzeros * width >= FE_PARALLEL_MIN_WORK;
+    const int parallel = sparse_parallel(p, nonzeros);
     for (int64_t r = 0; r < rows; r++) {
         s->row_starts[r] = 0;
         for (int64_t k = 0; k < blocks; k++) s->row_starts[r] += s->row_counts[k * rows + r];
@@ -444,6 +449,14 @@ static void rewind_starts(int64_t *starts, int64_t n) {
     starts[0] = 0;
 }
 
+/* dz at row b * rs + step[b, f] of filter f: g[b, f] * act'(y there), as
+ * fe_conv1d_backward computes it from the dense gradient. */
+static inline float pooled_dz(const fe_conv1d_plan *p, const int32_t *step, const float *g,
+                              const float *y, int relu, int64_t b, int64_t f) {
+    const int64_t i = b * p->filters + f, t = step[i];
+    return relu && !(y[(b * p->out_steps + t) * p->filters + f] > 0.0f) ? 0.0f : g[i];
+}
+
 int64_t fe_conv1d_backward_pooled(const fe_conv1d_plan *p, float *dx, float *dw, float *db,
                                   const int32_t *step, const float *g, const float *y, int act,
                                   const float *x, const float *w, float *operand, float *dcols,
@@ -454,19 +467,17 @@ int64_t fe_conv1d_backward_pooled(const fe_conv1d_plan *p, float *dx, float *dw,
     int64_t outside = 0, nonzeros = 0;
     for (int64_t i = 0; i < p->batch * F; i++) outside += step[i] < 0 || step[i] >= T;
     if (outside) return outside;
-    /* dz[b * rs + t, f] = g[b, f] * act'(y[b, t, f]) at t = step[b, f], as
-     * fe_conv1d_backward computes it from the dense gradient; counted by row
-     * and by filter, db summed over the samples in order. */
+    /* dz's non-zeros counted by row and by filter, db summed over the
+     * samples in order. */
     memset(s.row_starts, 0, (size_t)(p->rows + 1) * sizeof(int64_t));
     memset(s.col_starts, 0, (size_t)(F + 1) * sizeof(int64_t));
     if (db) memset(db, 0, (size_t)F * sizeof(float));
     for (int64_t b = 0; b < p->batch; b++)
         for (int64_t f = 0; f < F; f++) {
-            const int64_t t = step[b * F + f];
-            const float v = relu && !(y[(b * T + t) * F + f] > 0.0f) ? 0.0f : g[b * F + f];
+            const float v = pooled_dz(p, step, g, y, relu, b, f);
             if (db) db[f] += v;
             if (v == 0.0f) continue;
-            s.row_starts[b * rs + t]++;
+            s.row_starts[b * rs + step[b * F + f]]++;
             s.col_starts[f]++;
             nonzeros++;
         }
@@ -476,9 +487,9 @@ int64_t fe_conv1d_backward_pooled(const fe_conv1d_plan *p, float *dx, float *dw,
      * rows come out in the order fe_conv1d_backward lists them. */
     for (int64_t b = 0; b < p->batch; b++)
         for (int64_t f = 0; f < F; f++) {
-            const int64_t t = step[b * F + f], r = b * rs + t;
-            const float v = relu && !(y[(b * T + t) * F + f] > 0.0f) ? 0.0f : g[b * F + f];
+            const float v = pooled_dz(p, step, g, y, relu, b, f);
             if (v == 0.0f) continue;
+            const int64_t r = b * rs + step[b * F + f];
             const int64_t at_row = s.row_starts[r]++, at_col = s.col_starts[f]++;
             s.row_index[at_row] = (int32_t)f;
             s.row_value[at_row] = v;
@@ -488,8 +499,8 @@ int64_t fe_conv1d_backward_pooled(const fe_conv1d_plan *p, float *dx, float *dw,
     rewind_starts(s.row_starts, p->rows);
     rewind_starts(s.col_starts, F);
     if (p->winograd_forward) build_operand(p, operand, x);
-    list_products(p, &s, nonzeros * p->kernel_size * p->channels >= FE_PARALLEL_MIN_WORK, dw, dx,
-                  dcols, p->operand_size ? operand : x, w);
+    list_products(p, &s, sparse_parallel(p, nonzeros), dw, dx, dcols,
+                  p->operand_size ? operand : x, w);
     return 0;
 }
 

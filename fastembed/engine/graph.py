@@ -135,9 +135,9 @@ class Graph:
         read = [s for _, in_slots, *_ in self.steps for s in in_slots] + self.output_slots
         made_by = {out_slots[0]: index for index, (_, _, _, out_slots, _) in enumerate(self.steps)
                    if len(out_slots) == 1}
-        self._sole_makers = [made_by.get(s) if read.count(s) == 1 else None
-                             for s in self.output_slots]
         self._made_by, self._read_once = made_by, {s for s in read if read.count(s) == 1}
+        self._sole_makers = [made_by.get(s) if s in self._read_once else None
+                             for s in self.output_slots]
 
     def invalidate(self):
         """Drop the step plans (after a trainable change, a new compile)."""

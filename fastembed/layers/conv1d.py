@@ -105,23 +105,22 @@ class Conv1D(Layer):
     @takes_max_step_grads
     def backward(self, context, output_grads):
         plan, x, y, z = context.saved
-        pooled = isinstance(output_grads, MaxStepGrad)
-        if pooled and (z is not None or not plan.pooled_fits):
-            output_grads, pooled = output_grads.dense(), False
-        if not pooled:
-            dy = np.ascontiguousarray(output_grads, dtype=np.float32)
-            if z is not None:
-                dy = np.ascontiguousarray(self._python_activation.backward(z, y, dy),
-                                          dtype=np.float32)
         dkernel = np.empty_like(self.kernel.value)
         dbias = np.empty_like(self.bias.value) if self.use_bias else None
         dx = np.empty(x.shape, dtype=np.float32) if context.needs_input_grad else None
-        if pooled:  # the pooling's gradient read at its steps, dy never made
+        if isinstance(output_grads, MaxStepGrad) and z is None and plan.pooled_fits:
+            # the pooling's gradient read at its steps, dy never made
             step, values = (a.reshape(a.shape[0], a.shape[2])
                             for a in (output_grads.step, output_grads.values))
             plan.backward_pooled(step, values, y, self._act_code, x, self.kernel.value,
                                  dkernel, dbias, dx)
         else:
+            if isinstance(output_grads, MaxStepGrad):
+                output_grads = output_grads.dense()
+            dy = np.ascontiguousarray(output_grads, dtype=np.float32)
+            if z is not None:
+                dy = np.ascontiguousarray(self._python_activation.backward(z, y, dy),
+                                          dtype=np.float32)
             plan.backward(dy, y, self._act_code, x, self.kernel.value, dkernel, dbias, dx)
         if self.wants_grad(self.kernel):
             self.kernel.add_grad(dkernel)
