@@ -47,3 +47,30 @@ void fe_binary_crossentropy_backward(float *grad, const float *y_true, const flo
         }
     }
 }
+
+double fe_binary_crossentropy_weighted_sum(float *grad, const float *y_true,
+                                           const float *y_pred, int64_t n, int64_t k,
+                                           int from_logits, float label_smoothing,
+                                           float weight) {
+    enum { CHUNK = 256 };  /* rows of values per pass, on the stack */
+    float values[CHUNK];
+    double total = 0.0;
+    for (int64_t start = 0; start < n; start += CHUNK) {
+        const int64_t rows = n - start < CHUNK ? n - start : CHUNK;
+        fe_binary_crossentropy_forward(values, y_true + start * k, y_pred + start * k, rows, k,
+                                       from_logits, label_smoothing);
+        for (int64_t i = 0; i < rows; i++)
+            total += values[i] * weight;
+    }
+    fe_binary_crossentropy_backward(grad, y_true, y_pred, n, k, from_logits, label_smoothing,
+                                    weight / (float)k);
+    return total;
+}
+
+int64_t fe_binary_accuracy_hits(const float *y_true, const float *y_pred, int64_t n,
+                                float threshold) {
+    int64_t hits = 0;
+    for (int64_t i = 0; i < n; i++)
+        hits += y_true[i] == (y_pred[i] > threshold ? 1.0f : 0.0f);
+    return hits;
+}

@@ -27,4 +27,19 @@ void fe_binary_crossentropy_backward(float *grad, const float *y_true, const flo
                                      int64_t n, int64_t k, int from_logits,
                                      float label_smoothing, float scale);
 
+/* A training step's loss and gradient in one call, for values weighted by one
+ * scalar: returns weight * sum of the n values (summed in double) and writes
+ * grad:    (n, k) out: weight / k * d loss / d y_pred
+ * y_true, y_pred: as in the forward pass */
+double fe_binary_crossentropy_weighted_sum(float *grad, const float *y_true,
+                                           const float *y_pred, int64_t n, int64_t k,
+                                           int from_logits, float label_smoothing,
+                                           float weight);
+
+/* Keras's binary accuracy: how many of the n elements have y_true equal to
+ * 1 where y_pred > threshold and to 0 elsewhere.
+ * y_true, y_pred: (n) */
+int64_t fe_binary_accuracy_hits(const float *y_true, const float *y_pred, int64_t n,
+                                float threshold);
+
 #endif

@@ -146,11 +146,20 @@ class Loss:
     def value_and_gradient(self, y_true, y_pred, mask=None, sample_weight=None):
         """(loss, d loss / d y_pred) in one pass: the training step's call."""
         self._check_training_reduction()
+        if mask is None and sample_weight is None and self.axis == -1:
+            weight = self._weights(y_pred.shape[:-1], None, None)
+            return self.weighted_sum_and_gradient(y_true, y_pred, weight)
         values, grad = self.compute(*self._reduced_axis_last(y_true, y_pred), True)
         weights = self._weights(values.shape, mask, sample_weight)
         value = float((values * weights).sum())
         grad = grad * (weights[..., None] if isinstance(weights, np.ndarray) else weights)
         return value, grad if self.axis == -1 else np.moveaxis(grad, -1, self.axis)
+
+    def weighted_sum_and_gradient(self, y_true, y_pred, weight):
+        """(weight * the sum of the values, its gradient over y_pred), for
+        values weighted by one scalar; losses with a kernel for it override."""
+        values, grad = self.compute(y_true, y_pred, True)
+        return float((values * weight).sum()), grad * weight
 
     def value_and_logit_gradient(self, layer, context, y_true, y_pred, mask=None,
                                  sample_weight=None, scale=None):
@@ -176,14 +185,23 @@ class BinaryCrossentropy(Loss):
         self.label_smoothing = float(label_smoothing)
         self._set_axis(axis)
 
-    def compute(self, y_true, y_pred, gradient):
+    def _kernel_arguments(self, y_true, y_pred):
         y = np.ascontiguousarray(_same_rank(y_true, y_pred), dtype=np.float32)
-        y_pred = np.ascontiguousarray(y_pred, dtype=np.float32)
-        args = (y, y_pred, self.from_logits, self.label_smoothing)
+        return y, np.ascontiguousarray(y_pred, dtype=np.float32), self.from_logits, \
+            self.label_smoothing
+
+    def compute(self, y_true, y_pred, gradient):
+        args = self._kernel_arguments(y_true, y_pred)
         values = _kernels.binary_crossentropy_forward(*args)
         if not gradient:
             return values, None
         return values, _kernels.binary_crossentropy_backward(*args, 1.0 / y_pred.shape[-1])
+
+    def weighted_sum_and_gradient(self, y_true, y_pred, weight):
+        if type(self).compute is not BinaryCrossentropy.compute:  # a subclass's own loss
+            return super().weighted_sum_and_gradient(y_true, y_pred, weight)
+        return _kernels.binary_crossentropy_weighted_sum(
+            *self._kernel_arguments(y_true, y_pred), weight)
 
     def get_config(self):
         return {**super().get_config(), "from_logits": self.from_logits,

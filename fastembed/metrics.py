@@ -6,6 +6,7 @@ import numpy as np
 
 from scipy import special
 
+from fastembed import _kernels
 from fastembed import losses as losses_module
 from fastembed.losses import broadcast_weights
 
@@ -44,21 +45,29 @@ class BinaryAccuracy(Metric):
         self.threshold = threshold
         super().__init__(name)
 
-    def _hits(self, y_true, y_pred):
+    @staticmethod
+    def _targets(y_true, y_pred):
+        """y_true as float32 (the dtype Keras on jax gives targets), with
+        Keras's expansion to y_pred's rank."""
+        y_true = np.asarray(y_true, np.float32)
         if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
-            y_true = y_true[..., None]
-        return y_true == (y_pred > self.threshold)
+            return y_true[..., None]
+        return y_true
 
     def per_sample(self, y_true, y_pred):
-        return self._hits(y_true, y_pred).mean(axis=-1, dtype=np.float32)
+        hits = self._targets(y_true, y_pred) == (y_pred > self.threshold)
+        return hits.mean(axis=-1, dtype=np.float32)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        if sample_weight is not None:
+        y_pred = np.ascontiguousarray(y_pred, np.float32)
+        y_true = self._targets(y_true, y_pred)
+        if sample_weight is not None or y_true.shape != y_pred.shape or y_pred.ndim == 0:
             return super().update_state(y_true, y_pred, sample_weight)
-        # The sum of the per-sample means, in one count (a third of the time).
-        hits = self._hits(np.asarray(y_true), np.asarray(y_pred))
-        self._total += np.count_nonzero(hits) / hits.shape[-1]
-        self._count += hits.size // hits.shape[-1]
+        # The sum of the per-sample means, in one count.
+        hits = _kernels.binary_accuracy_hits(np.ascontiguousarray(y_true), y_pred,
+                                             self.threshold)
+        self._total += hits / y_pred.shape[-1]
+        self._count += y_pred.size // y_pred.shape[-1]
 
 
 class CategoricalAccuracy(Metric):

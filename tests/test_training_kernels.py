@@ -434,6 +434,51 @@ def test_loss_gradient_matches_finite_differences(name):
     np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", sorted(LOSS_CASES))
+def test_training_loss_value_matches_keras_formula(name):
+    """value_and_gradient's value (a loss's weighted sum, in C for bce)."""
+    y, p = loss_inputs(name, np.random.default_rng(6))
+    got = LOSS_CASES[name]().value_and_gradient(y, p)[0]
+    np.testing.assert_allclose(got, reference_loss(name, y, p.astype(np.float64)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+def test_bce_weighted_sum_kernel_matches_numpy(from_logits, label_smoothing):
+    """weight * the sum of the row means and its gradient, over more rows
+    than the kernel keeps on its stack at once (256)."""
+    rng = np.random.default_rng(15)
+    name = "bce_logits" if from_logits else "bce"
+    y, p = loss_inputs(name, rng, (700, 3))
+    weight = np.float32(0.37)
+    total, grad = _kernels.binary_crossentropy_weighted_sum(y, p, from_logits, label_smoothing,
+                                                           weight)
+    t = y * (1 - label_smoothing) + 0.5 * label_smoothing
+    p64 = p.astype(np.float64)
+    if from_logits:
+        want = -t * -np.logaddexp(0, -p64) - (1 - t) * -np.logaddexp(0, p64)
+        d = 1 / (1 + np.exp(-p64)) - t
+    else:
+        want = -(t * np.log(p64) + (1 - t) * np.log(1 - p64))
+        d = (1 - t) / (1 - p64) - t / p64
+    np.testing.assert_allclose(total, weight * want.mean(-1).sum(), rtol=1e-5)
+    np.testing.assert_allclose(grad, weight / 3 * d, rtol=1e-5, atol=1e-8)
+
+
+def test_a_bce_subclass_with_its_own_compute_keeps_it_in_training():
+    class Doubled(losses.BinaryCrossentropy):
+        def compute(self, y_true, y_pred, gradient):
+            values, grad = super().compute(y_true, y_pred, gradient)
+            return 2 * values, None if grad is None else 2 * grad
+    y, p = loss_inputs("bce", np.random.default_rng(16))
+    value, grad = Doubled().value_and_gradient(y, p)
+    plain_value, plain_grad = losses.BinaryCrossentropy().value_and_gradient(y, p)
+    np.testing.assert_allclose(value, 2 * reference_loss("bce", y, p.astype(np.float64)),
+                               rtol=1e-5)
+    np.testing.assert_allclose(value, 2 * plain_value, rtol=1e-6)
+    np.testing.assert_allclose(grad, 2 * plain_grad, rtol=1e-6)
+
+
 @pytest.mark.parametrize("name,loss,keras_class", [
     ("binary_crossentropy", "bce", "BinaryCrossentropy"), ("mse", "mse", "MeanSquaredError"),
     ("mean_absolute_error", "mae", "MeanAbsoluteError")])
@@ -575,6 +620,28 @@ def test_embedding_gradient(indices):
 
 
 # ---- metrics ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("targets", ["float32", "float64", "int64", "bool", "column"])
+def test_binary_accuracy_counts_as_numpy_on_any_target_dtype(targets):
+    rng = np.random.default_rng(17)
+    p = rng.uniform(0, 1, (50, 3)).astype(F32)
+    p[3, 1] = np.nan  # never a hit: nan > 0.5 is False, and y is 1 there
+    y = (rng.uniform(0, 1, (50, 3)) > 0.5).astype(np.float64)
+    y[3, 1] = 1
+    if targets in ("float32", "float64", "column"):
+        y[7, 0] = 0.5  # a non-binary target never matches
+    want_hits = y == (p > 0.5)
+    if targets == "column":  # (batch,) targets against a (batch, 1) head
+        p, y, want_hits = p[:, :1].copy(), y[:, 0], want_hits[:, :1]
+    else:
+        y = y.astype(targets)
+    metric = metrics.BinaryAccuracy()
+    metric.update_state(y[:20], p[:20])
+    metric.update_state(y[20:], p[20:])
+    np.testing.assert_allclose(metric.result(), want_hits.mean(), rtol=1e-6)
+    assert _kernels.binary_accuracy_hits(np.ascontiguousarray(y, F32).reshape(p.shape), p,
+                                         0.5) == want_hits.sum()
+
 
 def test_accuracy_metrics_match_numpy():
     rng = np.random.default_rng(14)
