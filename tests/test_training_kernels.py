@@ -285,6 +285,17 @@ def test_optimizer_steps_match_keras_for_dense_lazy_and_dense_semantics_tables(k
     np.testing.assert_array_equal(lazy_var.value[8:19], table[8:19])
 
 
+@pytest.mark.parametrize("beta_1,beta_2", [(0.9, 0.999), (0.8, 0.99), (0.95, 0.9999)])
+def test_adam_rate_is_keras_float32_formula_bit_for_bit(beta_1, beta_2):
+    """lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) with every operation in
+    float32, as numpy's float32 scalars (and Keras) compute it."""
+    for lr in (1e-3, 3e-4, 0.5):
+        for t in list(range(1, 2000)) + [10**5, 10**6, 2**24 + 5]:
+            step, one = F32(t), F32(1)
+            want = F32(lr) * np.sqrt(one - F32(beta_2) ** step) / (one - F32(beta_1) ** step)
+            assert F32(_kernels.adam_rate(F32(lr), beta_1, beta_2, t)) == want, (lr, t)
+
+
 def test_learning_rate_schedule_is_called_with_the_iteration():
     seen = []
 

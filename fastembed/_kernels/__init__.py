@@ -26,6 +26,7 @@ try:
         DeferredSteps,
         TeamChoice,
         UpdateRule,
+        adam_rate,
         as_indices,
         binary_accuracy_hits,
         binary_crossentropy_backward,

@@ -40,6 +40,7 @@ cdef extern from "optim.h":
                         const float *zeros) nogil
 
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from libc.math cimport powf, sqrtf
 from libc.string cimport memset
 
 UPDATE_KINDS = {"sgd": 0, "adagrad": 1, "rmsprop": 2, "adam": 3, "nadam": 4, "adamax": 5,
@@ -54,6 +55,14 @@ cdef float ZEROS[ZERO_SPAN]
 cdef int64_t ROW_ZERO = 0
 # Steps a DeferredSteps records before it brings every row up to date.
 DEF HISTORY_STEPS = 1024
+
+
+def adam_rate(float lr, float beta_1, float beta_2, int64_t step):
+    """Keras's Adam step size in float32: lr * sqrt(1 - beta_2^step) /
+    (1 - beta_1^step) (what numpy's float32 scalars give, without their cost)."""
+    cdef float one = 1.0, t = step
+    cdef float rate = lr * sqrtf(one - powf(beta_2, t)) / (one - powf(beta_1, t))
+    return rate
 
 
 cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b):

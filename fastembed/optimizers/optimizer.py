@@ -470,11 +470,8 @@ class Adam(Optimizer):
 
     def _step_scalars(self, learning_rate):
         # Keras: alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), in float32.
-        step = np.float32(self.iterations + 1)
-        beta_1_power = np.float32(self.beta_1) ** step
-        beta_2_power = np.float32(self.beta_2) ** step
-        return {"lr": learning_rate * np.sqrt(np.float32(1) - beta_2_power)
-                / (np.float32(1) - beta_1_power)}
+        return {"lr": _kernels.adam_rate(learning_rate, self.beta_1, self.beta_2,
+                                         self.iterations + 1)}
 
     def get_config(self):
         return {**super().get_config(), **self._rule_arguments()}
