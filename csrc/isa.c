@@ -25,6 +25,8 @@
         .gru_reset_backward = fe_gru_reset_backward_##suffix,                                \
         .simple_rnn_step_forward = fe_simple_rnn_step_forward_##suffix,                      \
         .simple_rnn_step_backward = fe_simple_rnn_step_backward_##suffix,                    \
+        .dense_activation_row = fe_dense_activation_row_##suffix,                            \
+        .dense_grad_row = fe_dense_grad_row_##suffix,                                        \
         .softmax_row = fe_softmax_row_##suffix,                                              \
         .softmax_grad_row = fe_softmax_grad_row_##suffix,                                    \
         .sparse_crossentropy_row = fe_sparse_crossentropy_row_##suffix,                      \

@@ -99,6 +99,10 @@ typedef struct {
     void (*gru_reset_backward)(const fe_rnn_dims *d, float *dz, float *dh_rec,
                                const float *d_rh, const float *gates, const float *h_prev,
                                const uint8_t *mask);
+    /* Dense's rows of k values, see dense.h: y = act(y + bias) (bias may be
+     * NULL); dz = dy * act'(y) (dz may be dy) */
+    void (*dense_activation_row)(float *y, const float *bias, int64_t k, int act);
+    void (*dense_grad_row)(float *dz, const float *dy, const float *y, int64_t k, int act);
     /* Softmax and sparse categorical cross-entropy rows of k values, see softmax.h */
     void (*softmax_row)(float *y, const float *z, const float *bias, int64_t k);
     void (*softmax_grad_row)(float *dz, const float *y, const float *dy, int64_t k);
@@ -156,6 +160,10 @@ int fe_isa_select(const char *name);
                                 float *const *slots, const float *g, int64_t n); \
     void fe_replay_row_##suffix(const fe_optimizer *steps, int64_t n_steps, float *w, \
                                 float *const *slots, const float *zeros, int64_t n); \
+    void fe_dense_activation_row_##suffix(float *y, const float *bias, int64_t k, \
+                                          int act);                            \
+    void fe_dense_grad_row_##suffix(float *dz, const float *dy, const float *y, \
+                                    int64_t k, int act);                       \
     void fe_softmax_row_##suffix(float *y, const float *z, const float *bias,  \
                                  int64_t k);                                   \
     void fe_softmax_grad_row_##suffix(float *dz, const float *y,               \

@@ -1,12 +1,14 @@
 """The softmax rows, the sparse categorical cross-entropy and Dense's GEMM
-(csrc/softmax.c, _kernels.gemm) against float64 numpy references of Keras 3's
-formulas, on every kernel set, bitwise the same for any thread count."""
+and element-wise ends (csrc/softmax.c, _kernels.gemm, csrc/dense.c) against
+float64 numpy references of Keras 3's formulas, on every kernel set, bitwise
+the same for any thread count."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastembed import _kernels, losses
+from fastembed._kernels._core import RNN_ACTIVATIONS
 
 F32 = np.float32
 EPS = 1e-7
@@ -149,6 +151,7 @@ def test_sparse_loss_with_mask_and_weights_matches_the_one_hot_loss(reduction):
 
 
 def test_kernels_are_bitwise_identical_for_any_thread_count():
+    """Softmax, the sparse cross-entropy and Dense's element-wise ends."""
     rng = np.random.default_rng(1)
     n, k = 64, 5000  # above the kernels' parallel threshold
     z = rng.standard_normal((n, k)).astype(F32)
@@ -164,7 +167,12 @@ def test_kernels_are_bitwise_identical_for_any_thread_count():
                 *_kernels.sparse_categorical_crossentropy(ids, y, False, scale),
                 *_kernels.sparse_categorical_crossentropy(ids, z, True, scale),
                 _kernels.softmax_sparse_crossentropy_backward(ids, y, scale, dz := y.copy()),
-                dz)
+                dz, *dense(RNN_ACTIVATIONS["tanh"]))
+
+    def dense(code):
+        y = _kernels.dense_forward(z.copy(), bias, code)
+        db = np.empty(z.shape[1], F32)
+        return y, _kernels.dense_backward(dy, y, code, np.empty_like(z), db), db
     try:
         _kernels.set_num_threads(1)
         serial = run()
@@ -249,3 +257,51 @@ def test_bad_arguments_are_clear_errors():
         _kernels.gemm(np.zeros((2, 2), F32), z, z)
     with pytest.raises(ValueError, match="a must be 2-D"):
         _kernels.gemm(np.zeros((2, 2), F32), np.zeros(3, F32), z)
+
+
+DENSE_ACTIVATIONS = {  # float64 references: y(z), dy/dz(y)
+    "linear": (lambda z: z, lambda y: np.ones_like(y)),
+    "relu": (lambda z: np.maximum(z, 0), lambda y: (y > 0).astype(np.float64)),
+    "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda y: y * (1 - y)),
+    "tanh": (np.tanh, lambda y: 1 - y * y),
+    "hard_sigmoid": (lambda z: np.clip(z / 6 + 0.5, 0, 1), lambda y: ((y > 0) & (y < 1)) / 6),
+}
+
+
+@pytest.mark.parametrize("activation", sorted(DENSE_ACTIVATIONS))
+@pytest.mark.parametrize("k", [1, 7, 33])
+@pytest.mark.parametrize("use_bias", [False, True])
+def test_dense_forward_and_backward_match_numpy(isa, activation, k, use_bias):
+    rng = np.random.default_rng(k)
+    code = RNN_ACTIVATIONS[activation]
+    forward, derivative = DENSE_ACTIVATIONS[activation]
+    z = (rng.standard_normal((9, k)) * 4).astype(F32)
+    bias = rng.standard_normal(k).astype(F32) if use_bias else None
+    y = _kernels.dense_forward(z.copy(), bias, code)
+    logits = z if bias is None else z + bias  # float32, as Keras adds the bias
+    np.testing.assert_allclose(y, forward(logits.astype(np.float64)), rtol=2e-6, atol=1e-7)
+    dy = rng.standard_normal(z.shape).astype(F32)
+    db = np.full(k, np.nan, F32)
+    dz = _kernels.dense_backward(dy, y, code, np.empty_like(z), db)
+    want = dy * derivative(y.astype(np.float64))
+    np.testing.assert_allclose(dz, want, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(db, want.sum(0), rtol=1e-5, atol=1e-6)
+    in_place = dy.copy()  # dz may be dy; db may be left out
+    assert _kernels.dense_backward(in_place, y, code, in_place, None) is in_place
+    np.testing.assert_array_equal(in_place, dz)
+
+
+def test_dense_kernels_reject_bad_arguments():
+    y = np.zeros((2, 3), F32)
+    with pytest.raises(ValueError, match="activation must be one of .* got 7"):
+        _kernels.dense_forward(y, None, 7)
+    with pytest.raises(ValueError, match="activation must be one of .* got True"):
+        _kernels.dense_backward(y, y, True, y, None)
+    with pytest.raises(TypeError, match="y must be a C-contiguous float32"):
+        _kernels.dense_forward(y.astype(np.float64), None, 0)
+    with pytest.raises(ValueError, match=r"bias must have shape \(3,\), got \(2,\)"):
+        _kernels.dense_forward(y, np.zeros(2, F32), 0)
+    with pytest.raises(ValueError, match=r"dz must have shape \(2, 3\)"):
+        _kernels.dense_backward(y, y, 0, np.zeros((3, 2), F32), None)
+    with pytest.raises(ValueError, match=r"db must have shape \(3,\), got \(2,\)"):
+        _kernels.dense_backward(y, y, 0, y, np.zeros(2, F32))

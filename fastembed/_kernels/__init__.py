@@ -32,6 +32,8 @@ try:
         binary_crossentropy_backward,
         binary_crossentropy_forward,
         binary_crossentropy_weighted_sum,
+        dense_backward,
+        dense_forward,
         embedding_grad,
         gather,
         gemm,

@@ -2,6 +2,7 @@
 import numpy as np
 
 from fastembed import _kernels
+from fastembed._kernels._core import RNN_ACTIVATIONS
 from fastembed import activations as activations_module
 from fastembed import initializers as initializers_module
 from fastembed.engine.layer import Layer, set_weight_options, weight_options_config
@@ -52,14 +53,27 @@ class Dense(Layer):
         z = context.buffer("z", shape) if training else np.empty(shape, np.float32)
         _kernels.gemm(z, x, self.kernel.value)
         bias = self.bias.value if self.use_bias else None
+        code = self._kernel_activation()
+        # In place where backward needs y alone: softmax and the activations
+        # the C kernels share with the recurrent layers.
         if self.activation is activations_module.softmax:
-            y = _kernels.softmax_forward(z, bias, z)  # in place: backward needs y alone
+            y = _kernels.softmax_forward(z, bias, z)
+        elif code is not None:
+            y = _kernels.dense_forward(z, bias, code)
         else:
             if bias is not None:
                 z += bias
             y = self.activation.forward(z)
         context.saved = (x, z, y, False)
         return y.reshape(inputs.shape[:-1] + (self.units,))
+
+    def _kernel_activation(self):
+        """The C kernels' code of the activation (RNN_ACTIVATIONS), or None
+        for the others, which run in numpy (softmax has kernels of its own)."""
+        name = self.activation.name
+        if name in RNN_ACTIVATIONS and self.activation is activations_module.get(name):
+            return RNN_ACTIVATIONS[name]
+        return None
 
     def softmax_logit_grads(self, context):
         if self.activation is not activations_module.softmax:
@@ -71,17 +85,25 @@ class Dense(Layer):
     def backward(self, context, output_grads):
         x, z, y, logit_grads = context.saved
         dy = np.ascontiguousarray(output_grads, dtype=np.float32).reshape(y.shape)
-        if logit_grads:  # the loss wrote d loss / d z over y (softmax_logit_grads)
-            dz = dy
-        elif self.activation is activations_module.softmax:
-            dz = _kernels.softmax_backward(y, dy, context.buffer("dz", y.shape))
+        db = np.empty(self.units, np.float32) \
+            if self.use_bias and self.wants_grad(self.bias) else None
+        code = self._kernel_activation()
+        if code is not None:  # dz and db in one pass
+            dz = _kernels.dense_backward(dy, y, code, context.buffer("dz", y.shape), db)
         else:
-            dz = np.ascontiguousarray(self.activation.backward(z, y, dy), dtype=np.float32)
+            if logit_grads:  # the loss wrote d loss / d z over y (softmax_logit_grads)
+                dz = dy
+            elif self.activation is activations_module.softmax:
+                dz = _kernels.softmax_backward(y, dy, context.buffer("dz", y.shape))
+            else:
+                dz = np.ascontiguousarray(self.activation.backward(z, y, dy), dtype=np.float32)
+            if db is not None:  # dz's row sums alone
+                _kernels.dense_backward(dz, dz, RNN_ACTIVATIONS["linear"], dz, db)
         kernel = self.kernel.value
         if self.wants_grad(self.kernel):
             self.kernel.add_grad(_kernels.gemm(np.empty_like(kernel), x, dz, trans_a=True))
-        if self.use_bias and self.wants_grad(self.bias):
-            self.bias.add_grad(dz.sum(axis=0))
+        if db is not None:
+            self.bias.add_grad(db)
         if not context.needs_input_grad:
             return None
         dx = _kernels.gemm(np.empty(x.shape, np.float32), dz, kernel, trans_b=True)
