@@ -8,6 +8,12 @@ from fastembed import initializers as initializers_module
 from fastembed.engine.layer import Layer, set_weight_options, weight_options_config
 
 
+# The built-in activations the C kernels compute, by object: the others run
+# in numpy (softmax has kernels of its own).
+_KERNEL_ACTIVATIONS = {activations_module.get(name): code
+                       for name, code in RNN_ACTIVATIONS.items()}
+
+
 class Dense(Layer):
     supports_masking = True
 
@@ -53,7 +59,7 @@ class Dense(Layer):
         z = context.buffer("z", shape) if training else np.empty(shape, np.float32)
         _kernels.gemm(z, x, self.kernel.value)
         bias = self.bias.value if self.use_bias else None
-        code = self._kernel_activation()
+        code = _KERNEL_ACTIVATIONS.get(self.activation)
         # In place where backward needs y alone: softmax and the activations
         # the C kernels share with the recurrent layers.
         if self.activation is activations_module.softmax:
@@ -67,14 +73,6 @@ class Dense(Layer):
         context.saved = (x, z, y, False)
         return y.reshape(inputs.shape[:-1] + (self.units,))
 
-    def _kernel_activation(self):
-        """The C kernels' code of the activation (RNN_ACTIVATIONS), or None
-        for the others, which run in numpy (softmax has kernels of its own)."""
-        name = self.activation.name
-        if name in RNN_ACTIVATIONS and self.activation is activations_module.get(name):
-            return RNN_ACTIVATIONS[name]
-        return None
-
     def softmax_logit_grads(self, context):
         if self.activation is not activations_module.softmax:
             return None
@@ -87,7 +85,7 @@ class Dense(Layer):
         dy = np.ascontiguousarray(output_grads, dtype=np.float32).reshape(y.shape)
         db = np.empty(self.units, np.float32) \
             if self.use_bias and self.wants_grad(self.bias) else None
-        code = self._kernel_activation()
+        code = _KERNEL_ACTIVATIONS.get(self.activation)
         if code is not None:  # dz and db in one pass
             dz = _kernels.dense_backward(dy, y, code, context.buffer("dz", y.shape), db)
         else:
