@@ -604,6 +604,24 @@ def test_dense_gradients(activation, input_shape, use_bias):
     check_layer_gradients(layer, x, eps=1e-2, rtol=3e-2, atol=3e-3)
 
 
+def test_dense_with_an_own_activation_named_as_a_built_in_runs_it():
+    """Dense computes the built-in activations in C; an Activation of the
+    user's that shares a built-in's name still runs its own functions."""
+    doubled = activations.Activation("relu", lambda x: 2 * x, lambda x, y, dy: 2 * dy)
+    rng = np.random.default_rng(18)
+    layer = Dense(3, activation=doubled)
+    x = rng.standard_normal((4, 5)).astype(F32)
+    y, context = record(layer, x)
+    z = x.astype(np.float64) @ layer.kernel.value + layer.bias.value
+    np.testing.assert_allclose(y, 2 * z, rtol=1e-5, atol=1e-6)  # negative values kept
+    assert (y < 0).any()
+    dy = rng.standard_normal((4, 3)).astype(F32)
+    dx = layer.backward(context, dy)
+    np.testing.assert_allclose(dx, 2 * dy.astype(np.float64) @ layer.kernel.value.T, rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(layer.bias.grad, 2 * dy.sum(0), rtol=1e-5, atol=1e-6)
+
+
 def test_dense_gradients_of_frozen_layer_reach_the_input_only():
     layer = Dense(3, trainable=False)
     x = np.random.default_rng(12).standard_normal((4, 5)).astype(F32)
