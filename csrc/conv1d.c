@@ -310,7 +310,8 @@ static void exclusive_prefix(int64_t *starts, int64_t n) {
 }
 
 static void list_products(const fe_conv1d_plan *p, const sparse_lists *s, int parallel,
-                          float *dw, float *dx, float *dcols, const float *a, const float *w);
+                          float *dw, float *dx, float *dcols, const float *a, tap_layout l,
+                          const float *w);
 
 /* Whether the sparse products of this many non-zeros run on the team. */
 static int sparse_parallel(const fe_conv1d_plan *p, int64_t nonzeros) {
@@ -354,19 +355,19 @@ static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int6
             }
         }
     }
-    list_products(p, s, parallel, dw, dx, dcols, a, w);
+    list_products(p, s, parallel, dw, dx, dcols, a, taps_of(p), w);
 }
 
 /* dw = A^T dz and dx (NULL: skipped) over the lists of dz's non-zeros.
  * Listed by filter in row order: dw^T[f, tap g] = sum over f's rows r of
- * dz[r, f] * (row r of tap g's operand), FE_SPARSE_FILTERS filters at a
- * time, transposed into dw. Listed by row in filter order: dcols[r] = sum
+ * dz[r, f] * (row r of tap g of the operand a, laid out as l),
+ * FE_SPARSE_FILTERS filters at a time, transposed into dw. Listed by row in filter order: dcols[r] = sum
  * over r's filters f of dz[r, f] * w^T[f] for the rows that have any, each
  * added into the rows of dx its window covers (dx's other rows are zero). */
 static void list_products(const fe_conv1d_plan *p, const sparse_lists *s, int parallel,
-                          float *dw, float *dx, float *dcols, const float *a, const float *w) {
+                          float *dw, float *dx, float *dcols, const float *a, tap_layout l,
+                          const float *w) {
     const int64_t F = p->filters, width = p->kernel_size * p->channels;
-    const tap_layout l = taps_of(p);
     const int64_t slice = fe_isa->row_block, slices = ceil_div(l.depth, slice);
     const int64_t groups = ceil_div(F, FE_SPARSE_FILTERS);
     #pragma omp parallel for schedule(dynamic, 1) if (parallel)
@@ -464,6 +465,14 @@ int64_t fe_conv1d_backward_pooled(const fe_conv1d_plan *p, float *dx, float *dw,
     const int64_t F = p->filters, T = p->out_steps, rs = p->row_stride;
     const int relu = act == FE_CONV1D_RELU;
     const sparse_lists s = carve(p, sparse_scratch);
+    /* dw's products read x itself, tap by tap, where every window lies
+     * inside it and a tap is whole vectors wide: no copy, and fewer floats
+     * to keep in cache than im2col's (a third at the seed model's shape).
+     * The lists by filter then name rows of x. */
+    const int64_t span = (T - 1) + (p->kernel_size - 1) * p->dilation + 1;
+    const int direct = p->stride == 1 && p->pad_left == 0 && span <= p->steps &&
+                       p->channels % (fe_isa->row_block / 4) == 0;
+    const int64_t x_stride = direct ? p->steps : rs;  /* the lists' rows per sample */
     int64_t outside = 0, nonzeros = 0;
     for (int64_t i = 0; i < p->batch * F; i++) outside += step[i] < 0 || step[i] >= T;
     if (outside) return outside;
@@ -493,14 +502,20 @@ int64_t fe_conv1d_backward_pooled(const fe_conv1d_plan *p, float *dx, float *dw,
             const int64_t at_row = s.row_starts[r]++, at_col = s.col_starts[f]++;
             s.row_index[at_row] = (int32_t)f;
             s.row_value[at_row] = v;
-            s.col_index[at_col] = (int32_t)r;
+            s.col_index[at_col] = (int32_t)(b * x_stride + step[b * F + f]);
             s.col_value[at_col] = v;
         }
     rewind_starts(s.row_starts, p->rows);
     rewind_starts(s.col_starts, F);
+    const int parallel = sparse_parallel(p, nonzeros);
+    if (direct) {
+        const tap_layout taps = {p->kernel_size, p->channels, p->channels,
+                                 p->dilation * p->channels};
+        list_products(p, &s, parallel, dw, dx, dcols, x, taps, w);
+        return 0;
+    }
     if (p->winograd_forward) build_operand(p, operand, x);
-    list_products(p, &s, sparse_parallel(p, nonzeros), dw, dx, dcols,
-                  p->operand_size ? operand : x, w);
+    list_products(p, &s, parallel, dw, dx, dcols, p->operand_size ? operand : x, taps_of(p), w);
     return 0;
 }
 

@@ -391,7 +391,8 @@ def test_bitwise_same_for_any_thread_count(strategy, padding, density):
 @pytest.mark.parametrize("case", [(32, 10, 64, 128, 5, 1, 1, 0, "auto"),
                                   (7, 12, 16, 40, 3, 2, 1, 0, "im2col"),
                                   (5, 13, 16, 300, 3, 1, 2, 0, "strided"),
-                                  (3, 9, 8, 20, 3, 1, 1, 1, "im2col")])
+                                  (3, 9, 8, 20, 3, 1, 1, 1, "im2col"),
+                                  (4, 11, 24, 36, 4, 1, 1, 0, "im2col")])
 def test_backward_pooled_is_backward_on_the_pooled_gradient(case, act, threads):
     """A global max pooling's gradient, given as (step, value) per (sample,
     filter), gives the bits backward gives on the dense gradient; zero and
