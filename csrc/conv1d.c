@@ -318,11 +318,27 @@ static int sparse_parallel(const fe_conv1d_plan *p, int64_t nonzeros) {
     return nonzeros * p->kernel_size * p->channels >= FE_PARALLEL_MIN_WORK;
 }
 
+/* Whether dw's sparse products read x itself, tap by tap (laid out as *l;
+ * the lists by filter then name rows of x): every window lies inside x and
+ * a tap is whole vectors wide. No copy, and fewer floats to keep in cache
+ * than im2col's (a third at the seed model's shape). */
+static int sparse_reads_x(const fe_conv1d_plan *p, tap_layout *l) {
+    const int64_t span = (p->out_steps - 1) + (p->kernel_size - 1) * p->dilation + 1;
+    if (p->stride != 1 || p->pad_left != 0 || span > p->steps ||
+        p->channels % (fe_isa->row_block / 4) != 0)
+        return 0;
+    l->groups = p->kernel_size;
+    l->depth = l->lda = p->channels;
+    l->offset = p->dilation * p->channels;
+    return 1;
+}
+
 /* The lists of the non-zeros of dz, counted per row and filter block in
- * s->row_counts and per filter in s->col_starts, then list_products. */
+ * s->row_counts and per filter in s->col_starts, then list_products; the
+ * lists by filter name row b * x_stride + t for dz's row b * row_stride + t. */
 static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int64_t nonzeros,
                             float *dw, float *dx, float *dcols, const float *dz, const float *a,
-                            const float *w) {
+                            tap_layout l, int64_t x_stride, const float *w) {
     const int64_t F = p->filters, rows = p->rows;
     const int64_t blocks = ceil_div(F, FE_FILTER_BLOCK);
     const int parallel = sparse_parallel(p, nonzeros);
@@ -346,16 +362,17 @@ static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int6
         const int64_t f0 = k * FE_FILTER_BLOCK;
         memcpy(next, s->col_starts + f0, (size_t)min64(FE_FILTER_BLOCK, F - f0) * sizeof(int64_t));
         for (int64_t r = 0; r < rows; r++) {
+            const int32_t row = (int32_t)(r / p->row_stride * x_stride + r % p->row_stride);
             int64_t first = s->row_starts[r];
             for (int64_t j = 0; j < k; j++) first += s->row_counts[j * rows + r];
             for (int64_t at = first; at < first + s->row_counts[k * rows + r]; at++) {
                 const int64_t to = next[s->row_index[at] - f0]++;
-                s->col_index[to] = (int32_t)r;
+                s->col_index[to] = row;
                 s->col_value[to] = s->row_value[at];
             }
         }
     }
-    list_products(p, s, parallel, dw, dx, dcols, a, taps_of(p), w);
+    list_products(p, s, parallel, dw, dx, dcols, a, l, w);
 }
 
 /* dw = A^T dz and dx (NULL: skipped) over the lists of dz's non-zeros.
@@ -465,13 +482,8 @@ int64_t fe_conv1d_backward_pooled(const fe_conv1d_plan *p, float *dx, float *dw,
     const int64_t F = p->filters, T = p->out_steps, rs = p->row_stride;
     const int relu = act == FE_CONV1D_RELU;
     const sparse_lists s = carve(p, sparse_scratch);
-    /* dw's products read x itself, tap by tap, where every window lies
-     * inside it and a tap is whole vectors wide: no copy, and fewer floats
-     * to keep in cache than im2col's (a third at the seed model's shape).
-     * The lists by filter then name rows of x. */
-    const int64_t span = (T - 1) + (p->kernel_size - 1) * p->dilation + 1;
-    const int direct = p->stride == 1 && p->pad_left == 0 && span <= p->steps &&
-                       p->channels % (fe_isa->row_block / 4) == 0;
+    tap_layout taps;
+    const int direct = sparse_reads_x(p, &taps);
     const int64_t x_stride = direct ? p->steps : rs;  /* the lists' rows per sample */
     int64_t outside = 0, nonzeros = 0;
     for (int64_t i = 0; i < p->batch * F; i++) outside += step[i] < 0 || step[i] >= T;
@@ -507,15 +519,12 @@ int64_t fe_conv1d_backward_pooled(const fe_conv1d_plan *p, float *dx, float *dw,
         }
     rewind_starts(s.row_starts, p->rows);
     rewind_starts(s.col_starts, F);
-    const int parallel = sparse_parallel(p, nonzeros);
-    if (direct) {
-        const tap_layout taps = {p->kernel_size, p->channels, p->channels,
-                                 p->dilation * p->channels};
-        list_products(p, &s, parallel, dw, dx, dcols, x, taps, w);
-        return 0;
+    if (!direct) {
+        taps = taps_of(p);
+        if (p->winograd_forward) build_operand(p, operand, x);
     }
-    if (p->winograd_forward) build_operand(p, operand, x);
-    list_products(p, &s, parallel, dw, dx, dcols, p->operand_size ? operand : x, taps_of(p), w);
+    list_products(p, &s, sparse_parallel(p, nonzeros), dw, dx, dcols,
+                  direct || !p->operand_size ? x : operand, taps, w);
     return 0;
 }
 
@@ -537,9 +546,13 @@ void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan
                                         dz, db, lists.row_counts + k * rows, lists.col_starts,
                                         dy, y, act);
     const int sparse = nonzeros <= sparse_capacity(rows, F);
-    if (p->winograd_forward && (sparse || !p->winograd_backward)) build_operand(p, operand, x);
+    tap_layout taps = l;
+    const int direct = sparse && sparse_reads_x(p, &taps);
+    if (p->winograd_forward && !direct && (sparse || !p->winograd_backward))
+        build_operand(p, operand, x);
     if (sparse) {
-        sparse_products(p, &lists, nonzeros, dw, dx, dcols, dz, a, w);
+        sparse_products(p, &lists, nonzeros, dw, dx, dcols, dz, direct ? x : a, taps,
+                        direct ? p->steps : p->row_stride, w);
         return;
     }
     const int parallel = blas_serial && rows * width * F >= FE_PARALLEL_MIN_WORK;
