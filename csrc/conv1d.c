@@ -318,19 +318,27 @@ static int sparse_parallel(const fe_conv1d_plan *p, int64_t nonzeros) {
     return nonzeros * p->kernel_size * p->channels >= FE_PARALLEL_MIN_WORK;
 }
 
-/* Whether dw's sparse products read x itself, tap by tap (laid out as *l;
- * the lists by filter then name rows of x): every window lies inside x and
- * a tap is whole vectors wide. No copy, and fewer floats to keep in cache
- * than im2col's (a third at the seed model's shape). */
-static int sparse_reads_x(const fe_conv1d_plan *p, tap_layout *l) {
+/* The operand of dw's sparse products, *a laid out as *l; returns the rows
+ * per sample of the lists by filter. x itself, tap by tap, where every
+ * window lies inside x and a tap is whole vectors wide: no copy, and fewer
+ * floats to keep in cache than im2col's (a third at the seed model's
+ * shape); the lists then name rows of x. Else the plan's operand (built
+ * here after a Winograd forward, which makes none). */
+static int64_t sparse_operand(const fe_conv1d_plan *p, const float *x, float *operand,
+                              const float **a, tap_layout *l) {
     const int64_t span = (p->out_steps - 1) + (p->kernel_size - 1) * p->dilation + 1;
-    if (p->stride != 1 || p->pad_left != 0 || span > p->steps ||
-        p->channels % (fe_isa->row_block / 4) != 0)
-        return 0;
-    l->groups = p->kernel_size;
-    l->depth = l->lda = p->channels;
-    l->offset = p->dilation * p->channels;
-    return 1;
+    if (p->stride == 1 && p->pad_left == 0 && span <= p->steps &&
+        p->channels % (fe_isa->row_block / 4) == 0) {
+        *a = x;
+        l->groups = p->kernel_size;
+        l->depth = l->lda = p->channels;
+        l->offset = p->dilation * p->channels;
+        return p->steps;
+    }
+    if (p->winograd_forward) build_operand(p, operand, x);
+    *a = p->operand_size ? operand : x;
+    *l = taps_of(p);
+    return p->row_stride;
 }
 
 /* The lists of the non-zeros of dz, counted per row and filter block in
@@ -378,9 +386,10 @@ static void sparse_products(const fe_conv1d_plan *p, const sparse_lists *s, int6
 /* dw = A^T dz and dx (NULL: skipped) over the lists of dz's non-zeros.
  * Listed by filter in row order: dw^T[f, tap g] = sum over f's rows r of
  * dz[r, f] * (row r of tap g of the operand a, laid out as l),
- * FE_SPARSE_FILTERS filters at a time, transposed into dw. Listed by row in filter order: dcols[r] = sum
- * over r's filters f of dz[r, f] * w^T[f] for the rows that have any, each
- * added into the rows of dx its window covers (dx's other rows are zero). */
+ * FE_SPARSE_FILTERS filters at a time, transposed into dw. Listed by row
+ * in filter order: dcols[r] = sum over r's filters f of dz[r, f] * w^T[f]
+ * for the rows that have any, each added into the rows of dx its window
+ * covers (dx's other rows are zero). */
 static void list_products(const fe_conv1d_plan *p, const sparse_lists *s, int parallel,
                           float *dw, float *dx, float *dcols, const float *a, tap_layout l,
                           const float *w) {
@@ -482,12 +491,12 @@ int64_t fe_conv1d_backward_pooled(const fe_conv1d_plan *p, float *dx, float *dw,
     const int64_t F = p->filters, T = p->out_steps, rs = p->row_stride;
     const int relu = act == FE_CONV1D_RELU;
     const sparse_lists s = carve(p, sparse_scratch);
-    tap_layout taps;
-    const int direct = sparse_reads_x(p, &taps);
-    const int64_t x_stride = direct ? p->steps : rs;  /* the lists' rows per sample */
     int64_t outside = 0, nonzeros = 0;
     for (int64_t i = 0; i < p->batch * F; i++) outside += step[i] < 0 || step[i] >= T;
     if (outside) return outside;
+    const float *a;
+    tap_layout taps;
+    const int64_t x_stride = sparse_operand(p, x, operand, &a, &taps);
     /* dz's non-zeros counted by row and by filter, db summed over the
      * samples in order. */
     memset(s.row_starts, 0, (size_t)(p->rows + 1) * sizeof(int64_t));
@@ -519,12 +528,7 @@ int64_t fe_conv1d_backward_pooled(const fe_conv1d_plan *p, float *dx, float *dw,
         }
     rewind_starts(s.row_starts, p->rows);
     rewind_starts(s.col_starts, F);
-    if (!direct) {
-        taps = taps_of(p);
-        if (p->winograd_forward) build_operand(p, operand, x);
-    }
-    list_products(p, &s, sparse_parallel(p, nonzeros), dw, dx, dcols,
-                  direct || !p->operand_size ? x : operand, taps, w);
+    list_products(p, &s, sparse_parallel(p, nonzeros), dw, dx, dcols, a, taps, w);
     return 0;
 }
 
@@ -546,15 +550,14 @@ void fe_conv1d_backward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan
                                         dz, db, lists.row_counts + k * rows, lists.col_starts,
                                         dy, y, act);
     const int sparse = nonzeros <= sparse_capacity(rows, F);
-    tap_layout taps = l;
-    const int direct = sparse && sparse_reads_x(p, &taps);
-    if (p->winograd_forward && !direct && (sparse || !p->winograd_backward))
-        build_operand(p, operand, x);
     if (sparse) {
-        sparse_products(p, &lists, nonzeros, dw, dx, dcols, dz, direct ? x : a, taps,
-                        direct ? p->steps : p->row_stride, w);
+        const float *sparse_a;
+        tap_layout taps;
+        const int64_t x_stride = sparse_operand(p, x, operand, &sparse_a, &taps);
+        sparse_products(p, &lists, nonzeros, dw, dx, dcols, dz, sparse_a, taps, x_stride, w);
         return;
     }
+    if (p->winograd_forward && !p->winograd_backward) build_operand(p, operand, x);
     const int parallel = blas_serial && rows * width * F >= FE_PARALLEL_MIN_WORK;
     if (p->winograd_backward) {
         const int64_t C = p->channels, T = p->out_steps, K = p->kernel_size;
