@@ -14,6 +14,20 @@
  * (and on a busy machine, waiting for a descheduled thread costs milliseconds). */
 #define FE_PARALLEL_MIN_WORK (1 << 18)
 
+/* for (int64_t i = 0; i < n; i++) { body }, on the thread team when `work`
+ * floats reach FE_PARALLEL_MIN_WORK. Below, no region is opened at all:
+ * opening even an inactive one (a false if clause) costs about 0.5 us, more
+ * than a small batch's whole kernel. */
+#define FE_FOR_ROWS(i, n, work, ...)                             \
+    do {                                                         \
+        if ((work) >= FE_PARALLEL_MIN_WORK) {                    \
+            _Pragma("omp parallel for schedule(static)")         \
+            for (int64_t i = 0; i < (n); i++) { __VA_ARGS__; }   \
+        } else {                                                 \
+            for (int64_t i = 0; i < (n); i++) { __VA_ARGS__; }   \
+        }                                                        \
+    } while (0)
+
 #if defined(FE_ISA_AVX512)
 #define FE_ISA_FN(name) name##_avx512
 #define FE_VEC_FLOATS 16
