@@ -6,9 +6,11 @@ cdef extern from "dense.h":
                            int64_t k, int act) nogil
 
 
+_ACTIVATION_CODES = frozenset(RNN_ACTIVATIONS.values())
+
+
 cdef int _dense_activation(activation) except -1:
-    if (isinstance(activation, bool) or not isinstance(activation, int)
-            or activation not in RNN_ACTIVATIONS.values()):
+    if type(activation) is not int or activation not in _ACTIVATION_CODES:
         raise ValueError(f"activation must be one of {RNN_ACTIVATIONS} by value, got "
                          f"{activation!r}")
     return activation
@@ -19,7 +21,7 @@ def dense_forward(y, bias, activation):
     last axis; bias (k,) or None."""
     cdef int act = _dense_activation(activation)
     cdef int64_t n, k
-    n, k = _rows("y", y)
+    _rows("y", y, &n, &k)
     cdef const float *b = _f32_ptr("bias", bias, (k,), True)
     cdef float *yp = <float *>cnp.PyArray_DATA(<cnp.ndarray>y)
     with nogil:
@@ -32,7 +34,7 @@ def dense_backward(dy, y, activation, dz, db):
     rows in order (None: not computed); returns dz."""
     cdef int act = _dense_activation(activation)
     cdef int64_t n, k
-    n, k = _rows("y", y)
+    _rows("y", y, &n, &k)
     check_array("dy", dy, y.shape)
     check_array("dz", dz, y.shape)
     cdef float *dbp = _f32_ptr("db", db, (k,), True)

@@ -54,23 +54,28 @@ cdef fe_rnn_dims _rnn_dims(x, int64_t units, int gate_count, activation,
                            recurrent_activation,
                            bint reverse, bint reset_after=False) except *:
     cdef fe_rnn_dims d
-    if not isinstance(x, np.ndarray) or x.ndim != 3:
+    if not isinstance(x, cnp.ndarray) or cnp.PyArray_NDIM(<cnp.ndarray>x) != 3:
         raise ValueError(f"x must be a 3-D array (batch, steps, features), got shape {np.shape(x)}")
-    d.batch, d.steps, d.input_dim = x.shape[0], x.shape[1], x.shape[2]
+    cdef cnp.npy_intp *shape = cnp.PyArray_DIMS(<cnp.ndarray>x)
+    d.batch, d.steps, d.input_dim = shape[0], shape[1], shape[2]
     d.units = units
     if d.batch < 1 or d.steps < 1 or d.input_dim < 1 or units < 1:
         raise ValueError(f"batch, steps, features and units must be positive, got "
                          f"x {x.shape}, units {units}")
-    if max(d.batch * d.steps * d.input_dim, d.batch * d.steps * gate_count * units) >= 2**31:
+    if d.batch * d.steps * max(d.input_dim, gate_count * units) >= 2**31:
         raise ValueError(f"x {x.shape} with {units} units is too large for 32-bit BLAS")
-    for name, value in (("activation", activation), ("recurrent_activation", recurrent_activation)):
-        if value not in RNN_ACTIVATIONS:
-            raise ValueError(f"{name} must be one of {sorted(RNN_ACTIVATIONS)}, got {value!r}")
-    d.activation = RNN_ACTIVATIONS[activation]
-    d.recurrent_activation = RNN_ACTIVATIONS[recurrent_activation]
+    d.activation = _rnn_activation("activation", activation)
+    d.recurrent_activation = _rnn_activation("recurrent_activation", recurrent_activation)
     d.reverse = reverse
     d.reset_after = reset_after
     return d
+
+
+cdef int _rnn_activation(name, value) except -1:
+    code = RNN_ACTIVATIONS.get(value) if type(value) is str else None
+    if code is None:
+        raise ValueError(f"{name} must be one of {sorted(RNN_ACTIVATIONS)}, got {value!r}")
+    return code
 
 
 def lstm_forward(x, kernel, recurrent, bias, h0, c0, rmask, mask, h_seq, saved, work,
@@ -84,7 +89,7 @@ def lstm_forward(x, kernel, recurrent, bias, h0, c0, rmask, mask, h_seq, saved, 
     cdef int64_t U = recurrent.shape[0] if isinstance(recurrent, np.ndarray) and recurrent.ndim == 2 else 0
     cdef fe_rnn_dims d = _rnn_dims(x, U, 4, activation, recurrent_activation, reverse)
     cdef int64_t B = d.batch, T = d.steps
-    cdef tuple state = (B, U)
+    cdef tuple state = (B, U), seq = (B, T, U)
     cdef const float *px = _f32_ptr("x", x, (B, T, d.input_dim))
     cdef const float *pk = _f32_ptr("kernel", kernel, (d.input_dim, 4 * U))
     cdef const float *pr = _f32_ptr("recurrent_kernel", recurrent, (U, 4 * U))
@@ -93,11 +98,11 @@ def lstm_forward(x, kernel, recurrent, bias, h0, c0, rmask, mask, h_seq, saved, 
     cdef const float *pc0 = _f32_ptr("c0", c0, state, True)
     cdef const float *prm = _f32_ptr("rmask", rmask, state, True)
     cdef const uint8_t *pm = _mask_ptr(mask, (B, T))
-    cdef float *ph = _f32_ptr("h_seq", h_seq, (B, T, U))
-    cdef float *pc = _f32_ptr("c_seq", saved["c_seq"], (B, T, U))
-    cdef float *pac = _f32_ptr("act_c", saved["act_c"], (B, T, U))
+    cdef float *ph = _f32_ptr("h_seq", h_seq, seq)
+    cdef float *pc = _f32_ptr("c_seq", saved["c_seq"], seq)
+    cdef float *pac = _f32_ptr("act_c", saved["act_c"], seq)
     cdef float *pg = _f32_ptr("gates", saved["gates"], (B, T, 4 * U))
-    cdef float *php = _f32_ptr("h_prev", saved["h_prev"], (B, T, U))
+    cdef float *php = _f32_ptr("h_prev", saved["h_prev"], seq)
     cdef float *pw = _f32_ptr("work", work, (B, 4 * U))
     cdef int serial = _blas_serial_enter()
     with nogil:

@@ -14,18 +14,22 @@ cdef extern from "softmax.h":
                                                  int64_t n, int64_t k) nogil
 
 
-cdef tuple _rows(name, array):
-    """(rows, k) of a float32 array of rank >= 1 with a non-empty last axis."""
-    check_array(name, array, array.shape if isinstance(array, np.ndarray) else None)
-    if array.ndim < 1 or array.shape[-1] < 1:
+cdef int _rows(name, array, int64_t *n, int64_t *k) except -1:
+    """n rows of k floats: a float32 array of rank >= 1 with a non-empty last axis."""
+    if not is_float_carray(array):
+        check_array(name, array, np.shape(array))  # raises, unless a subclass or unaligned
+    cdef int ndim = cnp.PyArray_NDIM(<cnp.ndarray>array)
+    if ndim < 1 or cnp.PyArray_DIMS(<cnp.ndarray>array)[ndim - 1] < 1:
         raise ValueError(f"{name} must have a non-empty last axis, got shape {array.shape}")
-    return array.size // array.shape[-1], array.shape[-1]
+    k[0] = cnp.PyArray_DIMS(<cnp.ndarray>array)[ndim - 1]
+    n[0] = cnp.PyArray_SIZE(<cnp.ndarray>array) // k[0]
+    return 0
 
 
 def softmax_forward(z, bias, out):
     """out = softmax(z + bias) over the last axis (bias (k,) or None; out may be z)."""
     cdef int64_t n, k
-    n, k = _rows("z", z)
+    _rows("z", z, &n, &k)
     check_array("out", out, z.shape)
     cdef const float *b = _f32_ptr("bias", bias, (k,), True)
     cdef const float *zp = <const float *>cnp.PyArray_DATA(<cnp.ndarray>z)
@@ -38,7 +42,7 @@ def softmax_forward(z, bias, out):
 def softmax_backward(y, dy, out):
     """out = d loss / d z given y = softmax(z) and dy = d loss / d y (out may be dy)."""
     cdef int64_t n, k
-    n, k = _rows("y", y)
+    _rows("y", y, &n, &k)
     check_array("dy", dy, y.shape)
     check_array("out", out, y.shape)
     cdef const float *yp = <const float *>cnp.PyArray_DATA(<cnp.ndarray>y)
@@ -67,7 +71,7 @@ def sparse_categorical_crossentropy(ids, y_pred, bint from_logits, row_scale=Non
     with respect to y_pred, or None when row_scale is None), see softmax.h.
     ids: int64 class ids of shape y_pred.shape[:-1], each in [0, k)."""
     cdef int64_t n, k
-    n, k = _rows("y_pred", y_pred)
+    _rows("y_pred", y_pred, &n, &k)
     cdef const int64_t *t = _class_ids(ids, y_pred.shape[:-1], k)
     values = np.empty(y_pred.shape[:-1], np.float32)
     grad = None
@@ -88,7 +92,7 @@ def softmax_sparse_crossentropy_backward(ids, y, row_scale, out):
     softmax outputs y, with out = row_scale * their gradient with respect
     to the logits (out may be y), see softmax.h."""
     cdef int64_t n, k
-    n, k = _rows("y", y)
+    _rows("y", y, &n, &k)
     cdef const int64_t *t = _class_ids(ids, y.shape[:-1], k)
     cdef const float *scale = _f32_ptr("row_scale", row_scale, y.shape[:-1], False)
     check_array("out", out, y.shape)
