@@ -46,6 +46,16 @@ except (ValueError, RuntimeError) as error:
     raise ImportError(f"FASTEMBED_ISA={os.environ['FASTEMBED_ISA']!r}: {error}") from None
 
 
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
+
+
+cdef inline double _now_ns() noexcept nogil:
+    """Monotonic time in ns (time.perf_counter_ns's clock, without its call)."""
+    cdef timespec now
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return now.tv_sec * 1e9 + now.tv_nsec
+
+
 # A call explores the choice not taken every so many calls; the interval
 # doubles (up to FE_EXPLORE_MAX) each time exploring loses by more than a
 # fifth, and is reset when it does not.
@@ -95,6 +105,15 @@ cdef class TeamChoice:
                 j -= 1
             times[j] = t
         return 0.5 * (times[(n - 1) // 2] + times[n // 2])
+
+    def run(self, work, *args):
+        """work(*args) on the team chosen, timed: enter, work, leave."""
+        cdef int alone = self.enter()
+        cdef double start = _now_ns()
+        try:
+            return work(*args)
+        finally:
+            self.leave(alone, _now_ns() - start)
 
     cpdef int enter(self):
         """This call's choice (1: alone), set for the calling thread's next regions."""

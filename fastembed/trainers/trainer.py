@@ -2,7 +2,6 @@
 training step (forward with a tape, per-output losses, backward, one
 optimizer update) and the loops around it."""
 import sys
-import time
 
 import numpy as np
 
@@ -15,16 +14,6 @@ from fastembed.distribution import data_parallel
 from fastembed.trainers import data_adapter, sample_weights as sample_weights_module
 from fastembed.trainers.compile_utils import CompiledLoss, CompiledMetrics, RunningResults
 from fastembed.utils.progbar import Progbar
-
-
-def _on_faster_team(team, work, *args):
-    """work(*args) with the calling thread's team set by the TeamChoice team."""
-    alone = team.enter()
-    start = time.perf_counter_ns()
-    try:
-        return work(*args)
-    finally:
-        team.leave(alone, time.perf_counter_ns() - start)
 
 
 def _reject_unknown(method, kwargs):
@@ -140,7 +129,7 @@ class Trainer:
                               self.compiled_weighted_metrics, ys, [t.shape for t in self.outputs])
 
     def _train_step(self, xs, ys, sample_weights, results):
-        _on_faster_team(self._train_team, self._train_step_here, xs, ys, sample_weights, results)
+        self._train_team.run(self._train_step_here, xs, ys, sample_weights, results)
 
     def _train_step_here(self, xs, ys, sample_weights, results):
         """One step: the loss (with the regularizers' penalties, as Keras
@@ -166,8 +155,7 @@ class Trainer:
 
     def _predict_step(self, xs, training=False):
         """(outputs, masks) of a batch (in inference mode unless training)."""
-        return _on_faster_team(self._predict_team, self.graph.run, xs, None, training,
-                               self._predict_tape)
+        return self._predict_team.run(self.graph.run, xs, None, training, self._predict_tape)
 
     def _predict_batch(self, xs, training=False):
         """The outputs of one batch, copied out of the tape's buffers: the
