@@ -3,7 +3,7 @@
 Every model family of the suite is fit for 3 epochs (shuffled, so dropout
 and the batch order draw from the seeded generator) with plans and with
 the general walk, on 1 and on 2 threads; the weights and the predictions
-must match bit for bit.
+(through inference plans, or the walk with plans off) must match bit for bit.
 """
 import numpy as np
 import pytest
@@ -144,15 +144,22 @@ def restore_plans_and_threads():
     fastembed.set_step_plans(plans)
 
 
+def _rows(x, stop):
+    return [a[:stop] for a in x] if isinstance(x, list) else x[:stop]
+
+
 def _fit(build, plans, threads):
-    """(weights, predictions) as uint32 bit patterns after 3 shuffled epochs."""
+    """(weights, predictions) as uint32 bit patterns after 3 shuffled epochs:
+    predict's batches (the last one shorter), one sample, model(x)."""
     fastembed.set_step_plans(plans)
     fastembed.set_num_threads(threads)
     set_random_seed(7)
     model, x, y = build(np.random.default_rng(0))
     model.fit(x, y, batch_size=16, epochs=3, verbose=0)
-    predictions = model.predict(x, batch_size=32, verbose=0)
-    predictions = predictions if isinstance(predictions, list) else [predictions]
+    predictions = []
+    for outputs in (model.predict(x, batch_size=32, verbose=0),
+                    model.predict(_rows(x, 1), verbose=0), model(_rows(x, 5))):
+        predictions += outputs if isinstance(outputs, list) else [outputs]
     return [w.view(np.uint32) for w in model.get_weights() + predictions]
 
 
@@ -243,3 +250,66 @@ def test_one_batch_predict_paths_agree_with_the_layers(restore_plans_and_threads
     np.testing.assert_array_equal(got_first, want[0])
     np.testing.assert_array_equal(model(first), want[0])
     assert model.predict(x[:0], verbose=0).shape == (0, 1)
+
+
+def test_inference_plan_chains_the_layers_calls_where_every_layer_gives_one(
+        restore_plans_and_threads):
+    """The seed models predict through a loop over their layers' inference
+    calls; a mask, a user's layer, several inputs take the walk's steps."""
+    fastembed.set_step_plans(True)
+
+    def plan_of(build):
+        model, x, _ = build(np.random.default_rng(0))
+        model.predict(_rows(x, 2), verbose=0)
+        (plan,) = model.graph._inference.plans.values()
+        return plan
+
+    for family in ("seed-flatten", "seed-lstm", "sparse-embedding"):
+        assert plan_of(FAMILIES[family]).chain is not None, family
+    for family in ("gru-masked", "custom-layer-activity-regularizer",
+                   "recommender-shared-layers", "seed-cnn"):
+        assert plan_of(FAMILIES[family]).chain is None, family
+
+    def walked(family):
+        return [(type(step.layer).__name__, call is None)
+                for step, call, _ in plan_of(FAMILIES[family]).steps]
+
+    assert walked("gru-masked") == [("Embedding", True), ("GRU", True), ("Dense", False)]
+    # The Dense with an activity regularizer is no direct node.
+    assert walked("custom-layer-activity-regularizer") == [
+        ("Embedding", False), ("Flatten", False), ("Scale", True), ("Dense", True),
+        ("Dense", False)]
+
+
+def test_a_subclass_computing_otherwise_predicts_through_its_own_call(
+        restore_plans_and_threads):
+    """A user's Dense whose call doubles the output: the plan must not use
+    Dense's inference call, which computes Dense's output."""
+    class Doubled(layers.Dense):
+        def call(self, inputs):
+            return 2.0 * super().call(inputs)
+
+    class Masking(layers.Dense):
+        def compute_mask(self, inputs, mask=None):
+            return np.ones(inputs.shape[:1], bool)
+
+    fastembed.set_step_plans(True)
+    assert Doubled.inference_call is Layer.inference_call
+    assert Masking.inference_call is Layer.inference_call
+    assert layers.Dense.inference_call is not Layer.inference_call
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    model = fastembed.Sequential([fastembed.Input((4,)), Doubled(2)])
+    kernel, bias = model.get_weights()
+    np.testing.assert_allclose(model.predict(x, verbose=0), 2.0 * (x @ kernel + bias),
+                               rtol=1e-6)
+
+
+def test_an_index_out_of_range_is_refused_by_a_planned_embedding(restore_plans_and_threads):
+    fastembed.set_step_plans(True)
+    model, x, _ = FAMILIES["seed-lstm"](np.random.default_rng(0))
+    want = model.predict(x[:1], verbose=0)  # builds the plan
+    bad = x[:1].copy()
+    bad[0, 2] = VOCAB
+    with pytest.raises(IndexError, match=r"indices\[0,2\] = 40 is not in \[0, 40\)"):
+        model.predict(bad, verbose=0)
+    np.testing.assert_array_equal(model.predict(x[:1], verbose=0), want)

@@ -18,15 +18,20 @@ cdef void _check_table(table) except *:
                         f"{getattr(table, 'dtype', type(table).__name__)} with shape {np.shape(table)}")
 
 
-def gather(table, indices):
-    """table[indices]: shape indices.shape + (dim,). Validates every index."""
+def gather(table, indices, out=None):
+    """table[indices]: shape indices.shape + (dim,), written into out if
+    given (of that shape), else into a new array. Validates every index."""
     _check_table(table)
     cdef cnp.ndarray t = <cnp.ndarray>table
     cdef int64_t dim = t.shape[1]
     cdef cnp.ndarray idx = as_indices(indices, t.shape[0])
-    cdef cnp.ndarray out = np.empty((<object>idx).shape + (dim,), dtype=np.float32)
+    shape = (<object>idx).shape + (dim,)
+    if out is None:
+        out = np.empty(shape, dtype=np.float32)
+    else:
+        check_array("out", out, shape)
     cdef int64_t n = cnp.PyArray_SIZE(idx)
-    cdef float *out_ptr = <float *>cnp.PyArray_DATA(out)
+    cdef float *out_ptr = <float *>cnp.PyArray_DATA(<cnp.ndarray>out)
     cdef const float *table_ptr = <const float *>cnp.PyArray_DATA(t)
     cdef void *idx_ptr = cnp.PyArray_DATA(idx)
     with nogil:

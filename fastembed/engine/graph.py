@@ -10,6 +10,7 @@ its penalty (divided by the batch size, as Keras 3) to the step's
 activity loss, and its gradient to the layer's output gradient.
 """
 import os
+import threading
 
 import numpy as np
 
@@ -68,6 +69,10 @@ def map_graph(inputs, outputs):
     layers = sorted(layer_depth, key=lambda layer: (-layer_depth[layer], first_seen[layer]))
     return order, layers
 
+
+# Inference plans kept per thread (one per input signature: predict's full
+# batches and its last, shorter one, and a few more).
+_INFERENCE_PLANS_KEPT = 4
 
 # A list, so that set_step_plans needs no global statement; FASTEMBED_STEP_PLANS=0 starts off.
 _step_plans = [os.environ.get("FASTEMBED_STEP_PLANS", "1") != "0"]
@@ -130,6 +135,7 @@ class Graph:
         self.output_slots = [slot(t) for t in outputs]
         self.num_slots = len(slot_of)
         self._plans = {}
+        self._inference = threading.local()  # per thread: inference plans, the walk's tape
         # Per output, the step that made it when nothing else reads it (no
         # other node, no second output), else None: see output_calls.
         read = [s for _, in_slots, *_ in self.steps for s in in_slots] + self.output_slots
@@ -142,6 +148,7 @@ class Graph:
     def invalidate(self):
         """Drop the step plans (after a trainable change, a new compile)."""
         self._plans.clear()
+        self._inference = threading.local()
         for layer, *_ in self.steps:
             graph = getattr(layer, "graph", None)
             if graph is not None:
@@ -198,18 +205,36 @@ class Graph:
             context = tape[index] if reuse else Context()
             context.needs_input_grad = step.inputs_need
             context.max_step_input_grad = step.max_step_grad
-            context.activity_loss = 0.0
-            if step.direct:
-                x, mask = values[step.in_slot], value_masks[step.in_slot]
-                values[step.out_slot] = step.forward(
-                    context, x, training=training, mask=mask if step.masking else None)
-                value_masks[step.out_slot] = step.layer.compute_mask(x, mask) \
-                    if step.own_mask else mask if step.masking else None
-            else:
-                _run_node(step, context, values, value_masks, training)
+            run_step(step, context, values, value_masks, training)
             if tape is not None and not reuse:
                 tape.append(context)
         return [values[s] for s in self.output_slots], [value_masks[s] for s in self.output_slots]
+
+    def infer(self, inputs):
+        """The outputs for the input arrays in inference mode, through the
+        calling thread's inference plan for their shapes and dtypes (built
+        on first use, dropped by invalidate), or with plans off through run
+        on the calling thread's tape.
+        The arrays returned may be the plan's buffers: the next call
+        overwrites them."""
+        local = self._inference
+        if not _step_plans[0]:
+            return self.run(inputs, tape=local.__dict__.setdefault("tape", []))[0]
+        try:
+            plans = local.plans
+        except AttributeError:
+            plans = local.plans = {}
+        x = inputs[0]
+        key = (x.shape, x.dtype) if len(inputs) == 1 else tuple((x.shape, x.dtype)
+                                                               for x in inputs)
+        plan = plans.get(key)
+        if plan is not None:
+            return plan.run(inputs)
+        if len(plans) == _INFERENCE_PLANS_KEPT:
+            del plans[next(iter(plans))]  # the oldest
+        plan, outputs = InferencePlan.build(self, inputs)
+        plans[key] = plan
+        return outputs
 
     def backward(self, tape, output_grads, input_grads=False):
         """Gradients of the input arrays (None where not needed), after
@@ -248,6 +273,75 @@ class Graph:
         """The activity regularizers' penalty of the run that filled tape
         (nested models included: theirs is in their context)."""
         return sum(context.activity_loss for context in tape)
+
+
+class InferencePlan:
+    """A graph lowered for one signature of its inputs (shapes, dtypes):
+    per node, the function its layer's inference_call gives (buffers
+    reused, checks done once), else the walk's step with a context of its
+    own. A node whose input carries a mask always takes the walk's step.
+    When every node has a function and they form a chain, run is a loop
+    over them."""
+
+    __slots__ = ("graph", "steps", "chain")
+
+    @classmethod
+    def build(cls, graph, inputs):
+        """(the plan, the outputs for inputs): built on a first run."""
+        plan = cls()
+        plan.graph, plan.steps = graph, []
+        values, value_masks = [None] * graph.num_slots, [None] * graph.num_slots
+        for s, x in zip(graph.input_slots, inputs):
+            values[s] = x
+        for step in graph.plan(False):
+            context = Context(needs_input_grad=False)
+            call = None
+            if step.direct and value_masks[step.in_slot] is None:
+                call = step.layer.inference_call(values[step.in_slot])
+            plan.steps.append((step, call, context))
+            plan._run_step(step, call, context, values, value_masks)
+        chain = [call for _, call, _ in plan.steps]
+        slots = [graph.input_slots[0]] + [step.out_slot for step, _, _ in plan.steps]
+        plan.chain = chain if (
+            len(graph.input_slots) == 1 and graph.output_slots == slots[-1:]
+            and all(call is not None and step.in_slot == slot
+                    for (step, call, _), slot in zip(plan.steps, slots))) else None
+        return plan, [values[s] for s in graph.output_slots]
+
+    @staticmethod
+    def _run_step(step, call, context, values, value_masks):
+        if call is not None and value_masks[step.in_slot] is None:
+            values[step.out_slot] = call(values[step.in_slot])
+            value_masks[step.out_slot] = None
+        else:
+            run_step(step, context, values, value_masks, False)
+
+    def run(self, inputs):
+        if self.chain is not None:
+            x = inputs[0]
+            for call in self.chain:
+                x = call(x)
+            return [x]
+        graph = self.graph
+        values, value_masks = [None] * graph.num_slots, [None] * graph.num_slots
+        for s, x in zip(graph.input_slots, inputs):
+            values[s] = x
+        for step, call, context in self.steps:
+            self._run_step(step, call, context, values, value_masks)
+        return [values[s] for s in graph.output_slots]
+
+
+def run_step(step, context, values, value_masks, training):
+    """One planned node's forward: its outputs and their masks into the slots."""
+    context.activity_loss = 0.0
+    if step.direct:
+        x, mask = values[step.in_slot], value_masks[step.in_slot]
+        values[step.out_slot] = step.forward(
+            context, x, training=training, mask=mask if step.masking else None)
+        value_masks[step.out_slot] = step.layer.compute_mask(x, mask) \
+            if step.own_mask else mask if step.masking else None
+    else:
+        _run_node(step, context, values, value_masks, training)
 
 
 def _run_node(step, context, values, value_masks, training):

@@ -178,6 +178,13 @@ class Layer:
             cls.forward = Layer.forward
         elif owner["forward"] is cls:
             cls.layer_forward = cls.forward
+        # An inference_call computes what its class's forward does: a
+        # subclass computing otherwise (its own forward or call, or masks)
+        # has none unless it gives one.
+        inference_owner = next(k for k in cls.__mro__ if "inference_call" in k.__dict__)
+        if cls.forward is not inference_owner.forward \
+                or cls.compute_mask is not inference_owner.compute_mask:
+            cls.inference_call = Layer.inference_call
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,
                  batch_input_shape=None, batch_size=None, input_dim=None,
@@ -237,6 +244,15 @@ class Layer:
         return outputs
 
     layer_forward = forward  # the forward a built-in layer computes with
+
+    def inference_call(self, inputs):
+        """A function computing forward's output in inference mode, with no
+        mask, for inputs of the shape and dtype of `inputs` (an array), its
+        checks of what that signature fixes done here once and its buffers
+        reused from call to call; it gives no mask. None (the default) where
+        the layer has none: the engine's inference plans (engine/graph.py)
+        then call forward."""
+        return None
 
     def backward(self, context, output_grads):
         raise NotImplementedError(

@@ -47,31 +47,46 @@ class Dense(Layer):
         self.built = True
 
     def forward(self, context, inputs, training=False, mask=None):
-        in_features = self.kernel.value.shape[0]
-        if inputs.ndim < 2 or inputs.shape[-1] != in_features:
-            raise ValueError(f"Input of layer {self.name!r} must have shape (batch, ..., "
-                             f"{in_features}), got {inputs.shape}")
-        # All leading axes as the rows of one GEMM.
-        x = np.ascontiguousarray(inputs, dtype=np.float32).reshape(-1, in_features)
+        x = self._rows(inputs)
         shape = (len(x), self.units)
         # A training step's output is used up by its backward; the next step
         # reuses the array (the language model's is 160 MB per step).
         z = context.buffer("z", shape) if training else np.empty(shape, np.float32)
-        _kernels.gemm(z, x, self.kernel.value)
-        bias = self.bias.value if self.use_bias else None
-        code = _KERNEL_ACTIVATIONS.get(self.activation)
-        # In place where backward needs y alone: softmax and the activations
-        # the C kernels share with the recurrent layers.
-        if self.activation is activations_module.softmax:
-            y = _kernels.softmax_forward(z, bias, z)
-        elif code is not None:
-            y = _kernels.dense_forward(z, bias, code)
-        else:
-            if bias is not None:
-                z += bias
-            y = self.activation.forward(z)
+        y = self._activate(z, x)
         context.saved = (x, z, y, False)
         return y.reshape(inputs.shape[:-1] + (self.units,))
+
+    def inference_call(self, inputs):
+        x = self._rows(inputs)
+        z = np.empty((len(x), self.units), np.float32)
+        if inputs.ndim == 2:
+            return lambda inputs: self._activate(z, np.ascontiguousarray(inputs, np.float32))
+        rows, shape = x.shape, inputs.shape[:-1] + (self.units,)
+        return lambda inputs: self._activate(
+            z, np.ascontiguousarray(inputs, np.float32).reshape(rows)).reshape(shape)
+
+    def _rows(self, inputs):
+        """inputs as the rows of one GEMM (all leading axes), float32, checked."""
+        in_features = self.kernel.value.shape[0]
+        if inputs.ndim < 2 or inputs.shape[-1] != in_features:
+            raise ValueError(f"Input of layer {self.name!r} must have shape (batch, ..., "
+                             f"{in_features}), got {inputs.shape}")
+        return np.ascontiguousarray(inputs, dtype=np.float32).reshape(-1, in_features)
+
+    def _activate(self, z, x):
+        """activation(x @ kernel + bias), z holding x @ kernel (in place
+        where backward needs y alone: softmax and the activations the C
+        kernels share with the recurrent layers)."""
+        _kernels.gemm(z, x, self.kernel.value)
+        bias = self.bias.value if self.use_bias else None
+        if self.activation is activations_module.softmax:
+            return _kernels.softmax_forward(z, bias, z)
+        code = _KERNEL_ACTIVATIONS.get(self.activation)
+        if code is not None:
+            return _kernels.dense_forward(z, bias, code)
+        if bias is not None:
+            z += bias
+        return self.activation.forward(z)
 
     def softmax_logit_grads(self, context):
         if self.activation is not activations_module.softmax:

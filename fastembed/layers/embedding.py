@@ -4,7 +4,7 @@ import numpy as np
 from fastembed import _kernels
 from fastembed import initializers as initializers_module
 from fastembed.engine.layer import Layer, set_weight_options, weight_options_config
-from fastembed.engine.variable import RowGrad
+from fastembed.engine.variable import RowGrad, Variable
 
 
 def _positive_int(value, argument):
@@ -76,6 +76,13 @@ class Embedding(Layer):
     def forward(self, context, inputs, training=False, mask=None):
         indices = context.saved = _kernels.as_indices(inputs, self.input_dim, name="indices")
         return self.embeddings.gather(indices)
+
+    def inference_call(self, inputs):
+        table = self.embeddings
+        if self.mask_zero or type(table) is not Variable:  # a mask; a ShardedTable's gather
+            return None
+        out = np.empty(np.shape(inputs) + (self.output_dim,), np.float32)
+        return lambda indices: _kernels.gather(table.value_for_gather(indices), indices, out)
 
     def backward(self, context, output_grads):
         if self.wants_grad(self.embeddings):

@@ -15,6 +15,10 @@ class Flatten(Layer):
         context.saved = inputs.shape
         return inputs.reshape(inputs.shape[0], -1)
 
+    def inference_call(self, inputs):
+        shape = (inputs.shape[0], -1)
+        return lambda inputs: inputs.reshape(shape)
+
     def backward(self, context, output_grads):
         return output_grads.reshape(context.saved) if context.needs_input_grad else None
 

@@ -9,6 +9,7 @@ and dropout as fastembed.layers.base_rnn.
 import numpy as np
 
 from fastembed._kernels._core import LSTM_SAVED, lstm_backward, lstm_forward
+from fastembed.engine.layer import Context
 from fastembed.layers.base_rnn import BaseRNN
 
 
@@ -56,6 +57,26 @@ class LSTM(BaseRNN):
         context.saved = (x, c0, initial_state is not None, rmask, mask, input_mask, out_keep,
                          saved, args)
         return outputs
+
+    def inference_call(self, inputs):
+        if self.stateful:  # its states change from call to call
+            return None
+        x, _ = self._check_inputs(inputs, None)
+        batch, steps, _ = x.shape
+        u = self.units
+        saved = self._saved_buffers(Context(), LSTM_SAVED, x)
+        h_seq = np.empty((batch, steps, u), np.float32)
+        z_rec = np.empty((batch, 4 * u), np.float32)
+        kernel, recurrent, bias = self.kernel, self.recurrent_kernel, self.bias
+        activations = (self.activation.name, self.recurrent_activation.name, self.go_backwards)
+        output = h_seq if self.return_sequences else h_seq[:, -1]
+
+        def call(inputs):
+            lstm_forward(np.ascontiguousarray(inputs, np.float32), kernel.value, recurrent.value,
+                         None if bias is None else bias.value, None, None, None, None, h_seq,
+                         saved, z_rec, *activations)
+            return output
+        return call
 
     def backward(self, context, output_grads):
         x, c0, states_given, rmask, mask, input_mask, out_keep, saved, args = context.saved

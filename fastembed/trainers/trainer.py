@@ -157,10 +157,16 @@ class Trainer:
         """(outputs, masks) of a batch (in inference mode unless training)."""
         return self._predict_team.run(self.graph.run, xs, None, training, self._predict_tape)
 
+    def _predict_outputs(self, xs):
+        """The outputs of a batch in inference mode (the inference plan's
+        buffers: the next batch overwrites them)."""
+        return self._predict_team.run(self.graph.infer, xs)
+
     def _predict_batch(self, xs, training=False):
-        """The outputs of one batch, copied out of the tape's buffers: the
-        short path of predict on one batch, predict_on_batch and model(x)."""
-        return [y_pred.copy() for y_pred in self._predict_step(xs, training)[0]]
+        """The outputs of one batch, copied out of the buffers: the short
+        path of predict on one batch, predict_on_batch and model(x)."""
+        y_preds = self._predict_step(xs, training)[0] if training else self._predict_outputs(xs)
+        return [y_pred.copy() for y_pred in y_preds]
 
     # ---- loops -------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -342,7 +348,7 @@ class Trainer:
             data = data_adapter.ArrayBatches(xs, num_samples, batch_size, steps)
         outs = [[] for _ in self.outputs]
         for _, batch in data.epoch():
-            for out, y_pred in zip(outs, self._predict_step(batch)[0]):
+            for out, y_pred in zip(outs, self._predict_outputs(batch)):
                 out.append(y_pred.copy())
         data.on_epoch_end()
         return self._packed_outputs([
