@@ -25,6 +25,12 @@
  * costs more than the task computes (32-row blocks: 45% slower forward at
  * the seed model's 192 x 320 x 128). */
 #define FE_MIN_BLOCK_ROWS 96
+/* Up to this many output rows (batch * out_steps) the cost model does not
+ * pick F(m, r): transforming the kernel on every call costs more than the
+ * transform saves (one sample of the seed model, 6 x 320 x 128, one thread:
+ * 9.3-10.0 us by F(m, r), 5.2-5.8 strided, 6.5-6.9 im2col; three samples:
+ * 13.4 by F(m, r), 15.6 im2col, 17.3 strided). */
+#define FE_WINOGRAD_MIN_ROWS 16
 /* dw's GEMMs are only as deep as their chunk of rows; shallower ones fall
  * below BLAS's speed. */
 #define FE_MIN_CHUNK_ROWS 128
@@ -92,7 +98,7 @@ void fe_conv1d_make_plan(fe_conv1d_plan *p, int64_t batch, int64_t steps,
     p->padded_steps = round_up(span > pad_left + steps ? span : pad_left + steps, stride);
     const int64_t strided_rows = (batch - 1) * (p->padded_steps / stride) + out_steps;
     const int zero_copy = pad_left == 0 && p->padded_steps == steps;
-    const int winograd = strategy < 0 &&
+    const int winograd = strategy < 0 && batch * out_steps > FE_WINOGRAD_MIN_ROWS &&
                          fe_conv1d_winograd_fits(kernel_size, stride, dilation, pad_left);
     p->winograd_forward = strategy == 2 || (winograd && channels >= FE_MIN_WINOGRAD_FORWARD &&
                                             filters >= FE_MIN_WINOGRAD_FORWARD);
@@ -210,13 +216,28 @@ static void epilogue(const fe_conv1d_plan *p, int64_t r0, int64_t r1, float *y, 
     }
 }
 
+/* GEMM rows [r0, r1) of the forward pass (a: the operand, or x itself). */
+static void forward_block(fe_sgemm_fn sgemm, const fe_conv1d_plan *p, int64_t r0, int64_t r1,
+                          float *y, const float *x, const float *w, const float *b, int act,
+                          const float *a, float *operand, float *z) {
+    const int64_t F = p->filters;
+    const tap_layout l = taps_of(p);
+    if (p->im2col)  /* each block its own rows, while they are in cache */
+        gather_windows(operand, x, r0, r1, p->steps, p->channels, p->out_steps,
+                       p->kernel_size, p->stride, p->dilation, p->pad_left);
+    for (int64_t g = 0; g < l.groups; g++)
+        fe_gemm(sgemm, 0, 0, (int)(r1 - r0), (int)F, (int)l.depth, 1.0f,
+                a + g * l.offset + r0 * l.lda, (int)l.lda, w + g * l.depth * F, (int)F,
+                g ? 1.0f : 0.0f, z + r0 * F, (int)F);
+    epilogue(p, r0, r1, y, z, b, act);
+}
+
 void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan *p, float *y,
                        const float *x, const float *w, const float *b, int act, float *operand,
                        float *zrows, float *winograd, int slots) {
     const int64_t F = p->filters, T = p->out_steps;
     const float *a = p->operand_size ? operand : x;
     float *z = p->zrows_size ? zrows : y;
-    const tap_layout l = taps_of(p);
     const int64_t block = task_rows(p->rows, FE_MIN_BLOCK_ROWS);
     const int64_t blocks = ceil_div(p->rows, block);
     const int parallel = blas_serial && blocks > 1 &&
@@ -230,18 +251,9 @@ void fe_conv1d_forward(fe_sgemm_fn sgemm, int blas_serial, const fe_conv1d_plan 
         return;
     }
     if (!p->im2col) build_operand(p, operand, x);  /* its rows feed several blocks */
-    #pragma omp parallel for schedule(dynamic, 1) if (parallel)
-    for (int64_t k = 0; k < blocks; k++) {
-        const int64_t r0 = k * block, r1 = min64(p->rows, r0 + block);
-        if (p->im2col)  /* each block its own rows, while they are in cache */
-            gather_windows(operand, x, r0, r1, p->steps, p->channels, T, p->kernel_size,
-                           p->stride, p->dilation, p->pad_left);
-        for (int64_t g = 0; g < l.groups; g++)
-            fe_gemm(sgemm, 0, 0, (int)(r1 - r0), (int)F, (int)l.depth, 1.0f,
-                    a + g * l.offset + r0 * l.lda, (int)l.lda, w + g * l.depth * F, (int)F,
-                    g ? 1.0f : 0.0f, z + r0 * F, (int)F);
-        epilogue(p, r0, r1, y, z, b, act);
-    }
+    FE_PARALLEL_FOR(k, blocks, parallel, dynamic,
+                    forward_block(sgemm, p, k * block, min64(p->rows, (k + 1) * block), y, x,
+                                  w, b, act, a, operand, z));
 }
 
 /* Columns [f0, f1) (at most FE_FILTER_BLOCK) of: dz[b*row_stride + t] =

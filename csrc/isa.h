@@ -14,19 +14,26 @@
  * (and on a busy machine, waiting for a descheduled thread costs milliseconds). */
 #define FE_PARALLEL_MIN_WORK (1 << 18)
 
-/* for (int64_t i = 0; i < n; i++) { body }, on the thread team when `work`
- * floats reach FE_PARALLEL_MIN_WORK. Below, no region is opened at all:
- * opening even an inactive one (a false if clause) costs about 0.5 us, more
- * than a small batch's whole kernel. */
-#define FE_FOR_ROWS(i, n, work, ...)                             \
+#define FE_PRAGMA(text) _Pragma(#text)
+
+/* for (int64_t i = 0; i < n; i++) { body }: on the thread team (OpenMP
+ * schedule `kind`) if `on_team`, else as a plain loop. A false if clause
+ * would still open a region, which costs about 0.5 us, more than a small
+ * batch's whole kernel. */
+#define FE_PARALLEL_FOR(i, n, on_team, kind, ...)                \
     do {                                                         \
-        if ((work) >= FE_PARALLEL_MIN_WORK) {                    \
-            _Pragma("omp parallel for schedule(static)")         \
+        if (on_team) {                                           \
+            FE_PRAGMA(omp parallel for schedule(kind))           \
             for (int64_t i = 0; i < (n); i++) { __VA_ARGS__; }   \
         } else {                                                 \
             for (int64_t i = 0; i < (n); i++) { __VA_ARGS__; }   \
         }                                                        \
     } while (0)
+
+/* The same for a loop over rows, on the team when `work` floats reach
+ * FE_PARALLEL_MIN_WORK. */
+#define FE_FOR_ROWS(i, n, work, ...) \
+    FE_PARALLEL_FOR(i, n, (work) >= FE_PARALLEL_MIN_WORK, static, __VA_ARGS__)
 
 #if defined(FE_ISA_AVX512)
 #define FE_ISA_FN(name) name##_avx512

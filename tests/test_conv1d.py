@@ -226,6 +226,9 @@ def test_auto_strategy_picks_each():
     assert (seed.strategy, seed.backward_strategy) == ("winograd", "im2col")
     narrow = Conv1DPlan(16, 100, 16, 64, 3, 1, 1, 0, 98)
     assert (narrow.strategy, narrow.backward_strategy) == ("im2col", "im2col")
+    # One sample of the seed model: too few rows for F(m, r)'s kernel transform.
+    assert Conv1DPlan(1, 10, 64, 128, 5, 1, 1, 0, 6).strategy == "strided"
+    assert Conv1DPlan(3, 10, 64, 128, 5, 1, 1, 0, 6).strategy == "winograd"
 
 
 @pytest.mark.parametrize("padding,strides,dilation", [
