@@ -264,10 +264,10 @@ def test_inference_plan_chains_the_layers_calls_where_every_layer_gives_one(
         (plan,) = model.graph._inference.plans.values()
         return plan
 
-    for family in ("seed-flatten", "seed-lstm", "sparse-embedding"):
+    for family in ("seed-flatten", "seed-lstm", "seed-cnn", "sparse-embedding"):
         assert plan_of(FAMILIES[family]).chain is not None, family
     for family in ("gru-masked", "custom-layer-activity-regularizer",
-                   "recommender-shared-layers", "seed-cnn"):
+                   "recommender-shared-layers", "cnn-two-poolings"):
         assert plan_of(FAMILIES[family]).chain is None, family
 
     def walked(family):

@@ -97,14 +97,26 @@ class GlobalPooling1D(BasePooling1D):
         return (input_shape[0], 1, input_shape[2]) if self.keepdims \
             else (input_shape[0], input_shape[2])
 
-    def forward(self, context, inputs, training=False, mask=None):
+    def _input(self, inputs):
         x = as_3d_float32(inputs, self)
         if x.shape[1] == 0:
             raise ValueError(f"{type(self).__name__} {self.name!r} needs at least one step, got "
                              f"input shape {x.shape}")
+        return x
+
+    def forward(self, context, inputs, training=False, mask=None):
+        x = self._input(inputs)
         out = self._pool(context, x, x.shape[1], 1, 0, 1,
                          mask if self.supports_masking else None)
         return out if self.keepdims else out.reshape(out.shape[0], out.shape[2])
+
+    def inference_call(self, inputs):
+        batch, steps, channels = self._input(inputs).shape
+        out = np.empty((batch, 1, channels), np.float32)
+        argmax = np.empty(out.shape, np.int32) if self.mode == "max" else None
+        shape, mode = out.shape if self.keepdims else (batch, channels), self.mode
+        return lambda inputs: pool1d_forward(np.ascontiguousarray(inputs, np.float32), steps, 1,
+                                             0, 1, mode, out=out, argmax=argmax).reshape(shape)
 
     def get_config(self):
         config = super().get_config()

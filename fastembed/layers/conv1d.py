@@ -11,7 +11,8 @@ from fastembed import initializers as initializers_module
 from fastembed._kernels._core import CONV1D_FUSED_ACTIVATIONS, Conv1DPlan
 from fastembed.layers.conv_utils import (as_3d_float32, check_data_format, normalize_int,
                                          normalize_padding, padding_1d)
-from fastembed.engine.layer import Layer, set_weight_options, weight_options_config, sequence_features
+from fastembed.engine.layer import (Context, Layer, set_weight_options, weight_options_config,
+                                    sequence_features)
 from fastembed.engine.max_step_grad import MaxStepGrad, takes_max_step_grads
 
 _MAX_PLANS = 4  # input shapes kept per call site (a fit sees two: full and last batch)
@@ -88,10 +89,14 @@ class Conv1D(Layer):
                 self.dilation_rate, pad_left, out_steps)
         return plan
 
-    def forward(self, context, inputs, training=False, mask=None):
+    def _input(self, inputs):
         x = as_3d_float32(inputs, self, self.kernel.value.shape[1])
         if x.size == 0:
             raise ValueError(f"Conv1D {self.name!r} got an empty input of shape {x.shape}")
+        return x
+
+    def forward(self, context, inputs, training=False, mask=None):
+        x = self._input(inputs)
         plan = self._plan(context, x.shape)
         bias = self.bias.value if self.use_bias else None
         y = np.empty(plan.output_shape, dtype=np.float32)
@@ -101,6 +106,18 @@ class Conv1D(Layer):
             z, y = y, np.asarray(self._python_activation.forward(y), dtype=np.float32)
         context.saved = (plan, x, y, z)
         return y
+
+    def inference_call(self, inputs):
+        plan = self._plan(Context(), self._input(inputs).shape)
+        y = np.empty(plan.output_shape, dtype=np.float32)
+        kernel, bias, code = self.kernel, self.bias, self._act_code
+        activation = self._python_activation
+
+        def call(inputs):
+            plan.forward(np.ascontiguousarray(inputs, np.float32), kernel.value,
+                         None if bias is None else bias.value, code, y)
+            return y if activation is None else np.asarray(activation.forward(y), np.float32)
+        return call
 
     @takes_max_step_grads
     def backward(self, context, output_grads):
