@@ -12,6 +12,7 @@ import fastembed
 from fastembed import layers, optimizers
 from fastembed.engine import Context
 from fastembed.engine.layer import Layer
+from fastembed.layers.base_rnn import BaseRNN
 from fastembed.utils import set_random_seed
 
 VOCAB, STEPS, SAMPLES = 40, 6, 80
@@ -119,6 +120,8 @@ FAMILIES = {
                                           layers.GlobalMaxPooling1D()]),
     "cnn-two-poolings": _two_poolings,
     "gru-masked": _sequential(lambda: [layers.GRU(6)], padded=True, mask_zero=True),
+    "gru-backwards-reset-before": _sequential(lambda: [layers.GRU(6, go_backwards=True,
+                                                                 reset_after=False)]),
     "simple-rnn-dropout": _sequential(lambda: [layers.SimpleRNN(6, dropout=0.2,
                                                                 recurrent_dropout=0.2)]),
     "bidirectional-masked": _sequential(
@@ -264,7 +267,8 @@ def test_inference_plan_chains_the_layers_calls_where_every_layer_gives_one(
         (plan,) = model.graph._inference.plans.values()
         return plan
 
-    for family in ("seed-flatten", "seed-lstm", "seed-cnn", "sparse-embedding"):
+    for family in ("seed-flatten", "seed-lstm", "seed-cnn", "sparse-embedding",
+                   "simple-rnn-dropout", "gru-backwards-reset-before"):
         assert plan_of(FAMILIES[family]).chain is not None, family
     for family in ("gru-masked", "custom-layer-activity-regularizer",
                    "recommender-shared-layers", "cnn-two-poolings"):
@@ -297,6 +301,8 @@ def test_a_subclass_computing_otherwise_predicts_through_its_own_call(
     assert Doubled.inference_call is Layer.inference_call
     assert Masking.inference_call is Layer.inference_call
     assert layers.Dense.inference_call is not Layer.inference_call
+    for recurrent in (layers.LSTM, layers.GRU, layers.SimpleRNN):
+        assert recurrent.inference_call is BaseRNN.inference_call
     x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
     model = fastembed.Sequential([fastembed.Input((4,)), Doubled(2)])
     kernel, bias = model.get_weights()

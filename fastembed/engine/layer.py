@@ -178,12 +178,11 @@ class Layer:
             cls.forward = Layer.forward
         elif owner["forward"] is cls:
             cls.layer_forward = cls.forward
-        # An inference_call computes what its class's forward does: a
-        # subclass computing otherwise (its own forward or call, or masks)
-        # has none unless it gives one.
-        inference_owner = next(k for k in cls.__mro__ if "inference_call" in k.__dict__)
-        if cls.forward is not inference_owner.forward \
-                or cls.compute_mask is not inference_owner.compute_mask:
+        # A built-in layer's inference_call computes what its forward does: a
+        # user's subclass computing otherwise (its own forward or call, or
+        # masks) has none unless it gives one.
+        if not cls.__module__.startswith("fastembed.") and "inference_call" not in cls.__dict__ \
+                and any(name in cls.__dict__ for name in ("forward", "call", "compute_mask")):
             cls.inference_call = Layer.inference_call
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,

@@ -14,7 +14,7 @@ import numpy as np
 from fastembed import activations as activations_module
 from fastembed import initializers as initializers_module
 from fastembed._kernels._core import RNN_ACTIVATIONS
-from fastembed.engine.layer import (Layer, sequence_features, set_weight_options,
+from fastembed.engine.layer import (Context, Layer, sequence_features, set_weight_options,
                                     weight_options_config)
 from fastembed.utils.random import generator
 
@@ -34,6 +34,11 @@ def _dropout_mask(rng, shape, rate):
 class BaseRNN(Layer):
     supports_masking = True
     STATE_NAMES = ("h",)
+    # Per subclass: its forward kernel (x, kernel, recurrent_kernel, bias,
+    # one array or None per state, rmask, mask, h_seq, saved, work, *args),
+    # the buffers it saves ((name, width) for (batch, steps, width * units))
+    # and its gates per unit (work is (batch, gates * units)).
+    FORWARD_KERNEL = SAVED = GATES = None
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -131,6 +136,32 @@ class BaseRNN(Layer):
         if dx is not None and input_mask is not None:
             dx *= input_mask[:, None, :]
         return dx
+
+    # ---- the kernel ----------------------------------------------------------
+    def _kernel_args(self):
+        """The arguments the subclass's kernels take after their buffers
+        (activations, direction), in their order."""
+        raise NotImplementedError
+
+    def inference_call(self, inputs):
+        if self.stateful or self.return_state:  # states change per call; several outputs
+            return None
+        x, _ = self._check_inputs(inputs, None)
+        batch, steps, _ = x.shape
+        saved = self._saved_buffers(Context(), self.SAVED, x)
+        h_seq = np.empty((batch, steps, self.units), np.float32)
+        z_rec = np.empty((batch, self.GATES * self.units), np.float32)
+        kernel, recurrent, bias = self.kernel, self.recurrent_kernel, self.bias
+        forward_kernel, args = self.FORWARD_KERNEL, self._kernel_args()
+        no_states = (None,) * (len(self.STATE_NAMES) + 2)  # initial states, rmask, mask
+        output = h_seq if self.return_sequences else h_seq[:, -1]
+
+        def call(inputs):
+            forward_kernel(np.ascontiguousarray(inputs, np.float32), kernel.value,
+                           recurrent.value, None if bias is None else bias.value, *no_states,
+                           h_seq, saved, z_rec, *args)
+            return output
+        return call
 
     # ---- states ------------------------------------------------------------
     def _init_states(self, batch):

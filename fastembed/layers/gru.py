@@ -14,6 +14,7 @@ from fastembed.layers.base_rnn import BaseRNN
 
 class GRU(BaseRNN):
     STATE_NAMES = ("h",)
+    FORWARD_KERNEL, SAVED, GATES = staticmethod(gru_forward), GRU_SAVED, 3
 
     def __init__(self, units, reset_after=True, use_cudnn="auto", implementation=2, **kwargs):
         if use_cudnn not in ("auto", True, False):
@@ -38,12 +39,10 @@ class GRU(BaseRNN):
         # Backward reads h_seq: it is never handed out to be changed in place
         # but as the layer's own output.
         h_seq = np.empty((batch, steps, u), np.float32)
-        args = dict(activation=self.activation.name,
-                    recurrent_activation=self.recurrent_activation.name,
-                    reverse=self.go_backwards, reset_after=self.reset_after)
+        args = self._kernel_args()
         gru_forward(x, self.kernel.value, self.recurrent_kernel.value,
                     self.bias.value if self.use_bias else None, h0, rmask, mask, h_seq, saved,
-                    context.buffer("z_rec", (batch, 3 * u)), **args)
+                    context.buffer("z_rec", (batch, 3 * u)), *args)
         outputs, out_keep = self._outputs(h_seq, [h_seq[:, -1].copy()], mask)
         context.saved = (x, h0, initial_state is not None, rmask, mask, input_mask, out_keep,
                          h_seq, saved, args)
@@ -63,8 +62,12 @@ class GRU(BaseRNN):
                      grads[self.recurrent_kernel], grads[self.bias] if self.use_bias else None,
                      context.buffer("dz", (batch, steps, 3 * u)),
                      context.buffer("dh_in", (batch, steps, u)) if self.reset_after else None,
-                     context.buffer("work", (3, batch, u)), **args)
+                     context.buffer("work", (3, batch, u)), *args)
         return self._apply_grads(grads, dx, input_mask)
+
+    def _kernel_args(self):
+        return (self.activation.name, self.recurrent_activation.name, self.go_backwards,
+                self.reset_after)
 
     def get_config(self):
         config = super().get_config()

@@ -9,12 +9,12 @@ and dropout as fastembed.layers.base_rnn.
 import numpy as np
 
 from fastembed._kernels._core import LSTM_SAVED, lstm_backward, lstm_forward
-from fastembed.engine.layer import Context
 from fastembed.layers.base_rnn import BaseRNN
 
 
 class LSTM(BaseRNN):
     STATE_NAMES = ("h", "c")
+    FORWARD_KERNEL, SAVED, GATES = staticmethod(lstm_forward), LSTM_SAVED, 4
 
     def __init__(self, units, unit_forget_bias=True, use_cudnn="auto", implementation=2,
                  **kwargs):
@@ -44,12 +44,10 @@ class LSTM(BaseRNN):
         saved = self._saved_buffers(context, LSTM_SAVED, x)
         h_seq = np.empty((batch, steps, u), np.float32) if self.return_sequences \
             else context.buffer("h_seq", (batch, steps, u))
-        args = dict(activation=self.activation.name,
-                    recurrent_activation=self.recurrent_activation.name,
-                    reverse=self.go_backwards)
+        args = self._kernel_args()
         lstm_forward(x, self.kernel.value, self.recurrent_kernel.value,
                      self.bias.value if self.use_bias else None, h0, c0, rmask, mask,
-                     h_seq, saved, context.buffer("z_rec", (batch, 4 * u)), **args)
+                     h_seq, saved, context.buffer("z_rec", (batch, 4 * u)), *args)
         # The final states, copied only when the layer returns or keeps them.
         states = [h_seq[:, -1].copy(), saved["c_seq"][:, 0 if self.go_backwards else -1].copy()] \
             if self.return_state or self.stateful else []
@@ -57,26 +55,6 @@ class LSTM(BaseRNN):
         context.saved = (x, c0, initial_state is not None, rmask, mask, input_mask, out_keep,
                          saved, args)
         return outputs
-
-    def inference_call(self, inputs):
-        if self.stateful:  # its states change from call to call
-            return None
-        x, _ = self._check_inputs(inputs, None)
-        batch, steps, _ = x.shape
-        u = self.units
-        saved = self._saved_buffers(Context(), LSTM_SAVED, x)
-        h_seq = np.empty((batch, steps, u), np.float32)
-        z_rec = np.empty((batch, 4 * u), np.float32)
-        kernel, recurrent, bias = self.kernel, self.recurrent_kernel, self.bias
-        activations = (self.activation.name, self.recurrent_activation.name, self.go_backwards)
-        output = h_seq if self.return_sequences else h_seq[:, -1]
-
-        def call(inputs):
-            lstm_forward(np.ascontiguousarray(inputs, np.float32), kernel.value, recurrent.value,
-                         None if bias is None else bias.value, None, None, None, None, h_seq,
-                         saved, z_rec, *activations)
-            return output
-        return call
 
     def backward(self, context, output_grads):
         x, c0, states_given, rmask, mask, input_mask, out_keep, saved, args = context.saved
@@ -90,8 +68,11 @@ class LSTM(BaseRNN):
                       dh_seq, dh_last, dc_last, dx, dh0, dc0, grads[self.kernel],
                       grads[self.recurrent_kernel], grads[self.bias] if self.use_bias else None,
                       context.buffer("dz", (batch, steps, 4 * u)),
-                      context.buffer("work", (3, batch, u)), **args)
+                      context.buffer("work", (3, batch, u)), *args)
         return self._apply_grads(grads, dx, input_mask)
+
+    def _kernel_args(self):
+        return self.activation.name, self.recurrent_activation.name, self.go_backwards
 
     def get_config(self):
         config = super().get_config()

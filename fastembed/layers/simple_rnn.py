@@ -12,6 +12,7 @@ from fastembed.layers.base_rnn import BaseRNN
 
 class SimpleRNN(BaseRNN):
     STATE_NAMES = ("h",)
+    FORWARD_KERNEL, SAVED, GATES = staticmethod(simple_rnn_forward), SIMPLE_RNN_SAVED, 1
 
     def __init__(self, units, activation="tanh", **kwargs):
         if "recurrent_activation" in kwargs:
@@ -32,10 +33,10 @@ class SimpleRNN(BaseRNN):
         x, input_mask, rmask = self._dropout_masks(x, training)
         saved = self._saved_buffers(context, SIMPLE_RNN_SAVED, x)
         h_seq = np.empty((batch, steps, u), np.float32)
-        args = dict(activation=self.activation.name, reverse=self.go_backwards)
+        args = self._kernel_args()
         simple_rnn_forward(x, self.kernel.value, self.recurrent_kernel.value,
                            self.bias.value if self.use_bias else None, h0, rmask, mask, h_seq,
-                           saved, context.buffer("z_rec", (batch, u)), **args)
+                           saved, context.buffer("z_rec", (batch, u)), *args)
         outputs, out_keep = self._outputs(h_seq, [h_seq[:, -1].copy()], mask)
         context.saved = (x, initial_state is not None, rmask, mask, input_mask, out_keep, saved,
                          args)
@@ -54,8 +55,11 @@ class SimpleRNN(BaseRNN):
                             grads[self.recurrent_kernel],
                             grads[self.bias] if self.use_bias else None,
                             context.buffer("dz", (batch, steps, u)),
-                            context.buffer("work", (2, batch, u)), **args)
+                            context.buffer("work", (2, batch, u)), *args)
         return self._apply_grads(grads, dx, input_mask)
+
+    def _kernel_args(self):
+        return self.activation.name, self.go_backwards
 
     def get_config(self):
         config = super().get_config()
