@@ -87,11 +87,11 @@ class BaseRNN(Layer):
         self.states = None
 
     # ---- weights -----------------------------------------------------------
-    def _build_kernels(self, input_shape, gates):
-        """kernel (input_dim, gates * units) and recurrent_kernel (units,
-        gates * units); the initial states of a stateful layer."""
+    def _build_kernels(self, input_shape):
+        """kernel (input_dim, GATES * units) and recurrent_kernel (units,
+        GATES * units); the initial states of a stateful layer."""
         input_dim = sequence_features(self, input_shape)
-        width = gates * self.units
+        width = self.GATES * self.units
         self.kernel = self.add_weight("kernel", (input_dim, width), self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
@@ -111,16 +111,16 @@ class BaseRNN(Layer):
         """Arrays for the kernel's weight gradients: {variable: array}."""
         return {variable: np.empty(variable.shape, np.float32) for variable in self.weights}
 
-    def _saved_buffers(self, context, widths, x):
+    def _saved_buffers(self, context, x):
         """This call site's buffers of the activations the kernel keeps for
         backward: {name: (batch, steps, width * units)} for (name, width) in
-        widths, reused while batch and steps hold."""
+        SAVED, reused while batch and steps hold."""
         shape = x.shape[:2]
         held = context.workspace.get("saved")
         if held is None or held[0] != shape:
             held = context.workspace["saved"] = (shape, {
                 name: np.empty(shape + (width * self.units,), np.float32)
-                for name, width in widths})
+                for name, width in self.SAVED})
         return held[1]
 
     @staticmethod
@@ -148,7 +148,7 @@ class BaseRNN(Layer):
             return None
         x, _ = self._check_inputs(inputs, None)
         batch, steps, _ = x.shape
-        saved = self._saved_buffers(Context(), self.SAVED, x)
+        saved = self._saved_buffers(Context(), x)
         h_seq = np.empty((batch, steps, self.units), np.float32)
         z_rec = np.empty((batch, self.GATES * self.units), np.float32)
         kernel, recurrent, bias = self.kernel, self.recurrent_kernel, self.bias

@@ -24,7 +24,7 @@ class GRU(BaseRNN):
         self.use_cudnn = use_cudnn
 
     def build(self, input_shape):
-        self._build_kernels(input_shape, 3)
+        self._build_kernels(input_shape)
         u = self.units
         self._build_bias((2, 3 * u) if self.reset_after else (3 * u,))
         self.built = True
@@ -35,7 +35,7 @@ class GRU(BaseRNN):
         u = self.units
         (h0,) = self._initial_state(initial_state, batch)
         x, input_mask, rmask = self._dropout_masks(x, training)
-        saved = self._saved_buffers(context, GRU_SAVED, x)
+        saved = self._saved_buffers(context, x)
         # Backward reads h_seq: it is never handed out to be changed in place
         # but as the layer's own output.
         h_seq = np.empty((batch, steps, u), np.float32)

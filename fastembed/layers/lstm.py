@@ -25,7 +25,7 @@ class LSTM(BaseRNN):
         self.use_cudnn = use_cudnn
 
     def build(self, input_shape):
-        self._build_kernels(input_shape, 4)
+        self._build_kernels(input_shape)
         u = self.units
         self._build_bias((4 * u,))
         if self.use_bias:
@@ -41,7 +41,7 @@ class LSTM(BaseRNN):
         u = self.units
         h0, c0 = self._initial_state(initial_state, batch)
         x, input_mask, rmask = self._dropout_masks(x, training)
-        saved = self._saved_buffers(context, LSTM_SAVED, x)
+        saved = self._saved_buffers(context, x)
         h_seq = np.empty((batch, steps, u), np.float32) if self.return_sequences \
             else context.buffer("h_seq", (batch, steps, u))
         args = self._kernel_args()

@@ -21,7 +21,7 @@ class SimpleRNN(BaseRNN):
         super().__init__(units, activation=activation, **kwargs)
 
     def build(self, input_shape):
-        self._build_kernels(input_shape, 1)
+        self._build_kernels(input_shape)
         self._build_bias((self.units,))
         self.built = True
 
@@ -31,7 +31,7 @@ class SimpleRNN(BaseRNN):
         u = self.units
         (h0,) = self._initial_state(initial_state, batch)
         x, input_mask, rmask = self._dropout_masks(x, training)
-        saved = self._saved_buffers(context, SIMPLE_RNN_SAVED, x)
+        saved = self._saved_buffers(context, x)
         h_seq = np.empty((batch, steps, u), np.float32)
         args = self._kernel_args()
         simple_rnn_forward(x, self.kernel.value, self.recurrent_kernel.value,
