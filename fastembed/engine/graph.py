@@ -191,12 +191,7 @@ class Graph:
         """(outputs, their masks) for the list of input arrays. tape is a
         list that receives the contexts of the calls, for backward; a tape
         of an earlier run of this graph is reused (its workspaces too)."""
-        values = [None] * self.num_slots
-        value_masks = [None] * self.num_slots
-        for i, s in enumerate(self.input_slots):
-            values[s] = inputs[i]
-            if masks is not None:
-                value_masks[s] = masks[i]
+        values, value_masks = self.slots(inputs, masks)
         plan = self.plan(input_grads)
         reuse = tape is not None and len(tape) == len(plan)
         if tape is not None and not reuse:
@@ -209,6 +204,15 @@ class Graph:
             if tape is not None and not reuse:
                 tape.append(context)
         return [values[s] for s in self.output_slots], [value_masks[s] for s in self.output_slots]
+
+    def slots(self, inputs, masks=None):
+        """(values, masks) by slot, holding the inputs (and their masks)."""
+        values, value_masks = [None] * self.num_slots, [None] * self.num_slots
+        for i, s in enumerate(self.input_slots):
+            values[s] = inputs[i]
+            if masks is not None:
+                value_masks[s] = masks[i]
+        return values, value_masks
 
     def infer(self, inputs):
         """The outputs for the input arrays in inference mode, through the
@@ -290,9 +294,7 @@ class InferencePlan:
         """(the plan, the outputs for inputs): built on a first run."""
         plan = cls()
         plan.graph, plan.steps = graph, []
-        values, value_masks = [None] * graph.num_slots, [None] * graph.num_slots
-        for s, x in zip(graph.input_slots, inputs):
-            values[s] = x
+        values, value_masks = graph.slots(inputs)
         for step in graph.plan(False):
             context = Context(needs_input_grad=False)
             call = None
@@ -323,9 +325,7 @@ class InferencePlan:
                 x = call(x)
             return [x]
         graph = self.graph
-        values, value_masks = [None] * graph.num_slots, [None] * graph.num_slots
-        for s, x in zip(graph.input_slots, inputs):
-            values[s] = x
+        values, value_masks = graph.slots(inputs)
         for step, call, context in self.steps:
             self._run_step(step, call, context, values, value_masks)
         return [values[s] for s in graph.output_slots]
